@@ -1,0 +1,78 @@
+"""CodeDeploy application and deployment group for the stage's fleet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.codedeploy_app import CodedeployApp
+from cdktf_cdktf_provider_aws.codedeploy_deployment_group import (
+    CodedeployDeploymentGroup,
+    CodedeployDeploymentGroupAlarmConfiguration,
+    CodedeployDeploymentGroupAutoRollbackConfiguration,
+    CodedeployDeploymentGroupEc2TagFilter,
+)
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from modules.fleet import DEPLOYMENT_TAG_KEY
+from modules.policy import Statement, assume_role_statement
+from modules.role import Role, RoleConfig
+
+
+@dataclass(frozen=True)
+class CodeDeployConfig:
+    app_name: str
+    group_name: str
+    role_name: str
+    tag_value: str
+    deployment_config: str
+    rollback_alarms: tuple[str, ...] = ()
+
+
+class CodeDeploy(Construct):
+    def __init__(
+        self, scope: Construct, id_: str, *, provider: AwsProvider, config: CodeDeployConfig
+    ) -> None:
+        super().__init__(scope, id_)
+        role = Role(
+            self, "role", provider=provider,
+            config=RoleConfig(
+                name=config.role_name,
+                description=f"CodeDeploy service role for {config.group_name}",
+                trust=(assume_role_statement("Service", ("codedeploy.amazonaws.com",)),),
+                permissions=(
+                    # CodeDeploy finds instances by tag: EC2 Describe* and the tagging API have
+                    # no resource-level permissions, so AWS allows nothing narrower than "*".
+                    Statement(
+                        sid="FindInstancesByTag",
+                        actions=("ec2:DescribeInstances", "ec2:DescribeInstanceStatus",
+                                 "tag:GetResources"),
+                        resources=("*",),
+                    ),
+                    # DescribeAlarms also has no resource-level permissions.
+                    Statement(sid="ReadRollbackAlarms", actions=("cloudwatch:DescribeAlarms",),
+                              resources=("*",)),
+                ),
+            ),
+        )
+        self.app = CodedeployApp(self, "app", provider=provider, name=config.app_name,
+                                 compute_platform="Server")
+        rollback_events = ["DEPLOYMENT_FAILURE"]
+        if config.rollback_alarms:
+            rollback_events.append("DEPLOYMENT_STOP_ON_ALARM")
+        self.group = CodedeployDeploymentGroup(
+            self, "group", provider=provider,
+            app_name=self.app.name,
+            deployment_group_name=config.group_name,
+            service_role_arn=role.arn,
+            deployment_config_name=config.deployment_config,
+            ec2_tag_filter=[CodedeployDeploymentGroupEc2TagFilter(
+                key=DEPLOYMENT_TAG_KEY, type="KEY_AND_VALUE", value=config.tag_value,
+            )],
+            auto_rollback_configuration=CodedeployDeploymentGroupAutoRollbackConfiguration(
+                enabled=True, events=rollback_events,
+            ),
+            alarm_configuration=CodedeployDeploymentGroupAlarmConfiguration(
+                enabled=True, alarms=list(config.rollback_alarms),
+            ) if config.rollback_alarms else None,
+        )

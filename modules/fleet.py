@@ -1,0 +1,153 @@
+"""The stage's EC2 fleet: instances running the CodeDeploy agent, found by their stage tag."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cdktf import Fn, TerraformCount
+from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
+from cdktf_cdktf_provider_aws.data_aws_subnets import DataAwsSubnets, DataAwsSubnetsFilter
+from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
+from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.instance import (
+    Instance,
+    InstanceMetadataOptions,
+    InstanceRootBlockDevice,
+)
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from modules.policy import Statement, assume_role_statement
+from modules.role import Role, RoleConfig
+
+DEPLOYMENT_TAG_KEY = "DeploymentStage"
+# Graviton families carry a "g" after the generation digit: t4g, m7gd, c6gn, is4gen.
+_FAMILY = re.compile(r"^[a-z]+\d+(?P<attributes>[a-z-]*)$")
+
+
+def ami_parameter(instance_type: str) -> str:
+    """The public SSM parameter holding the latest Amazon Linux 2023 AMI for this CPU."""
+    match = _FAMILY.match(instance_type.split(".", 1)[0])
+    arch = "arm64" if match and "g" in match["attributes"] else "x86_64"
+    return f"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
+
+
+def agent_user_data(region: str) -> str:
+    """Installs the CodeDeploy agent from the stage's own region's AWS bucket, so a fleet never
+    depends on another region being up."""
+    return f"""#!/bin/bash
+set -euo pipefail
+dnf install -y ruby wget
+cd /tmp
+wget -q https://aws-codedeploy-{region}.s3.{region}.amazonaws.com/latest/install
+chmod +x ./install
+./install auto
+systemctl enable --now codedeploy-agent
+"""
+
+
+@dataclass(frozen=True)
+class SshAccess:
+    cidr: str
+    key_pair: str
+
+
+@dataclass(frozen=True)
+class FleetConfig:
+    name: str
+    role_name: str
+    region: str
+    instance_count: int
+    instance_type: str
+    tag_value: str
+    http_ingress_cidr: str
+    artifact_bucket_arn: str
+    kms_key_arn: str
+    ssh: SshAccess | None = None
+
+
+class Fleet(Construct):
+    def __init__(
+        self, scope: Construct, id_: str, *, provider: AwsProvider, config: FleetConfig
+    ) -> None:
+        super().__init__(scope, id_)
+        vpc = DataAwsVpc(self, "default-vpc", provider=provider, default=True)
+        subnets = DataAwsSubnets(
+            self, "default-subnets", provider=provider,
+            filter=[DataAwsSubnetsFilter(name="vpc-id", values=[vpc.id])],
+        )
+        ami = DataAwsSsmParameter(self, "ami", provider=provider,
+                                  name=ami_parameter(config.instance_type))
+
+        self.security_group = SecurityGroup(
+            self, "security-group", provider=provider, name=config.name, vpc_id=vpc.id,
+            description=f"xrdeploy fleet {config.name}: HTTP in, HTTPS out",
+        )
+        VpcSecurityGroupIngressRule(
+            self, "http-in", provider=provider, security_group_id=self.security_group.id,
+            description="HTTP to the sample web server", ip_protocol="tcp",
+            from_port=80, to_port=80, cidr_ipv4=config.http_ingress_cidr,
+        )
+        if config.ssh is not None:
+            VpcSecurityGroupIngressRule(
+                self, "ssh-in", provider=provider, security_group_id=self.security_group.id,
+                description="SSH from the operator's network", ip_protocol="tcp",
+                from_port=22, to_port=22, cidr_ipv4=config.ssh.cidr,
+            )
+        # The agent and dnf reach S3, CodeDeploy and the package mirrors over HTTPS only; their
+        # addresses are AWS-owned and change, so no narrower CIDR exists without VPC endpoints.
+        VpcSecurityGroupEgressRule(
+            self, "https-out", provider=provider, security_group_id=self.security_group.id,
+            description="HTTPS to AWS endpoints and package mirrors", ip_protocol="tcp",
+            from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
+        )
+
+        self.role = Role(
+            self, "role", provider=provider,
+            config=RoleConfig(
+                name=config.role_name,
+                description=f"CodeDeploy agent on the {config.name} fleet",
+                trust=(assume_role_statement("Service", ("ec2.amazonaws.com",)),),
+                permissions=(
+                    Statement(
+                        sid="InstallAgent",
+                        actions=("s3:GetObject",),
+                        resources=(f"arn:aws:s3:::aws-codedeploy-{config.region}/*",),
+                    ),
+                    Statement(
+                        sid="ReadRevisions",
+                        actions=("s3:GetObject", "s3:GetObjectVersion"),
+                        resources=(f"{config.artifact_bucket_arn}/*",),
+                    ),
+                    Statement(sid="DecryptRevisions", actions=("kms:Decrypt",),
+                              resources=(config.kms_key_arn,)),
+                ),
+            ),
+        )
+        profile = IamInstanceProfile(self, "profile", provider=provider, name=config.role_name,
+                                     role=self.role.name)
+
+        count = TerraformCount.of(config.instance_count)
+        self.instances = Instance(
+            self, "instance", provider=provider, count=count,
+            ami=ami.value,
+            instance_type=config.instance_type,
+            # Fn.element wraps around, spreading instances over the default VPC's subnets.
+            subnet_id=Fn.element(subnets.ids, count.index),
+            vpc_security_group_ids=[self.security_group.id],
+            iam_instance_profile=profile.name,
+            key_name=config.ssh.key_pair if config.ssh else None,
+            user_data=agent_user_data(config.region),
+            monitoring=True,
+            ebs_optimized=True,
+            metadata_options=InstanceMetadataOptions(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+            ),
+            root_block_device=InstanceRootBlockDevice(encrypted=True, volume_type="gp3"),
+            tags={"Name": f"{config.name}-${{count.index}}",
+                  DEPLOYMENT_TAG_KEY: config.tag_value},
+        )

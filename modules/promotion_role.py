@@ -1,0 +1,70 @@
+"""The role a stage owns so that its upstream stage's copy function can deliver a build.
+
+Trusted by exactly one principal (the upstream copy function's role), allowed to write exactly one
+object key, and to use the stage key for it. The blog granted `s3:*` to the whole upstream account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from modules.policy import Statement, assume_role_statement
+from modules.role import Role, RoleConfig
+
+# What the copy function does with the destination object: read its head (idempotency and
+# checksum check), write it (single or multipart) and clean up a multipart upload it abandons.
+DELIVERY_ACTIONS = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:PutObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+)
+
+
+@dataclass(frozen=True)
+class PromotionRoleConfig:
+    name: str
+    upstream_function_role_arn: str
+    bucket_arn: str
+    object_key: str
+    kms_key_arn: str
+
+
+def delivery_grant(role_arn: str, bucket_arn: str, object_key: str) -> Statement:
+    """The bucket-policy statement that admits the promotion role and nothing broader."""
+    return Statement(
+        sid="PromotionRoleDelivers",
+        actions=DELIVERY_ACTIONS,
+        resources=(f"{bucket_arn}/{object_key}",),
+        principals=(("AWS", (role_arn,)),),
+    )
+
+
+class PromotionRole(Construct):
+    def __init__(
+        self, scope: Construct, id_: str, *, provider: AwsProvider, config: PromotionRoleConfig
+    ) -> None:
+        super().__init__(scope, id_)
+        self.role = Role(
+            self, "role", provider=provider,
+            config=RoleConfig(
+                name=config.name,
+                description="Lets the upstream stage's copy function deliver one build object",
+                trust=(assume_role_statement("AWS", (config.upstream_function_role_arn,)),),
+                permissions=(
+                    Statement(sid="DeliverBuild", actions=DELIVERY_ACTIONS,
+                              resources=(f"{config.bucket_arn}/{config.object_key}",)),
+                    # Bucket-level: ListBucket lets HeadObject say 404 rather than 403.
+                    Statement(sid="SeeMissingObject", actions=("s3:ListBucket",),
+                              resources=(config.bucket_arn,)),
+                    Statement(sid="EncryptBuild",
+                              actions=("kms:GenerateDataKey", "kms:Decrypt"),
+                              resources=(config.kms_key_arn,)),
+                ),
+            ),
+        )
+        self.arn = self.role.arn

@@ -1,0 +1,50 @@
+"""The provider factory: one aliased AWS provider per (account, region) a stack touches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from xrdeploy.target import DeployTarget
+
+
+@dataclass(frozen=True)
+class ProviderTarget:
+    account_id: str
+    region: str
+    # Role Terraform assumes in this account on real AWS; None = the caller's credentials.
+    deploy_role_arn: str | None = None
+
+
+def provider_alias(account_id: str, region: str) -> str:
+    """Deterministic alias: the same pair always gets the same Terraform address."""
+    return f"aws_{account_id}_{region.replace('-', '_')}"
+
+
+def make_providers(
+    scope: Construct,
+    *,
+    targets: list[ProviderTarget],
+    deploy_target: DeployTarget,
+    default_tags: dict[str, str],
+) -> dict[tuple[str, str], AwsProvider]:
+    """One provider per distinct (account, region); there is deliberately no default provider,
+    so a resource that forgets its provider fails to synthesize instead of landing anywhere."""
+    providers: dict[tuple[str, str], AwsProvider] = {}
+    for target in targets:
+        key = (target.account_id, target.region)
+        if key in providers:
+            continue
+        alias = provider_alias(*key)
+        providers[key] = AwsProvider(
+            scope,
+            alias,
+            alias=alias,
+            region=target.region,
+            allowed_account_ids=[target.account_id],
+            default_tags=[{"tags": default_tags}],
+            **deploy_target.provider_settings(target.account_id, target.deploy_role_arn),
+        )
+    return providers

@@ -1,0 +1,68 @@
+"""The stage's customer-managed KMS key: encrypts its buckets, logs and pipeline artifacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from modules.policy import Condition, Statement, policy_document
+from xrdeploy.naming import PARTITION
+
+
+@dataclass(frozen=True)
+class StageKeyConfig:
+    alias: str
+    account_id: str
+    region: str
+    log_group_arn: str
+    deletion_window_days: int = 7
+
+
+class StageKey(Construct):
+    def __init__(
+        self, scope: Construct, id_: str, *, provider: AwsProvider, config: StageKeyConfig
+    ) -> None:
+        super().__init__(scope, id_)
+        account_root = f"arn:{PARTITION}:iam::{config.account_id}:root"
+        # A key policy's Resource can only be "*": it means "this key" (AWS KMS key policy rules).
+        policy = policy_document(
+            self,
+            "policy",
+            provider=provider,
+            statements=[
+                # Delegates to IAM in this account only; each role's own policy names this key.
+                Statement(
+                    sid="AccountIamDelegation",
+                    actions=("kms:*",),
+                    resources=("*",),
+                    principals=(("AWS", (account_root,)),),
+                ),
+                Statement(
+                    sid="CloudWatchLogsForCopyFunction",
+                    actions=("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*",
+                             "kms:GenerateDataKey*", "kms:Describe*"),
+                    resources=("*",),
+                    principals=(("Service", (f"logs.{config.region}.amazonaws.com",)),),
+                    conditions=(
+                        Condition("ArnEquals", "kms:EncryptionContext:aws:logs:arn",
+                                  (config.log_group_arn,)),
+                    ),
+                ),
+            ],
+        )
+        self.key = KmsKey(
+            self,
+            "key",
+            provider=provider,
+            description=f"xrdeploy {config.alias}: source, artifacts and logs",
+            enable_key_rotation=True,
+            deletion_window_in_days=config.deletion_window_days,
+            policy=policy.json,
+        )
+        KmsAlias(self, "alias", provider=provider, name=config.alias,
+                 target_key_id=self.key.key_id)
+        self.arn = self.key.arn

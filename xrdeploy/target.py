@@ -1,0 +1,98 @@
+"""Where the synthesized Terraform deploys to: real AWS, or the LocalStack emulator.
+
+This is the only module that knows the emulator exists. Providers and the backend take their
+emulator settings from here, and constructs ask `supports()` instead of checking the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from xrdeploy.errors import UserError
+
+DEFAULT_EMULATOR_URL = "http://127.0.0.1:4566"
+
+# Provider endpoint keys for every service the stacks touch: all of them must point at the
+# emulator, or the provider would quietly call real AWS for the one left out.
+EMULATED_SERVICE_ENDPOINTS = (
+    "cloudwatch", "cloudwatchevents", "cloudwatchlogs", "codedeploy", "codepipeline", "ec2",
+    "iam", "kms", "lambda", "s3", "ssm", "sts",
+)
+
+# Services the free LocalStack runtime does not provide: their resources are left out of
+# emulator stacks (CLI prints which).
+EMULATOR_UNSUPPORTED_SERVICES = frozenset({"codepipeline", "codedeploy"})
+
+# Credentials LocalStack accepts: a 12-digit access key id selects that account.
+EMULATOR_SECRET_KEY = "test"
+
+
+@dataclass(frozen=True)
+class DeployTarget:
+    """`emulator_url` None means real AWS."""
+
+    emulator_url: str | None = None
+
+    @property
+    def is_emulator(self) -> bool:
+        return self.emulator_url is not None
+
+    @property
+    def name(self) -> str:
+        return f"localstack ({self.emulator_url})" if self.emulator_url else "aws"
+
+    def supports(self, service: str) -> bool:
+        return not (self.is_emulator and service in EMULATOR_UNSUPPORTED_SERVICES)
+
+    def provider_settings(self, account_id: str, deploy_role_arn: str | None) -> dict[str, Any]:
+        """Keyword arguments for AwsProvider that depend on the target."""
+        if self.emulator_url is None:
+            settings: dict[str, Any] = {}
+            if deploy_role_arn:
+                settings["assume_role"] = [{"role_arn": deploy_role_arn,
+                                            "session_name": "xrdeploy"}]
+            return settings
+        return {
+            # No deploy role in the emulator: the access key alone selects the account.
+            "access_key": account_id,
+            "secret_key": EMULATOR_SECRET_KEY,
+            "s3_use_path_style": True,
+            "skip_credentials_validation": True,
+            "skip_metadata_api_check": "true",
+            "skip_requesting_account_id": True,
+            "skip_region_validation": True,
+            "endpoints": [{key: self.emulator_url for key in EMULATED_SERVICE_ENDPOINTS}],
+        }
+
+    def s3_backend_settings(self, account_id: str) -> dict[str, Any]:
+        """Keyword arguments for S3Backend that depend on the target."""
+        if self.emulator_url is None:
+            return {}
+        return {
+            "access_key": account_id,
+            "secret_key": EMULATOR_SECRET_KEY,
+            "use_path_style": True,
+            "skip_credentials_validation": True,
+            "skip_metadata_api_check": True,
+            "skip_requesting_account_id": True,
+            "skip_region_validation": True,
+            "endpoints": {"s3": self.emulator_url, "sts": self.emulator_url,
+                          "iam": self.emulator_url},
+        }
+
+
+def parse_target(value: str) -> DeployTarget:
+    """`aws`, `localstack` or `localstack=URL`, as given to --target."""
+    if value == "aws":
+        return DeployTarget()
+    name, _, url = value.partition("=")
+    if name != "localstack":
+        raise UserError(f"--target: {value!r} is not a target; use aws, localstack or "
+                        "localstack=URL")
+    url = url or DEFAULT_EMULATOR_URL
+    parsed = urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise UserError(f"--target: {url!r} is not an http(s) URL of a LocalStack endpoint")
+    return DeployTarget(emulator_url=url.rstrip("/"))
