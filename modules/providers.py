@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.provider import (
+    AwsProvider,
+    AwsProviderAssumeRole,
+    AwsProviderDefaultTags,
+    AwsProviderEndpoints,
+)
 from constructs import Construct
 
 from xrdeploy.target import DeployTarget
@@ -38,13 +43,24 @@ def make_providers(
         if key in providers:
             continue
         alias = provider_alias(*key)
+        settings = deploy_target.provider_settings(target.account_id)
+        endpoints = settings.pop("endpoints", None)
+        assume_role = None
+        if target.deploy_role_arn and deploy_target.uses_deploy_role():
+            assume_role = [AwsProviderAssumeRole(role_arn=target.deploy_role_arn,
+                                                 session_name="xrdeploy")]
         providers[key] = AwsProvider(
             scope,
             alias,
             alias=alias,
             region=target.region,
             allowed_account_ids=[target.account_id],
-            default_tags=[{"tags": default_tags}],
-            **deploy_target.provider_settings(target.account_id, target.deploy_role_arn),
+            default_tags=[AwsProviderDefaultTags(tags=default_tags)],
+            assume_role=assume_role,
+            # `lambda` is a Python keyword, so the binding spells that field `lambda_`.
+            endpoints=[AwsProviderEndpoints(**{
+                ("lambda_" if service == "lambda" else service): url
+                for service, url in endpoints.items()})] if endpoints else None,
+            **settings,
         )
     return providers

@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from cdktf import TerraformOutput
+from cdktf import Aspects, TerraformOutput
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
@@ -20,6 +20,7 @@ from modules.policy import Statement
 from modules.pipeline import Pipeline, PipelineConfig, PromotionTarget, pipeline_definition
 from modules.promotion_role import PromotionRole, PromotionRoleConfig, delivery_grant
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
+from modules.tagging import StageTagger
 from modules.stage_key import StageKey, StageKeyConfig
 from xrdeploy.config import ChainConfig, Stage
 from xrdeploy.naming import Naming
@@ -55,6 +56,7 @@ class StageDeployment(Construct):
         log_group = names.copy_function_log_group(stage)
         log_group_arn = f"arn:aws:logs:{stage.region}:{stage.account_id}:log-group:{log_group}"
         self.omitted: list[str] = []
+        Aspects.of(self).add(StageTagger(stage.name))
 
         key = StageKey(self, "key", provider=provider, config=StageKeyConfig(
             alias=names.kms_alias(stage), account_id=stage.account_id, region=stage.region,

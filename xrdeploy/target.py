@@ -46,16 +46,16 @@ class DeployTarget:
     def supports(self, service: str) -> bool:
         return not (self.is_emulator and service in EMULATOR_UNSUPPORTED_SERVICES)
 
-    def provider_settings(self, account_id: str, deploy_role_arn: str | None) -> dict[str, Any]:
-        """Keyword arguments for AwsProvider that depend on the target."""
+    def uses_deploy_role(self) -> bool:
+        """No deploy role in the emulator: the access key alone selects the account."""
+        return not self.is_emulator
+
+    def provider_settings(self, account_id: str) -> dict[str, Any]:
+        """Keyword arguments for AwsProvider that depend on the target (scalars and endpoint
+        URLs; the provider factory builds the typed blocks)."""
         if self.emulator_url is None:
-            settings: dict[str, Any] = {}
-            if deploy_role_arn:
-                settings["assume_role"] = [{"role_arn": deploy_role_arn,
-                                            "session_name": "xrdeploy"}]
-            return settings
+            return {}
         return {
-            # No deploy role in the emulator: the access key alone selects the account.
             "access_key": account_id,
             "secret_key": EMULATOR_SECRET_KEY,
             "s3_use_path_style": True,
@@ -63,7 +63,7 @@ class DeployTarget:
             "skip_metadata_api_check": "true",
             "skip_requesting_account_id": True,
             "skip_region_validation": True,
-            "endpoints": [{key: self.emulator_url for key in EMULATED_SERVICE_ENDPOINTS}],
+            "endpoints": {key: self.emulator_url for key in EMULATED_SERVICE_ENDPOINTS},
         }
 
     def s3_backend_settings(self, account_id: str) -> dict[str, Any]:

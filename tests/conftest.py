@@ -1,0 +1,49 @@
+"""Shared test set-up: markers by folder, and the repository on sys.path."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = Path(__file__).resolve().parent / "configs"
+sys.path.insert(0, str(REPO_ROOT))
+
+_TIER_BY_FOLDER = {"unit": "unit", "synth": "synth", "terraform": "terraform",
+                   "integration": "integration"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test's tier is the folder it lives in, so no test can forget its marker."""
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(Path(__file__).parent).parts
+        for part in parts[:-1]:
+            if part in _TIER_BY_FOLDER:
+                item.add_marker(getattr(pytest.mark, _TIER_BY_FOLDER[part]))
+
+
+class Synthesized:
+    """Synthesizes each (config, target) once per session: the provider import dominates."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._cache: dict[tuple[str, str], object] = {}
+
+    def __call__(self, config_name: str = "default", target: str = "aws"):  # type: ignore[no-untyped-def]
+        from xrdeploy.config import load_config
+        from xrdeploy.synth import synthesize
+        from xrdeploy.target import parse_target
+
+        key = (config_name, target)
+        if key not in self._cache:
+            path = None if config_name == "default" else CONFIGS / f"{config_name}.yaml"
+            outdir = self._root / f"{config_name}-{target.replace('=', '-').replace(':', '_').replace('/', '_')}"
+            self._cache[key] = synthesize(load_config(path), parse_target(target), outdir)
+        return self._cache[key]
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return Synthesized(tmp_path_factory.mktemp("synth"))

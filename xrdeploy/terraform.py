@@ -1,0 +1,147 @@
+"""Running Terraform on synthesized stacks, with a CLI config of our own.
+
+Terraform reads its CLI config from TF_CLI_CONFIG_FILE. We always write our own and pass it to
+the child process only: with a local filesystem mirror of the AWS provider when this machine has
+one (offline machines), otherwise the registry; in both cases a shared plugin cache, so the
+700 MB provider is unpacked once, not once per stack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xrdeploy.errors import ToolError
+
+AWS_PROVIDER_VERSION = "5.100.0"
+AWS_PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STATE_HOME = REPO_ROOT / ".xrdeploy"
+# Where offline machines keep provider mirrors; XRDEPLOY_PROVIDER_MIRROR names another.
+MIRROR_CANDIDATES = (
+    Path("/opt/tf-plugins"),
+    Path("/usr/share/terraform/plugins"),
+    Path.home() / ".terraform.d" / "plugins",
+    Path.home() / ".local" / "share" / "terraform" / "plugins",
+)
+
+
+def find_provider_mirror(explicit: str | None = None) -> Path | None:
+    """A filesystem mirror directory that holds the pinned AWS provider, if any."""
+    candidates = [Path(explicit)] if explicit else list(MIRROR_CANDIDATES)
+    for root in candidates:
+        if (root / AWS_PROVIDER_ADDRESS / AWS_PROVIDER_VERSION).is_dir():
+            return root
+    return None
+
+
+def cli_config_text(mirror: Path | None, plugin_cache: Path) -> str:
+    lines = [f'plugin_cache_dir = "{plugin_cache}"']
+    if mirror is not None:
+        lines += [
+            "provider_installation {",
+            "  filesystem_mirror {",
+            f'    path    = "{mirror}"',
+            f'    include = ["{AWS_PROVIDER_ADDRESS}"]',
+            "  }",
+            "  direct {",
+            f'    exclude = ["{AWS_PROVIDER_ADDRESS}"]',
+            "  }",
+            "}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_cli_config(home: Path = STATE_HOME, mirror_override: str | None = None) -> Path:
+    """Write (atomically) the CLI config every Terraform run of ours uses."""
+    plugin_cache = home / "plugin-cache"
+    plugin_cache.mkdir(parents=True, exist_ok=True)
+    path = home / "terraform.rc"
+    mirror = find_provider_mirror(mirror_override or os.environ.get("XRDEPLOY_PROVIDER_MIRROR"))
+    partial = path.with_suffix(".partial")
+    partial.write_text(cli_config_text(mirror, plugin_cache))
+    partial.replace(path)
+    return path
+
+
+@dataclass
+class Terraform:
+    """Runs terraform in one stack directory; every failure raises ToolError with one line."""
+
+    directory: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    binary: str = "terraform"
+
+    def __post_init__(self) -> None:
+        if shutil.which(self.binary) is None:
+            raise ToolError(f"terraform: not found on PATH; install Terraform >= 1.10 "
+                            f"(https://developer.hashicorp.com/terraform/install)")
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["TF_CLI_CONFIG_FILE"] = str(write_cli_config())
+        env["TF_IN_AUTOMATION"] = "1"
+        env["TF_INPUT"] = "0"
+        env.update(self.extra_env)
+        return env
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [self.binary, *args, "-no-color"],
+            cwd=self.directory, env=self._env(), capture_output=True, text=True, check=False,
+        )
+        if check and result.returncode not in (0,):
+            raise ToolError(f"terraform {args[0]} in {self.directory.name}: "
+                            f"{first_error(result.stderr or result.stdout)}")
+        return result
+
+    def init(self, backend: bool = True) -> None:
+        self.run("init", "-input=false", f"-backend={'true' if backend else 'false'}")
+
+    def validate(self) -> dict[str, object]:
+        result = self.run("validate", "-json", check=False)
+        report: dict[str, object] = json.loads(result.stdout)
+        return report
+
+    def plan(self, plan_file: str | None = None, destroy: bool = False) -> int:
+        """Exit code per -detailed-exitcode: 0 no changes, 2 changes."""
+        args = ["plan", "-input=false", "-detailed-exitcode", "-lock-timeout=30s"]
+        if plan_file:
+            args.append(f"-out={plan_file}")
+        if destroy:
+            args.append("-destroy")
+        result = self.run(*args, check=False)
+        if result.returncode not in (0, 2):
+            raise ToolError(f"terraform plan in {self.directory.name}: "
+                            f"{first_error(result.stderr or result.stdout)}")
+        return result.returncode
+
+    def show_json(self, plan_file: str) -> dict[str, object]:
+        shown: dict[str, object] = json.loads(self.run("show", "-json", plan_file).stdout)
+        return shown
+
+    def apply(self) -> None:
+        self.run("apply", "-input=false", "-auto-approve", "-lock-timeout=30s")
+
+    def destroy(self) -> None:
+        self.run("destroy", "-input=false", "-auto-approve", "-lock-timeout=30s")
+
+    def outputs(self) -> dict[str, object]:
+        raw: dict[str, dict[str, object]] = json.loads(self.run("output", "-json").stdout)
+        return {name: entry["value"] for name, entry in raw.items()}
+
+
+def first_error(output: str) -> str:
+    """The first line of Terraform's first error, which names the problem."""
+    lines = [line.strip(" │╷╵") for line in output.splitlines()]
+    for index, line in enumerate(lines):
+        if line.startswith("Error:"):
+            detail = next((next_line for next_line in lines[index + 1:] if next_line), "")
+            summary = line.removeprefix("Error:").strip()
+            return f"{summary}: {detail}" if detail and len(summary) < 80 else summary
+    stripped = [line for line in lines if line]
+    return stripped[-1] if stripped else "failed with no output"
