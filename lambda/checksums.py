@@ -51,7 +51,7 @@ _STATE_SIZE = ctypes.sizeof(_Sha256Ctx)
 
 
 def _load_libcrypto() -> ctypes.CDLL | None:
-    import _hashlib  # type: ignore[import-not-found]  # CPython's OpenSSL binding, no stub
+    import _hashlib  # CPython's OpenSSL binding
 
     # dlsym on _hashlib's handle also searches the libcrypto it links, so this finds the very
     # OpenSSL that hashlib uses even where libcrypto is not on the default library path.

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-
 from errors import FailureType, PromotionFailure
 from job import Credentials
 
@@ -66,16 +65,14 @@ class ClientFactory:
 
     def s3(self, *, region: str | None, credentials: Credentials | None) -> S3Client:
         """S3 in `region` (None: the function's own) as `credentials` (None: the function's)."""
-        keys = (
-            {}
-            if credentials is None
-            else {
-                "aws_access_key_id": credentials.access_key_id,
-                "aws_secret_access_key": credentials.secret_access_key,
-                "aws_session_token": credentials.session_token,
-            }
+        return self._session.client(
+            "s3",
+            region_name=region,
+            config=self._s3_config(),
+            aws_access_key_id=credentials.access_key_id if credentials else None,
+            aws_secret_access_key=credentials.secret_access_key if credentials else None,
+            aws_session_token=credentials.session_token if credentials else None,
         )
-        return self._session.client("s3", region_name=region, config=self._s3_config(), **keys)
 
     def _s3_config(self) -> Config:
         # Checked here rather than at construction so a bad value reaches CodePipeline as a job
@@ -86,4 +83,5 @@ class ClientFactory:
                 f"environment variable {ADDRESSING_STYLE_ENV}={self._addressing_style!r} is not "
                 f"one of {', '.join(_ADDRESSING_STYLES)}: fix the function's environment",
             )
-        return _RETRIES.merge(Config(s3={"addressing_style": self._addressing_style}))
+        s3: Any = {"addressing_style": self._addressing_style}  # validated above
+        return _RETRIES.merge(Config(s3=s3))

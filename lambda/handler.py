@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
-
 from clients import ClientFactory
 from errors import FailureType, MalformedEvent, PromotionFailure
 from job import parse_job, read_job_id
@@ -20,6 +19,7 @@ from promote import Outcome, Paused, promote
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
+    from mypy_boto3_codepipeline.type_defs import ExecutionDetailsTypeDef
 
 _LOG = get_logger()
 # CodePipeline caps FailureDetails.message at 5000 and ExecutionDetails.summary at 2048.
@@ -83,12 +83,12 @@ def handle(event: Mapping[str, Any], context: LambdaContext, clients: ClientFact
             extra={"fields": _done("failed", started, failure_type=failure.failure_type.value)},
         )
     except Exception as error:
-        failure = PromotionFailure(
+        unexpected = PromotionFailure(
             FailureType.JOB_FAILED,
             f"unexpected {type(error).__name__} while promoting: {error}; "
             f"see the function's logs for job {job_id}",
         )
-        _report_failure(clients.codepipeline(), job_id, failure, log)
+        _report_failure(clients.codepipeline(), job_id, unexpected, log)
         log.exception("unexpected error", extra={"fields": _done("failed", started)})
     else:
         _report_success(clients.codepipeline(), job_id, outcome, log)
@@ -122,7 +122,7 @@ def _done(outcome: str, started: float, **fields: Any) -> dict[str, Any]:
 def _report_success(
     codepipeline: CodePipelineClient, job_id: str, outcome: Outcome, log: JobLog
 ) -> None:
-    details: dict[str, Any] = {"summary": _one_line(outcome.summary, _MAX_SUMMARY)}
+    details: ExecutionDetailsTypeDef = {"summary": _one_line(outcome.summary, _MAX_SUMMARY)}
     extra: dict[str, Any] = {}
     if isinstance(outcome, Paused):
         details["percentComplete"] = outcome.percent
@@ -134,7 +134,7 @@ def _report_success(
     with _reporting(log):
         codepipeline.put_job_success_result(
             jobId=job_id,
-            executionDetails=details,  # type: ignore[arg-type]  # keys as in ExecutionDetailsTypeDef
+            executionDetails=details,
             **extra,
         )
 
@@ -146,7 +146,7 @@ def _report_failure(
         codepipeline.put_job_failure_result(
             jobId=job_id,
             failureDetails={
-                "type": failure.failure_type.value,  # type: ignore[typeddict-item]  # a Literal
+                "type": failure.failure_type.value,
                 "message": _one_line(failure.message, _MAX_MESSAGE),
             },
         )

@@ -111,7 +111,9 @@ def parse_user_parameters(text: str, *, pipeline_account: str) -> PromotionParam
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as error:
-        raise _config(f"UserParameters is not valid JSON ({error.msg} at char {error.pos})")
+        raise _config(
+            f"UserParameters is not valid JSON ({error.msg} at char {error.pos})"
+        ) from error
     if not isinstance(doc, dict):
         raise _config("UserParameters must be a JSON object")
     _reject_unknown(doc, _TOP_LEVEL, "UserParameters")
@@ -232,8 +234,10 @@ def _input_artifact(data: Mapping[str, Any]) -> S3Location:
         )
     location = artifacts[0].get("location") if isinstance(artifacts[0], Mapping) else None
     s3 = location.get("s3Location") if isinstance(location, Mapping) else None
-    if not isinstance(location, Mapping) or location.get("type") != "S3" or not isinstance(
-        s3, Mapping
+    if (
+        not isinstance(location, Mapping)
+        or location.get("type") != "S3"
+        or not isinstance(s3, Mapping)
     ):
         raise _malformed("data.inputArtifacts[0].location is not an S3 location")
     return S3Location(

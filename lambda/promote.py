@@ -24,14 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import continuation
 from botocore.exceptions import (
     ClientError,
     ConnectionError,
     HTTPClientError,
     IncompleteReadError,
 )
-
-import continuation
 from checksums import CheckpointUnavailable, b64, composite_checksum, new_sha256
 from clients import ClientFactory
 from continuation import Progress
@@ -402,9 +401,7 @@ def _copy_pass(
     return _written(source, target, progress.sha256, version_id, run)
 
 
-def _create_upload(
-    params: PromotionParams, source: _Source, target: _Target, sha256: str
-) -> str:
+def _create_upload(params: PromotionParams, source: _Source, target: _Target, sha256: str) -> str:
     with _writing(target, "start a multipart upload to", grant=_write_grant(target)):
         created = target.client.create_multipart_upload(
             Bucket=target.destination.bucket,
@@ -444,7 +441,9 @@ def _complete(target: _Target, upload_id: str, part_count: int) -> str | None:
         for page in pages:
             for part in page.get("Parts", []):
                 # S3 wants each part's checksum back when the upload was created with one.
-                checksum = {"ChecksumSHA256": part["ChecksumSHA256"]} if "ChecksumSHA256" in part else {}
+                checksum = (
+                    {"ChecksumSHA256": part["ChecksumSHA256"]} if "ChecksumSHA256" in part else {}
+                )
                 parts.append({"PartNumber": part["PartNumber"], "ETag": part["ETag"], **checksum})
     if [part["PartNumber"] for part in parts] != list(range(1, part_count + 1)):
         raise PromotionFailure(
@@ -558,7 +557,7 @@ def _verify_stored(
 ) -> None:
     """S3's checksum of what it stored must be ours; otherwise that version is deleted again."""
     destination = target.destination
-    version = {"VersionId": version_id} if version_id else {}
+    version: dict[str, Any] = {"VersionId": version_id} if version_id else {}
     with _writing(target, "read back", grant="s3:GetObject and s3:GetObjectVersion"):
         head = target.client.head_object(
             Bucket=destination.bucket,

@@ -16,8 +16,6 @@ if TYPE_CHECKING:
 # S3's rules for a bucket name (we also refuse periods, which break virtual-hosted TLS).
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 MAX_ROLE_NAME = 64
-MAX_FUNCTION_NAME = 64
-MAX_PIPELINE_NAME = 100
 PARTITION = "aws"
 SOURCE_NAMESPACE = "SourceVariables"  # the CodePipeline variable namespace of the Source action
 
@@ -106,18 +104,16 @@ class Naming:
 
     def problems(self, stage: StageLike) -> Iterator[tuple[str, str, str]]:
         """(field, name, problem) for every derived name AWS would refuse."""
-        for bucket in (self.source_bucket(stage), self.artifact_bucket(stage)):
-            if len(bucket) > 63:
-                yield ("name", bucket, f"would be a {len(bucket)}-character bucket name; S3 "
-                       "allows 63: shorten app.name or the stage name")
-            elif not BUCKET_NAME.fullmatch(bucket):
-                yield ("name", bucket, "is not a valid S3 bucket name")
-        roles = (self.copy_function_role(stage), self.promotion_role(stage),
-                 self.pipeline_role(stage), self.events_role(stage),
-                 self.codedeploy_role(stage), self.instance_role(stage))
-        for role in roles:
-            if len(role) > MAX_ROLE_NAME:
-                yield ("name", role, f"would be a {len(role)}-character IAM role name; IAM "
-                       f"allows {MAX_ROLE_NAME}: shorten app.name or the stage name")
-        if len(self.copy_function(stage)) > MAX_FUNCTION_NAME:
-            yield ("name", self.copy_function(stage), "would be too long for a Lambda function")
+        # One line per kind of name: the longest one says how much to shorten.
+        bucket = max((self.source_bucket(stage), self.artifact_bucket(stage)), key=len)
+        if len(bucket) > 63:
+            yield ("name", bucket, f"would be a {len(bucket)}-character bucket name; S3 "
+                   "allows 63: shorten app.name or the stage name")
+        elif not BUCKET_NAME.fullmatch(bucket):
+            yield ("name", bucket, "is not a valid S3 bucket name")
+        role = max((self.copy_function_role(stage), self.promotion_role(stage),
+                    self.pipeline_role(stage), self.events_role(stage),
+                    self.codedeploy_role(stage), self.instance_role(stage)), key=len)
+        if len(role) > MAX_ROLE_NAME:
+            yield ("name", role, f"would be a {len(role)}-character IAM role name; IAM "
+                   f"allows {MAX_ROLE_NAME}: shorten app.name or the stage name")
