@@ -146,6 +146,8 @@ class Fleet(Construct):
             ebs_optimized=True,
             metadata_options=InstanceMetadataOptions(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                # The sample app reads its Stage tag from the metadata service.
+                instance_metadata_tags="enabled",
             ),
             root_block_device=InstanceRootBlockDevice(encrypted=True, volume_type="gp3"),
             tags={"Name": f"{config.name}-${{count.index}}",

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,10 +18,14 @@ from xrdeploy.config import ChainConfig, load_config
 from xrdeploy.errors import UserError
 from xrdeploy.target import DeployTarget, parse_target
 
+if TYPE_CHECKING:
+    from xrdeploy.synth import Synthesis
+
 # cdktf's CLI runs `python main.py` with no arguments; these let it choose config and target.
 ENV_CONFIG = "XRDEPLOY_CONFIG"
 ENV_TARGET = "XRDEPLOY_TARGET"
 ENV_OUTDIR = "CDKTF_OUTDIR"  # set by the cdktf CLI
+SAMPLE_APP = Path(__file__).resolve().parent.parent / "sample_app"
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -127,6 +133,168 @@ def synth(config: ConfigOption = None, target: TargetOption = None,
                           + ", ".join(stack.omitted_resource_types))
 
     guarded(body)
+
+
+StacksOption = Annotated[
+    list[str] | None,
+    typer.Argument(help="Stacks to act on (default: all, in chain order).", show_default=False),
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def _synthesized(config: Path | None, target: str | None, outdir: Path | None
+                 ) -> tuple[ChainConfig, DeployTarget, Synthesis]:
+    from xrdeploy.synth import synthesize
+
+    chain = resolve_config(config)
+    deploy_target = resolve_target(target)
+    with err.status(f"synthesizing {len(chain.stages)} stage(s) for {deploy_target.name}"):
+        synthesis = synthesize(chain, deploy_target, resolve_outdir(outdir))
+    return chain, deploy_target, synthesis
+
+
+def _progress(message: str) -> None:
+    err.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {message}")
+
+
+@app.command()
+def plan(
+    stacks: StacksOption = None,
+    config: ConfigOption = None,
+    target: TargetOption = None,
+    outdir: OutdirOption = None,
+    summary: Annotated[Path | None, typer.Option(
+        help="Write the Markdown summary here (for a PR comment).")] = None,
+    parallelism: Annotated[int, typer.Option(min=1, max=8, help="Stacks planned at once.")] = 2,
+) -> None:
+    """Synth, then terraform init + plan every stack in parallel. Exit 0: no changes; 3: changes."""
+
+    def body() -> int:
+        from xrdeploy.stacks import ChainRunner, plan_summary_markdown
+
+        _, _, synthesis = _synthesized(config, target, outdir)
+        runner = ChainRunner(synthesis, progress=_progress)
+        plans = runner.plan(stacks, parallelism=parallelism)
+        text = plan_summary_markdown(plans)
+        if summary is not None:
+            write_atomically(summary, text)
+        out.print(text, markup=False)
+        # 1 and 2 are taken (tool failure, bad input); 3 says "there is something to apply".
+        return 3 if any(p.has_changes for p in plans) else 0
+
+    code = guarded(body)
+    raise typer.Exit(code)
+
+
+def _confirm(action: str, synthesis: Synthesis, names: list[str] | None, yes: bool) -> None:
+    chosen = names or [s.name for s in synthesis.stacks]
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UserError(f"{action} needs --yes when not run from a terminal")
+    if not typer.confirm(f"{action} {', '.join(chosen)}?", default=False):
+        raise typer.Abort()
+
+
+@app.command()
+def deploy(stacks: StacksOption = None, config: ConfigOption = None,
+           target: TargetOption = None, outdir: OutdirOption = None,
+           yes: YesOption = False) -> None:
+    """terraform apply every stack in chain order; stops at the first failing stage."""
+
+    def body() -> None:
+        from xrdeploy.stacks import ChainRunner
+
+        _, _, synthesis = _synthesized(config, target, outdir)
+        _confirm("deploy", synthesis, stacks, yes)
+        ChainRunner(synthesis, progress=_progress).deploy(stacks)
+        out.print("deployed: " + ", ".join(stacks or [s.name for s in synthesis.stacks]))
+
+    guarded(body)
+
+
+@app.command()
+def destroy(stacks: StacksOption = None, config: ConfigOption = None,
+            target: TargetOption = None, outdir: OutdirOption = None,
+            yes: YesOption = False) -> None:
+    """terraform destroy every stack in reverse chain order."""
+
+    def body() -> None:
+        from xrdeploy.stacks import ChainRunner
+
+        _, _, synthesis = _synthesized(config, target, outdir)
+        _confirm("destroy", synthesis, stacks, yes)
+        ChainRunner(synthesis, progress=_progress).destroy(stacks)
+        out.print("destroyed: " + ", ".join(stacks or [s.name for s in synthesis.stacks]))
+
+    guarded(body)
+
+
+@app.command()
+def graph(config: ConfigOption = None,
+          output: Annotated[Path | None, typer.Option(
+              "--output", "-o", help="Write Markdown here (.md), or render .svg/.png with mmdc "
+                                     "if it is installed.")] = None) -> None:
+    """The chain as a Mermaid diagram."""
+
+    def body() -> None:
+        from xrdeploy.graph import markdown, mermaid
+
+        chain = resolve_config(config)
+        if output is None:
+            out.print(markdown(chain), markup=False)
+        elif output.suffix in {".svg", ".png"}:
+            render_mermaid(mermaid(chain), output)
+            out.print(f"wrote {output}")
+        else:
+            write_atomically(output, markdown(chain))
+            out.print(f"wrote {output}")
+
+    guarded(body)
+
+
+@app.command("package-app")
+def package_app(
+    source: Annotated[Path, typer.Argument(help="Directory with appspec.yml.")] = SAMPLE_APP,
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("dist/sample_app.zip"),
+) -> None:
+    """Zip a CodeDeploy revision (default: sample_app/) into the artifact the chain promotes."""
+
+    def body() -> None:
+        from xrdeploy.appspec import check_revision
+        from xrdeploy.packaging import build_zip
+
+        problems = check_revision(source)
+        if problems:
+            raise UserError([f"{source}: {p}" for p in problems])
+        build_zip(source, output)
+        out.print(f"wrote {output} ({output.stat().st_size} bytes)")
+
+    guarded(body)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    partial.replace(path)
+
+
+def render_mermaid(source: str, output: Path) -> None:
+    import shutil
+    import subprocess
+    import tempfile
+
+    mmdc = shutil.which("mmdc")
+    if mmdc is None:
+        raise UserError("--output: rendering .svg/.png needs mmdc (npm i -g "
+                        "@mermaid-js/mermaid-cli); use a .md file instead")
+    with tempfile.NamedTemporaryFile("w", suffix=".mmd", delete=False) as handle:
+        handle.write(source)
+    result = subprocess.run([mmdc, "-i", handle.name, "-o", str(output)], capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        raise UserError(f"mmdc failed: {(result.stderr or result.stdout).strip()[:200]}")
 
 
 def run(argv: list[str] | None = None) -> int:
