@@ -1,4 +1,4 @@
-"""xrdeploy entry point: `python main.py [command]`; with no command it synthesizes (cdktf's app)."""
+"""xrdeploy entry point: `python main.py [command]`; no command means synth (the cdktf app)."""
 
 import sys
 

@@ -49,8 +49,12 @@ class ChainStack(TerraformStack):
                 self,
                 stage.name,  # a stable key: the construct id becomes part of every address
                 provider=providers[(stage.account_id, stage.region)],
-                config=StageDeploymentConfig(chain=chain, stage=stage, target=config.target,
-                                             function_package=config.function_package),
+                config=StageDeploymentConfig(
+                    chain=chain,
+                    stage=stage,
+                    target=config.target,
+                    function_package=config.function_package,
+                ),
             )
             for stage in config.stages
         ]

@@ -35,7 +35,9 @@ class CodeDeploy(Construct):
     ) -> None:
         super().__init__(scope, id_)
         role = Role(
-            self, "role", provider=provider,
+            self,
+            "role",
+            provider=provider,
             config=RoleConfig(
                 name=config.role_name,
                 description=f"CodeDeploy service role for {config.group_name}",
@@ -45,34 +47,51 @@ class CodeDeploy(Construct):
                     # no resource-level permissions, so AWS allows nothing narrower than "*".
                     Statement(
                         sid="FindInstancesByTag",
-                        actions=("ec2:DescribeInstances", "ec2:DescribeInstanceStatus",
-                                 "tag:GetResources"),
+                        actions=(
+                            "ec2:DescribeInstances",
+                            "ec2:DescribeInstanceStatus",
+                            "tag:GetResources",
+                        ),
                         resources=("*",),
                     ),
                     # DescribeAlarms also has no resource-level permissions.
-                    Statement(sid="ReadRollbackAlarms", actions=("cloudwatch:DescribeAlarms",),
-                              resources=("*",)),
+                    Statement(
+                        sid="ReadRollbackAlarms",
+                        actions=("cloudwatch:DescribeAlarms",),
+                        resources=("*",),
+                    ),
                 ),
             ),
         )
-        self.app = CodedeployApp(self, "app", provider=provider, name=config.app_name,
-                                 compute_platform="Server")
+        self.app = CodedeployApp(
+            self, "app", provider=provider, name=config.app_name, compute_platform="Server"
+        )
         rollback_events = ["DEPLOYMENT_FAILURE"]
         if config.rollback_alarms:
             rollback_events.append("DEPLOYMENT_STOP_ON_ALARM")
         self.group = CodedeployDeploymentGroup(
-            self, "group", provider=provider,
+            self,
+            "group",
+            provider=provider,
             app_name=self.app.name,
             deployment_group_name=config.group_name,
             service_role_arn=role.arn,
             deployment_config_name=config.deployment_config,
-            ec2_tag_filter=[CodedeployDeploymentGroupEc2TagFilter(
-                key=DEPLOYMENT_TAG_KEY, type="KEY_AND_VALUE", value=config.tag_value,
-            )],
+            ec2_tag_filter=[
+                CodedeployDeploymentGroupEc2TagFilter(
+                    key=DEPLOYMENT_TAG_KEY,
+                    type="KEY_AND_VALUE",
+                    value=config.tag_value,
+                )
+            ],
             auto_rollback_configuration=CodedeployDeploymentGroupAutoRollbackConfiguration(
-                enabled=True, events=rollback_events,
+                enabled=True,
+                events=rollback_events,
             ),
             alarm_configuration=CodedeployDeploymentGroupAlarmConfiguration(
-                enabled=True, alarms=list(config.rollback_alarms),
-            ) if config.rollback_alarms else None,
+                enabled=True,
+                alarms=list(config.rollback_alarms),
+            )
+            if config.rollback_alarms
+            else None,
         )

@@ -44,20 +44,30 @@ class CopyFunction(Construct):
     ) -> None:
         super().__init__(scope, id_)
         permissions = [
-            Statement(sid="WriteOwnLogs", actions=("logs:CreateLogStream", "logs:PutLogEvents"),
-                      resources=(f"{config.log_group_arn}:*",)),
+            Statement(
+                sid="WriteOwnLogs",
+                actions=("logs:CreateLogStream", "logs:PutLogEvents"),
+                resources=(f"{config.log_group_arn}:*",),
+            ),
             # PutJob*Result act on a job id, not a resource: AWS offers nothing narrower than "*".
-            Statement(sid="ReportJobResult",
-                      actions=("codepipeline:PutJobSuccessResult",
-                               "codepipeline:PutJobFailureResult"),
-                      resources=("*",)),
+            Statement(
+                sid="ReportJobResult",
+                actions=("codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"),
+                resources=("*",),
+            ),
         ]
         if config.downstream_role_arn:
-            permissions.append(Statement(sid="AssumeDownstreamPromotionRole",
-                                         actions=("sts:AssumeRole",),
-                                         resources=(config.downstream_role_arn,)))
+            permissions.append(
+                Statement(
+                    sid="AssumeDownstreamPromotionRole",
+                    actions=("sts:AssumeRole",),
+                    resources=(config.downstream_role_arn,),
+                )
+            )
         self.role = Role(
-            self, "role", provider=provider,
+            self,
+            "role",
+            provider=provider,
             config=RoleConfig(
                 name=config.role_name,
                 description=f"Execution role of {config.function_name}",
@@ -66,12 +76,18 @@ class CopyFunction(Construct):
             ),
         )
         log_group = CloudwatchLogGroup(
-            self, "logs", provider=provider, name=config.log_group_name,
-            retention_in_days=LOG_RETENTION_DAYS, kms_key_id=config.kms_key_arn,
+            self,
+            "logs",
+            provider=provider,
+            name=config.log_group_name,
+            retention_in_days=LOG_RETENTION_DAYS,
+            kms_key_id=config.kms_key_arn,
         )
         asset = TerraformAsset(self, "package", path=str(config.package), type=AssetType.FILE)
         self.function = LambdaFunction(
-            self, "function", provider=provider,
+            self,
+            "function",
+            provider=provider,
             function_name=config.function_name,
             role=self.role.arn,
             runtime=RUNTIME,

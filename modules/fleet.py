@@ -77,37 +77,64 @@ class Fleet(Construct):
         super().__init__(scope, id_)
         vpc = DataAwsVpc(self, "default-vpc", provider=provider, default=True)
         subnets = DataAwsSubnets(
-            self, "default-subnets", provider=provider,
+            self,
+            "default-subnets",
+            provider=provider,
             filter=[DataAwsSubnetsFilter(name="vpc-id", values=[vpc.id])],
         )
-        ami = DataAwsSsmParameter(self, "ami", provider=provider,
-                                  name=ami_parameter(config.instance_type))
+        ami = DataAwsSsmParameter(
+            self, "ami", provider=provider, name=ami_parameter(config.instance_type)
+        )
 
         self.security_group = SecurityGroup(
-            self, "security-group", provider=provider, name=config.name, vpc_id=vpc.id,
+            self,
+            "security-group",
+            provider=provider,
+            name=config.name,
+            vpc_id=vpc.id,
             description=f"xrdeploy fleet {config.name}: HTTP in, HTTPS out",
         )
         VpcSecurityGroupIngressRule(
-            self, "http-in", provider=provider, security_group_id=self.security_group.id,
-            description="HTTP to the sample web server", ip_protocol="tcp",
-            from_port=80, to_port=80, cidr_ipv4=config.http_ingress_cidr,
+            self,
+            "http-in",
+            provider=provider,
+            security_group_id=self.security_group.id,
+            description="HTTP to the sample web server",
+            ip_protocol="tcp",
+            from_port=80,
+            to_port=80,
+            cidr_ipv4=config.http_ingress_cidr,
         )
         if config.ssh is not None:
             VpcSecurityGroupIngressRule(
-                self, "ssh-in", provider=provider, security_group_id=self.security_group.id,
-                description="SSH from the operator's network", ip_protocol="tcp",
-                from_port=22, to_port=22, cidr_ipv4=config.ssh.cidr,
+                self,
+                "ssh-in",
+                provider=provider,
+                security_group_id=self.security_group.id,
+                description="SSH from the operator's network",
+                ip_protocol="tcp",
+                from_port=22,
+                to_port=22,
+                cidr_ipv4=config.ssh.cidr,
             )
         # The agent and dnf reach S3, CodeDeploy and the package mirrors over HTTPS only; their
         # addresses are AWS-owned and change, so no narrower CIDR exists without VPC endpoints.
         VpcSecurityGroupEgressRule(
-            self, "https-out", provider=provider, security_group_id=self.security_group.id,
-            description="HTTPS to AWS endpoints and package mirrors", ip_protocol="tcp",
-            from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
+            self,
+            "https-out",
+            provider=provider,
+            security_group_id=self.security_group.id,
+            description="HTTPS to AWS endpoints and package mirrors",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
         )
 
         self.role = Role(
-            self, "role", provider=provider,
+            self,
+            "role",
+            provider=provider,
             config=RoleConfig(
                 name=config.role_name,
                 description=f"CodeDeploy agent on the {config.name} fleet",
@@ -123,17 +150,24 @@ class Fleet(Construct):
                         actions=("s3:GetObject", "s3:GetObjectVersion"),
                         resources=(f"{config.artifact_bucket_arn}/*",),
                     ),
-                    Statement(sid="DecryptRevisions", actions=("kms:Decrypt",),
-                              resources=(config.kms_key_arn,)),
+                    Statement(
+                        sid="DecryptRevisions",
+                        actions=("kms:Decrypt",),
+                        resources=(config.kms_key_arn,),
+                    ),
                 ),
             ),
         )
-        profile = IamInstanceProfile(self, "profile", provider=provider, name=config.role_name,
-                                     role=self.role.name)
+        profile = IamInstanceProfile(
+            self, "profile", provider=provider, name=config.role_name, role=self.role.name
+        )
 
         count = TerraformCount.of(config.instance_count)
         self.instances = Instance(
-            self, "instance", provider=provider, count=count,
+            self,
+            "instance",
+            provider=provider,
+            count=count,
             ami=ami.value,
             instance_type=config.instance_type,
             # Fn.element wraps around, spreading instances over the default VPC's subnets.
@@ -145,11 +179,12 @@ class Fleet(Construct):
             monitoring=True,
             ebs_optimized=True,
             metadata_options=InstanceMetadataOptions(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
                 # The sample app reads its Stage tag from the metadata service.
                 instance_metadata_tags="enabled",
             ),
             root_block_device=InstanceRootBlockDevice(encrypted=True, volume_type="gp3"),
-            tags={"Name": f"{config.name}-${{count.index}}",
-                  DEPLOYMENT_TAG_KEY: config.tag_value},
+            tags={"Name": f"{config.name}-${{count.index}}", DEPLOYMENT_TAG_KEY: config.tag_value},
         )

@@ -85,11 +85,13 @@ def promote_user_parameters(config: PipelineConfig, target: PromotionTarget) -> 
 
 
 def source_event_pattern(bucket: str, key: str) -> str:
-    return json.dumps({
-        "source": ["aws.s3"],
-        "detail-type": ["Object Created"],
-        "detail": {"bucket": {"name": [bucket]}, "object": {"key": [key]}},
-    })
+    return json.dumps(
+        {
+            "source": ["aws.s3"],
+            "detail-type": ["Object Created"],
+            "detail": {"bucket": {"name": [bucket]}, "object": {"key": [key]}},
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -116,46 +118,93 @@ def pipeline_definition(config: PipelineConfig) -> list[PipelineStageDefinition]
     outputs it so that the LocalStack harness plays exactly this pipeline where CodePipeline
     itself is not available."""
     stages = [
-        PipelineStageDefinition("Source", (Action(
-            "Source", "Source", "S3",
-            {"S3Bucket": config.source_bucket, "S3ObjectKey": config.source_key,
-             "PollForSourceChanges": "false"},
-            namespace=SOURCE_NAMESPACE, output_artifacts=(SOURCE_ARTIFACT,),
-        ),)),
-        PipelineStageDefinition("Deploy", (Action(
-            "Deploy", "Deploy", "CodeDeploy",
-            {"ApplicationName": config.codedeploy_app,
-             "DeploymentGroupName": config.deployment_group},
-            input_artifacts=(SOURCE_ARTIFACT,),
-        ),)),
+        PipelineStageDefinition(
+            "Source",
+            (
+                Action(
+                    "Source",
+                    "Source",
+                    "S3",
+                    {
+                        "S3Bucket": config.source_bucket,
+                        "S3ObjectKey": config.source_key,
+                        "PollForSourceChanges": "false",
+                    },
+                    namespace=SOURCE_NAMESPACE,
+                    output_artifacts=(SOURCE_ARTIFACT,),
+                ),
+            ),
+        ),
+        PipelineStageDefinition(
+            "Deploy",
+            (
+                Action(
+                    "Deploy",
+                    "Deploy",
+                    "CodeDeploy",
+                    {
+                        "ApplicationName": config.codedeploy_app,
+                        "DeploymentGroupName": config.deployment_group,
+                    },
+                    input_artifacts=(SOURCE_ARTIFACT,),
+                ),
+            ),
+        ),
     ]
     if config.promotion is None:
         return stages
     if config.manual_approval:
-        stages.append(PipelineStageDefinition("Approve", (Action(
-            "Approve", "Approval", "Manual",
-            {"CustomData": f"Promote to {config.promotion.stage}?"},
-        ),)))
-    stages.append(PipelineStageDefinition("Promote", (Action(
-        "Promote", "Invoke", "Lambda",
-        {"FunctionName": config.copy_function_name,
-         "UserParameters": promote_user_parameters(config, config.promotion)},
-        input_artifacts=(SOURCE_ARTIFACT,),
-    ),)))
+        stages.append(
+            PipelineStageDefinition(
+                "Approve",
+                (
+                    Action(
+                        "Approve",
+                        "Approval",
+                        "Manual",
+                        {"CustomData": f"Promote to {config.promotion.stage}?"},
+                    ),
+                ),
+            )
+        )
+    stages.append(
+        PipelineStageDefinition(
+            "Promote",
+            (
+                Action(
+                    "Promote",
+                    "Invoke",
+                    "Lambda",
+                    {
+                        "FunctionName": config.copy_function_name,
+                        "UserParameters": promote_user_parameters(config, config.promotion),
+                    },
+                    input_artifacts=(SOURCE_ARTIFACT,),
+                ),
+            ),
+        )
+    )
     return stages
 
 
 def _stage_resource(stage: PipelineStageDefinition) -> CodepipelineStage:
-    return CodepipelineStage(name=stage.name, action=[
-        CodepipelineStageAction(
-            name=a.name, category=a.category, owner=a.owner, provider=a.provider,
-            version=a.version, configuration=a.configuration,
-            input_artifacts=list(a.input_artifacts) or None,
-            output_artifacts=list(a.output_artifacts) or None,
-            namespace=a.namespace,
-        )
-        for a in stage.actions
-    ])
+    return CodepipelineStage(
+        name=stage.name,
+        action=[
+            CodepipelineStageAction(
+                name=a.name,
+                category=a.category,
+                owner=a.owner,
+                provider=a.provider,
+                version=a.version,
+                configuration=a.configuration,
+                input_artifacts=list(a.input_artifacts) or None,
+                output_artifacts=list(a.output_artifacts) or None,
+                namespace=a.namespace,
+            )
+            for a in stage.actions
+        ],
+    )
 
 
 class Pipeline(Construct):
@@ -165,34 +214,62 @@ class Pipeline(Construct):
         super().__init__(scope, id_)
         codedeploy_arn = f"arn:aws:codedeploy:{config.region}:{config.account_id}"
         permissions = [
-            Statement(sid="ReadSource",
-                      actions=("s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning"),
-                      resources=(config.source_bucket_arn,
-                                 f"{config.source_bucket_arn}/{config.source_key}")),
-            Statement(sid="UseArtifactStore",
-                      actions=("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
-                               "s3:GetBucketVersioning"),
-                      resources=(config.artifact_bucket_arn, f"{config.artifact_bucket_arn}/*")),
-            Statement(sid="UseStageKey",
-                      actions=("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
-                      resources=(config.kms_key_arn,)),
-            Statement(sid="Deploy",
-                      actions=("codedeploy:CreateDeployment", "codedeploy:GetApplication",
-                               "codedeploy:GetApplicationRevision", "codedeploy:GetDeployment",
-                               "codedeploy:RegisterApplicationRevision"),
-                      resources=(f"{codedeploy_arn}:application:{config.codedeploy_app}",
-                                 f"{codedeploy_arn}:deploymentgroup:{config.codedeploy_app}/"
-                                 f"{config.deployment_group}")),
-            Statement(sid="ReadDeploymentConfig", actions=("codedeploy:GetDeploymentConfig",),
-                      resources=(f"{codedeploy_arn}:deploymentconfig:"
-                                 f"{config.deployment_config}",)),
+            Statement(
+                sid="ReadSource",
+                actions=("s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning"),
+                resources=(
+                    config.source_bucket_arn,
+                    f"{config.source_bucket_arn}/{config.source_key}",
+                ),
+            ),
+            Statement(
+                sid="UseArtifactStore",
+                actions=(
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:PutObject",
+                    "s3:GetBucketVersioning",
+                ),
+                resources=(config.artifact_bucket_arn, f"{config.artifact_bucket_arn}/*"),
+            ),
+            Statement(
+                sid="UseStageKey",
+                actions=("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
+                resources=(config.kms_key_arn,),
+            ),
+            Statement(
+                sid="Deploy",
+                actions=(
+                    "codedeploy:CreateDeployment",
+                    "codedeploy:GetApplication",
+                    "codedeploy:GetApplicationRevision",
+                    "codedeploy:GetDeployment",
+                    "codedeploy:RegisterApplicationRevision",
+                ),
+                resources=(
+                    f"{codedeploy_arn}:application:{config.codedeploy_app}",
+                    f"{codedeploy_arn}:deploymentgroup:{config.codedeploy_app}/"
+                    f"{config.deployment_group}",
+                ),
+            ),
+            Statement(
+                sid="ReadDeploymentConfig",
+                actions=("codedeploy:GetDeploymentConfig",),
+                resources=(f"{codedeploy_arn}:deploymentconfig:{config.deployment_config}",),
+            ),
         ]
         if config.promotion is not None:
-            permissions.append(Statement(sid="InvokeCopyFunction",
-                                         actions=("lambda:InvokeFunction",),
-                                         resources=(config.copy_function_arn,)))
+            permissions.append(
+                Statement(
+                    sid="InvokeCopyFunction",
+                    actions=("lambda:InvokeFunction",),
+                    resources=(config.copy_function_arn,),
+                )
+            )
         role = Role(
-            self, "role", provider=provider,
+            self,
+            "role",
+            provider=provider,
             config=RoleConfig(
                 name=config.role_name,
                 description=f"CodePipeline service role for {config.pipeline_name}",
@@ -201,33 +278,54 @@ class Pipeline(Construct):
             ),
         )
         self.pipeline = Codepipeline(
-            self, "pipeline", provider=provider,
+            self,
+            "pipeline",
+            provider=provider,
             name=config.pipeline_name,
             pipeline_type="V2",
             role_arn=role.arn,
-            artifact_store=[CodepipelineArtifactStore(
-                location=config.artifact_bucket, type="S3",
-                encryption_key=CodepipelineArtifactStoreEncryptionKey(
-                    id=config.kms_key_arn, type="KMS"),
-            )],
+            artifact_store=[
+                CodepipelineArtifactStore(
+                    location=config.artifact_bucket,
+                    type="S3",
+                    encryption_key=CodepipelineArtifactStoreEncryptionKey(
+                        id=config.kms_key_arn, type="KMS"
+                    ),
+                )
+            ],
             stage=[_stage_resource(stage) for stage in pipeline_definition(config)],
         )
 
         events_role = Role(
-            self, "events-role", provider=provider,
+            self,
+            "events-role",
+            provider=provider,
             config=RoleConfig(
                 name=config.events_role_name,
                 description=f"Lets EventBridge start {config.pipeline_name}",
                 trust=(assume_role_statement("Service", ("events.amazonaws.com",)),),
-                permissions=(Statement(sid="StartPipeline",
-                                       actions=("codepipeline:StartPipelineExecution",),
-                                       resources=(self.pipeline.arn,)),),
+                permissions=(
+                    Statement(
+                        sid="StartPipeline",
+                        actions=("codepipeline:StartPipelineExecution",),
+                        resources=(self.pipeline.arn,),
+                    ),
+                ),
             ),
         )
         rule = CloudwatchEventRule(
-            self, "source-changed", provider=provider, name=config.rule_name,
+            self,
+            "source-changed",
+            provider=provider,
+            name=config.rule_name,
             description=f"A new build in {config.source_bucket} starts {config.pipeline_name}",
             event_pattern=source_event_pattern(config.source_bucket, config.source_key),
         )
-        CloudwatchEventTarget(self, "start-pipeline", provider=provider, rule=rule.name,
-                              arn=self.pipeline.arn, role_arn=events_role.arn)
+        CloudwatchEventTarget(
+            self,
+            "start-pipeline",
+            provider=provider,
+            rule=rule.name,
+            arn=self.pipeline.arn,
+            role_arn=events_role.arn,
+        )

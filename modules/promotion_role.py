@@ -50,20 +50,30 @@ class PromotionRole(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.role = Role(
-            self, "role", provider=provider,
+            self,
+            "role",
+            provider=provider,
             config=RoleConfig(
                 name=config.name,
                 description="Lets the upstream stage's copy function deliver one build object",
                 trust=(assume_role_statement("AWS", (config.upstream_function_role_arn,)),),
                 permissions=(
-                    Statement(sid="DeliverBuild", actions=DELIVERY_ACTIONS,
-                              resources=(f"{config.bucket_arn}/{config.object_key}",)),
+                    Statement(
+                        sid="DeliverBuild",
+                        actions=DELIVERY_ACTIONS,
+                        resources=(f"{config.bucket_arn}/{config.object_key}",),
+                    ),
                     # Bucket-level: ListBucket lets HeadObject say 404 rather than 403.
-                    Statement(sid="SeeMissingObject", actions=("s3:ListBucket",),
-                              resources=(config.bucket_arn,)),
-                    Statement(sid="EncryptBuild",
-                              actions=("kms:GenerateDataKey", "kms:Decrypt"),
-                              resources=(config.kms_key_arn,)),
+                    Statement(
+                        sid="SeeMissingObject",
+                        actions=("s3:ListBucket",),
+                        resources=(config.bucket_arn,),
+                    ),
+                    Statement(
+                        sid="EncryptBuild",
+                        actions=("kms:GenerateDataKey", "kms:Decrypt"),
+                        resources=(config.kms_key_arn,),
+                    ),
                 ),
             ),
         )

@@ -47,8 +47,9 @@ def make_providers(
         endpoints = settings.pop("endpoints", None)
         assume_role = None
         if target.deploy_role_arn and deploy_target.uses_deploy_role():
-            assume_role = [AwsProviderAssumeRole(role_arn=target.deploy_role_arn,
-                                                 session_name="xrdeploy")]
+            assume_role = [
+                AwsProviderAssumeRole(role_arn=target.deploy_role_arn, session_name="xrdeploy")
+            ]
         providers[key] = AwsProvider(
             scope,
             alias,
@@ -58,9 +59,16 @@ def make_providers(
             default_tags=[AwsProviderDefaultTags(tags=default_tags)],
             assume_role=assume_role,
             # `lambda` is a Python keyword, so the binding spells that field `lambda_`.
-            endpoints=[AwsProviderEndpoints(**{
-                ("lambda_" if service == "lambda" else service): url
-                for service, url in endpoints.items()})] if endpoints else None,
+            endpoints=[
+                AwsProviderEndpoints(
+                    **{
+                        ("lambda_" if service == "lambda" else service): url
+                        for service, url in endpoints.items()
+                    }
+                )
+            ]
+            if endpoints
+            else None,
             **settings,
         )
     return providers

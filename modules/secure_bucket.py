@@ -56,53 +56,78 @@ class SecureBucket(Construct):
         super().__init__(scope, id_)
         bucket_arn = f"arn:{PARTITION}:s3:::{config.name}"
         self.bucket = S3Bucket(
-            self, "bucket", provider=provider, bucket=config.name,
+            self,
+            "bucket",
+            provider=provider,
+            bucket=config.name,
             force_destroy=config.force_destroy,
         )
         self.name = self.bucket.bucket
         self.arn = self.bucket.arn
         S3BucketPublicAccessBlock(
-            self, "public-access-block", provider=provider, bucket=self.bucket.id,
-            block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True,
+            self,
+            "public-access-block",
+            provider=provider,
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
         )
         # ACLs off: objects written by another account's role belong to this bucket's owner.
         S3BucketOwnershipControls(
-            self, "ownership", provider=provider, bucket=self.bucket.id,
+            self,
+            "ownership",
+            provider=provider,
+            bucket=self.bucket.id,
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
         self.versioning = S3BucketVersioningA(
-            self, "versioning", provider=provider, bucket=self.bucket.id,
+            self,
+            "versioning",
+            provider=provider,
+            bucket=self.bucket.id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
         S3BucketServerSideEncryptionConfigurationA(
-            self, "encryption", provider=provider, bucket=self.bucket.id,
-            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
-                bucket_key_enabled=True,
-                apply_server_side_encryption_by_default=(
-                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms", kms_master_key_id=config.kms_key_arn,
-                    )
-                ),
-            )],
+            self,
+            "encryption",
+            provider=provider,
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    bucket_key_enabled=True,
+                    apply_server_side_encryption_by_default=(
+                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                            sse_algorithm="aws:kms",
+                            kms_master_key_id=config.kms_key_arn,
+                        )
+                    ),
+                )
+            ],
         )
         S3BucketLifecycleConfiguration(
-            self, "lifecycle", provider=provider, bucket=self.bucket.id,
-            rule=[S3BucketLifecycleConfigurationRule(
-                id="expire-old-versions",
-                status="Enabled",
-                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                noncurrent_version_expiration=[
-                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                        noncurrent_days=config.noncurrent_version_days,
-                    )
-                ],
-                abort_incomplete_multipart_upload=[
-                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                        days_after_initiation=1,
-                    )
-                ],
-            )],
+            self,
+            "lifecycle",
+            provider=provider,
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-old-versions",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=config.noncurrent_version_days,
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                            days_after_initiation=1,
+                        )
+                    ],
+                )
+            ],
             depends_on=[self.versioning],
         )
         if config.eventbridge_notifications:
@@ -125,5 +150,4 @@ class SecureBucket(Construct):
                 *config.grants,
             ],
         )
-        S3BucketPolicy(self, "policy", provider=provider, bucket=self.bucket.id,
-                       policy=policy.json)
+        S3BucketPolicy(self, "policy", provider=provider, bucket=self.bucket.id, policy=policy.json)

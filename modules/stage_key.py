@@ -43,13 +43,21 @@ class StageKey(Construct):
                 ),
                 Statement(
                     sid="CloudWatchLogsForCopyFunction",
-                    actions=("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*",
-                             "kms:GenerateDataKey*", "kms:Describe*"),
+                    actions=(
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ),
                     resources=("*",),
                     principals=(("Service", (f"logs.{config.region}.amazonaws.com",)),),
                     conditions=(
-                        Condition("ArnEquals", "kms:EncryptionContext:aws:logs:arn",
-                                  (config.log_group_arn,)),
+                        Condition(
+                            "ArnEquals",
+                            "kms:EncryptionContext:aws:logs:arn",
+                            (config.log_group_arn,),
+                        ),
                     ),
                 ),
             ],
@@ -63,6 +71,5 @@ class StageKey(Construct):
             deletion_window_in_days=config.deletion_window_days,
             policy=policy.json,
         )
-        KmsAlias(self, "alias", provider=provider, name=config.alias,
-                 target_key_id=self.key.key_id)
+        KmsAlias(self, "alias", provider=provider, name=config.alias, target_key_id=self.key.key_id)
         self.arn = self.key.arn

@@ -11,8 +11,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = Path(__file__).resolve().parent / "configs"
 sys.path.insert(0, str(REPO_ROOT))
 
-_TIER_BY_FOLDER = {"unit": "unit", "synth": "synth", "terraform": "terraform",
-                   "integration": "integration"}
+_TIER_BY_FOLDER = {
+    "unit": "unit",
+    "synth": "synth",
+    "terraform": "terraform",
+    "integration": "integration",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -39,7 +43,10 @@ class Synthesized:
         key = (config_name, target)
         if key not in self._cache:
             path = None if config_name == "default" else CONFIGS / f"{config_name}.yaml"
-            outdir = self._root / f"{config_name}-{target.replace('=', '-').replace(':', '_').replace('/', '_')}"
+            outdir = (
+                self._root
+                / f"{config_name}-{target.replace('=', '-').replace(':', '_').replace('/', '_')}"
+            )
             self._cache[key] = synthesize(load_config(path), parse_target(target), outdir)
         return self._cache[key]
 

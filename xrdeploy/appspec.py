@@ -10,10 +10,19 @@ import yaml
 
 # Lifecycle hooks a script may run in for an EC2/on-premises deployment (DownloadBundle and
 # Install are reserved for the agent itself).
-SCRIPTABLE_HOOKS = frozenset({
-    "ApplicationStop", "BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService",
-    "BeforeBlockTraffic", "AfterBlockTraffic", "BeforeAllowTraffic", "AfterAllowTraffic",
-})
+SCRIPTABLE_HOOKS = frozenset(
+    {
+        "ApplicationStop",
+        "BeforeInstall",
+        "AfterInstall",
+        "ApplicationStart",
+        "ValidateService",
+        "BeforeBlockTraffic",
+        "AfterBlockTraffic",
+        "BeforeAllowTraffic",
+        "AfterAllowTraffic",
+    }
+)
 MAX_HOOK_TIMEOUT = 3600  # CodeDeploy's limit for one script
 
 

@@ -45,8 +45,12 @@ class Options:
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Chain config (YAML). Default: the embedded demo chain.",
-                 show_default=False),
+    typer.Option(
+        "--config",
+        "-c",
+        help="Chain config (YAML). Default: the embedded demo chain.",
+        show_default=False,
+    ),
 ]
 TargetOption = Annotated[
     str | None,
@@ -107,15 +111,18 @@ def validate(config: ConfigOption = None) -> None:
 
     def body() -> None:
         chain = resolve_config(config)
-        out.print(f"config ok: {chain.app.name}, {len(chain.stages)} stage(s): "
-                  + " -> ".join(f"{s.name} ({s.account_id}/{s.region})" for s in chain.stages))
+        out.print(
+            f"config ok: {chain.app.name}, {len(chain.stages)} stage(s): "
+            + " -> ".join(f"{s.name} ({s.account_id}/{s.region})" for s in chain.stages)
+        )
 
     guarded(body)
 
 
 @app.command()
-def synth(config: ConfigOption = None, target: TargetOption = None,
-          outdir: OutdirOption = None) -> None:
+def synth(
+    config: ConfigOption = None, target: TargetOption = None, outdir: OutdirOption = None
+) -> None:
     """Write Terraform HCL-JSON for every stack to <outdir>/stacks/<stack>/cdk.tf.json."""
 
     def body() -> None:
@@ -129,8 +136,10 @@ def synth(config: ConfigOption = None, target: TargetOption = None,
         for stack in result.stacks:
             out.print(f"stack {stack.name}: {stack.json_path}")
             if stack.omitted_resource_types:
-                out.print(f"  left out for {deploy_target.name} (not in the free emulator): "
-                          + ", ".join(stack.omitted_resource_types))
+                out.print(
+                    f"  left out for {deploy_target.name} (not in the free emulator): "
+                    + ", ".join(stack.omitted_resource_types)
+                )
 
     guarded(body)
 
@@ -142,8 +151,9 @@ StacksOption = Annotated[
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
-def _synthesized(config: Path | None, target: str | None, outdir: Path | None
-                 ) -> tuple[ChainConfig, DeployTarget, Synthesis]:
+def _synthesized(
+    config: Path | None, target: str | None, outdir: Path | None
+) -> tuple[ChainConfig, DeployTarget, Synthesis]:
     from xrdeploy.synth import synthesize
 
     chain = resolve_config(config)
@@ -163,8 +173,9 @@ def plan(
     config: ConfigOption = None,
     target: TargetOption = None,
     outdir: OutdirOption = None,
-    summary: Annotated[Path | None, typer.Option(
-        help="Write the Markdown summary here (for a PR comment).")] = None,
+    summary: Annotated[
+        Path | None, typer.Option(help="Write the Markdown summary here (for a PR comment).")
+    ] = None,
     parallelism: Annotated[int, typer.Option(min=1, max=8, help="Stacks planned at once.")] = 2,
 ) -> None:
     """Synth, then terraform init + plan every stack in parallel. Exit 0: no changes; 3: changes."""
@@ -197,9 +208,13 @@ def _confirm(action: str, synthesis: Synthesis, names: list[str] | None, yes: bo
 
 
 @app.command()
-def deploy(stacks: StacksOption = None, config: ConfigOption = None,
-           target: TargetOption = None, outdir: OutdirOption = None,
-           yes: YesOption = False) -> None:
+def deploy(
+    stacks: StacksOption = None,
+    config: ConfigOption = None,
+    target: TargetOption = None,
+    outdir: OutdirOption = None,
+    yes: YesOption = False,
+) -> None:
     """terraform apply every stack in chain order; stops at the first failing stage."""
 
     def body() -> None:
@@ -214,9 +229,13 @@ def deploy(stacks: StacksOption = None, config: ConfigOption = None,
 
 
 @app.command()
-def destroy(stacks: StacksOption = None, config: ConfigOption = None,
-            target: TargetOption = None, outdir: OutdirOption = None,
-            yes: YesOption = False) -> None:
+def destroy(
+    stacks: StacksOption = None,
+    config: ConfigOption = None,
+    target: TargetOption = None,
+    outdir: OutdirOption = None,
+    yes: YesOption = False,
+) -> None:
     """terraform destroy every stack in reverse chain order."""
 
     def body() -> None:
@@ -231,10 +250,17 @@ def destroy(stacks: StacksOption = None, config: ConfigOption = None,
 
 
 @app.command()
-def graph(config: ConfigOption = None,
-          output: Annotated[Path | None, typer.Option(
-              "--output", "-o", help="Write Markdown here (.md), or render .svg/.png with mmdc "
-                                     "if it is installed.")] = None) -> None:
+def graph(
+    config: ConfigOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write Markdown here (.md), or render .svg/.png with mmdc if it is installed.",
+        ),
+    ] = None,
+) -> None:
     """The chain as a Mermaid diagram."""
 
     def body() -> None:
@@ -287,12 +313,15 @@ def render_mermaid(source: str, output: Path) -> None:
 
     mmdc = shutil.which("mmdc")
     if mmdc is None:
-        raise UserError("--output: rendering .svg/.png needs mmdc (npm i -g "
-                        "@mermaid-js/mermaid-cli); use a .md file instead")
+        raise UserError(
+            "--output: rendering .svg/.png needs mmdc (npm i -g "
+            "@mermaid-js/mermaid-cli); use a .md file instead"
+        )
     with tempfile.NamedTemporaryFile("w", suffix=".mmd", delete=False) as handle:
         handle.write(source)
-    result = subprocess.run([mmdc, "-i", handle.name, "-o", str(output)], capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        [mmdc, "-i", handle.name, "-o", str(output)], capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         raise UserError(f"mmdc failed: {(result.stderr or result.stdout).strip()[:200]}")
 

@@ -89,15 +89,19 @@ def _cidr(value: str) -> str:
 
 AppName = Annotated[
     Text,
-    _matches(APP_NAME, "1-40 lowercase letters, digits, periods and hyphens, starting and "
-             "ending with a letter or digit"),
+    _matches(
+        APP_NAME,
+        "1-40 lowercase letters, digits, periods and hyphens, starting and "
+        "ending with a letter or digit",
+    ),
 ]
 StageName = Annotated[
     Text,
     _matches(STAGE_NAME, "2-20 lowercase letters, digits and hyphens, starting with a letter"),
 ]
-AccountId = Annotated[Text, _matches(ACCOUNT_ID, "an AWS account id is exactly 12 digits, "
-                                                "quoted in YAML")]
+AccountId = Annotated[
+    Text, _matches(ACCOUNT_ID, "an AWS account id is exactly 12 digits, quoted in YAML")
+]
 Region = Annotated[Text, AfterValidator(_region)]
 Cidr = Annotated[Text, AfterValidator(_cidr)]
 
@@ -112,8 +116,12 @@ class Backend(Frozen):
     """Where Terraform keeps each stack's state."""
 
     type: Literal["local", "s3"] = "local"
-    bucket: Annotated[Text, _matches(re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
-                                    "an S3 bucket name")] | None = None
+    bucket: (
+        Annotated[
+            Text, _matches(re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"), "an S3 bucket name")
+        ]
+        | None
+    ) = None
     region: Region | None = None
     key_prefix: Annotated[Text, _matches(S3_KEY, "an S3 key prefix")] = "xrdeploy"
     use_lockfile: StrictBool = True
@@ -143,8 +151,9 @@ class Ssh(Frozen):
 
 class Fleet(Frozen):
     instance_count: Annotated[StrictInt, Field(ge=1, le=50)] = 1
-    instance_type: Annotated[Text, _matches(INSTANCE_TYPE, "an EC2 instance type such as "
-                                                          "t3.micro")] = "t3.micro"
+    instance_type: Annotated[
+        Text, _matches(INSTANCE_TYPE, "an EC2 instance type such as t3.micro")
+    ] = "t3.micro"
     # Value of the DeploymentStage tag that the CodeDeploy group selects instances by.
     tag_value: Annotated[Text, _matches(TAG_VALUE, "a tag value")]
     http_ingress_cidr: Cidr
@@ -154,18 +163,20 @@ class Fleet(Frozen):
 
     @model_validator(mode="after")
     def _ssh_not_open_to_world(self) -> Fleet:
-        if self.ssh is not None and ipaddress.ip_network(self.ssh.cidr).prefixlen == 0:
-            if not self.allow_ssh_from_anywhere:
-                raise ValueError(
-                    f"ssh.cidr {self.ssh.cidr} opens SSH to the whole internet; use a narrower "
-                    "CIDR or set allow_ssh_from_anywhere: true"
-                )
+        world = self.ssh is not None and ipaddress.ip_network(self.ssh.cidr).prefixlen == 0
+        if world and not self.allow_ssh_from_anywhere:
+            raise ValueError(
+                f"ssh.cidr {self.ssh.cidr} opens SSH to the whole internet; use a narrower "  # type: ignore[union-attr]
+                "CIDR or set allow_ssh_from_anywhere: true"
+            )
         return self
 
 
 class Gates(Frozen):
     manual_approval: StrictBool = False
-    rollback_alarms: tuple[Annotated[Text, _matches(ALARM_NAME, "a CloudWatch alarm name")], ...] = ()
+    rollback_alarms: tuple[
+        Annotated[Text, _matches(ALARM_NAME, "a CloudWatch alarm name")], ...
+    ] = ()
 
 
 class Stage(Frozen):
@@ -173,10 +184,9 @@ class Stage(Frozen):
     account_id: AccountId
     region: Region
     fleet: Fleet
-    deployment_config: Annotated[Text, _matches(DEPLOYMENT_CONFIG, "a CodeDeploy deployment "
-                                                                  "config name")] = (
-        "CodeDeployDefault.AllAtOnce"
-    )
+    deployment_config: Annotated[
+        Text, _matches(DEPLOYMENT_CONFIG, "a CodeDeploy deployment config name")
+    ] = "CodeDeployDefault.AllAtOnce"
     gates: Gates = Gates()
 
 
@@ -250,9 +260,13 @@ def _messages(exc: ValidationError) -> list[str]:
             lines.append(f"{where}: required but missing")
             continue
         if kind in {"string_type", "int_type", "bool_type", "model_type", "tuple_type"}:
-            expected = {"string_type": "a string (quote it in YAML)", "int_type": "a whole number",
-                        "bool_type": "true or false", "model_type": "a mapping of keys",
-                        "tuple_type": "a list"}[kind]
+            expected = {
+                "string_type": "a string (quote it in YAML)",
+                "int_type": "a whole number",
+                "bool_type": "true or false",
+                "model_type": "a mapping of keys",
+                "tuple_type": "a list",
+            }[kind]
             lines.append(f"{where}: must be {expected}, not {error['input']!r}")
             continue
         message = str(error["msg"]).removeprefix("Value error, ")
@@ -267,8 +281,10 @@ def parse_config(data: Any, source: str) -> ChainConfig:
     if data is None:
         raise ConfigError(f"{source}: the file is empty; it needs at least app and stages")
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping with app and stages, "
-                          f"not a {type(data).__name__}")
+        raise ConfigError(
+            f"{source}: the top level must be a mapping with app and stages, "
+            f"not a {type(data).__name__}"
+        )
     try:
         return ChainConfig.model_validate(data)
     except ValidationError as exc:

@@ -34,8 +34,13 @@ def mermaid(chain: ChainConfig) -> str:
         downstream = chain.next_stage(stage)
         if downstream is None:
             continue
-        hop = ("cross-account copy" if downstream.account_id != stage.account_id
-               else "cross-region copy" if downstream.region != stage.region else "copy")
+        hop = (
+            "cross-account copy"
+            if downstream.account_id != stage.account_id
+            else "cross-region copy"
+            if downstream.region != stage.region
+            else "copy"
+        )
         lines.append(f"  {_node(stage.name)}_pipe -- {hop} --> {_node(downstream.name)}_src")
     return "\n".join(lines) + "\n"
 

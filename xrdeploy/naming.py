@@ -99,21 +99,39 @@ class Naming:
         return f"arn:{PARTITION}:s3:::{bucket}"
 
     def function_arn(self, stage: StageLike) -> str:
-        return (f"arn:{PARTITION}:lambda:{stage.region}:{stage.account_id}:function:"
-                f"{self.copy_function(stage)}")
+        return (
+            f"arn:{PARTITION}:lambda:{stage.region}:{stage.account_id}:function:"
+            f"{self.copy_function(stage)}"
+        )
 
     def problems(self, stage: StageLike) -> Iterator[tuple[str, str, str]]:
         """(field, name, problem) for every derived name AWS would refuse."""
         # One line per kind of name: the longest one says how much to shorten.
         bucket = max((self.source_bucket(stage), self.artifact_bucket(stage)), key=len)
         if len(bucket) > 63:
-            yield ("name", bucket, f"would be a {len(bucket)}-character bucket name; S3 "
-                   "allows 63: shorten app.name or the stage name")
+            yield (
+                "name",
+                bucket,
+                f"would be a {len(bucket)}-character bucket name; S3 "
+                "allows 63: shorten app.name or the stage name",
+            )
         elif not BUCKET_NAME.fullmatch(bucket):
             yield ("name", bucket, "is not a valid S3 bucket name")
-        role = max((self.copy_function_role(stage), self.promotion_role(stage),
-                    self.pipeline_role(stage), self.events_role(stage),
-                    self.codedeploy_role(stage), self.instance_role(stage)), key=len)
+        role = max(
+            (
+                self.copy_function_role(stage),
+                self.promotion_role(stage),
+                self.pipeline_role(stage),
+                self.events_role(stage),
+                self.codedeploy_role(stage),
+                self.instance_role(stage),
+            ),
+            key=len,
+        )
         if len(role) > MAX_ROLE_NAME:
-            yield ("name", role, f"would be a {len(role)}-character IAM role name; IAM "
-                   f"allows {MAX_ROLE_NAME}: shorten app.name or the stage name")
+            yield (
+                "name",
+                role,
+                f"would be a {len(role)}-character IAM role name; IAM "
+                f"allows {MAX_ROLE_NAME}: shorten app.name or the stage name",
+            )

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
@@ -35,6 +35,7 @@ from botocore.config import Config
 TARGET_PREFIX = "CodePipeline_20150709."
 MAX_CONTINUATIONS = 100
 EMULATOR_SECRET_KEY = "test"
+EmulatedService = Literal["s3", "sts", "lambda", "logs"]
 
 
 @dataclass
@@ -96,21 +97,29 @@ class JobResultEndpoint:
     def _handle(self, operation: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         job_id = body.get("jobId", "")
         if operation not in {"PutJobSuccessResult", "PutJobFailureResult"}:
-            return 400, {"__type": "UnknownOperationException",
-                         "message": f"{operation} is not emulated"}
+            return 400, {
+                "__type": "UnknownOperationException",
+                "message": f"{operation} is not emulated",
+            }
         with self._changed:
             if job_id not in self._known:
-                return 400, {"__type": "JobNotFoundException",
-                             "message": f"job {job_id} not found"}
+                return 400, {"__type": "JobNotFoundException", "message": f"job {job_id} not found"}
             if operation == "PutJobSuccessResult":
                 details = body.get("executionDetails") or {}
-                result = JobResult(job_id, "success",
-                                   continuation_token=body.get("continuationToken"),
-                                   summary=details.get("summary"))
+                result = JobResult(
+                    job_id,
+                    "success",
+                    continuation_token=body.get("continuationToken"),
+                    summary=details.get("summary"),
+                )
             else:
                 failure = body.get("failureDetails") or {}
-                result = JobResult(job_id, "failure", failure_type=failure.get("type"),
-                                   message=failure.get("message"))
+                result = JobResult(
+                    job_id,
+                    "failure",
+                    failure_type=failure.get("type"),
+                    message=failure.get("message"),
+                )
             self._results.setdefault(job_id, []).append(result)
             self._changed.notify_all()
         return 200, {}
@@ -165,25 +174,34 @@ class PipelineEmulator:
     invoke_timeout: float = 900.0
     log: Callable[[str], None] = lambda _: None
 
-    def client(self, service: str, account_id: str, region: str) -> Any:
+    def client(self, service: EmulatedService, account_id: str, region: str) -> Any:
         # LocalStack maps a 12-digit access key id to that account.
         return boto3.client(
-            service, endpoint_url=self.endpoint_url, region_name=region,
-            aws_access_key_id=account_id, aws_secret_access_key=EMULATOR_SECRET_KEY,
-            config=Config(retries={"mode": "standard", "max_attempts": 5},
-                          read_timeout=self.invoke_timeout,
-                          s3={"addressing_style": "path"}),
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=region,
+            aws_access_key_id=account_id,
+            aws_secret_access_key=EMULATOR_SECRET_KEY,
+            config=Config(
+                retries={"mode": "standard", "max_attempts": 5},
+                read_timeout=self.invoke_timeout,
+                s3={"addressing_style": "path"},
+            ),
         )
 
-    def run(self, outputs: dict[str, Any], job_event_hook: Callable[[dict[str, Any]], None]
-            | None = None) -> StageRun:
+    def run(
+        self,
+        outputs: dict[str, Any],
+        job_event_hook: Callable[[dict[str, Any]], None] | None = None,
+    ) -> StageRun:
         stage = outputs["stage"]
         account, region = outputs["account_id"], outputs["region"]
         s3 = self.client("s3", account, region)
         definition = json.loads(outputs["pipeline_definition"])
         head = s3.head_object(Bucket=outputs["source_bucket"], Key=outputs["source_key"])
-        run = StageRun(stage=stage, execution_id=str(uuid.uuid4()),
-                       source_version_id=head["VersionId"])
+        run = StageRun(
+            stage=stage, execution_id=str(uuid.uuid4()), source_version_id=head["VersionId"]
+        )
         variables = {"codepipeline.PipelineExecutionId": run.execution_id}
         artifacts: dict[str, dict[str, str]] = {}
         for pipeline_stage in definition:
@@ -192,12 +210,23 @@ class PipelineEmulator:
                 if kind == ("Source", "S3"):
                     self._source(s3, outputs, action, run, variables, artifacts)
                 elif kind == ("Deploy", "CodeDeploy"):
-                    run.records.append(ActionRecord(stage, action["name"], "skipped",
-                                                    "CodeDeploy is not in the free emulator"))
+                    run.records.append(
+                        ActionRecord(
+                            stage,
+                            action["name"],
+                            "skipped",
+                            "CodeDeploy is not in the free emulator",
+                        )
+                    )
                 elif kind == ("Approval", "Manual"):
-                    run.records.append(ActionRecord(stage, action["name"], "approved",
-                                                    action["configuration"].get("CustomData",
-                                                                                "")))
+                    run.records.append(
+                        ActionRecord(
+                            stage,
+                            action["name"],
+                            "approved",
+                            action["configuration"].get("CustomData", ""),
+                        )
+                    )
                 elif kind == ("Invoke", "Lambda"):
                     self._invoke(outputs, action, run, variables, artifacts, job_event_hook)
                     if not run.promoted:
@@ -206,43 +235,76 @@ class PipelineEmulator:
                     raise ValueError(f"{stage}: action {action['name']} ({kind}) is not emulated")
         return run
 
-    def _source(self, s3: Any, outputs: dict[str, Any], action: dict[str, Any], run: StageRun,
-                variables: dict[str, str], artifacts: dict[str, dict[str, str]]) -> None:
+    def _source(
+        self,
+        s3: Any,
+        outputs: dict[str, Any],
+        action: dict[str, Any],
+        run: StageRun,
+        variables: dict[str, str],
+        artifacts: dict[str, dict[str, str]],
+    ) -> None:
         config = action["configuration"]
         # CodePipeline stores the source revision under <pipeline>/<artifact>/<random id>.
-        artifact_key = (f"{outputs['pipeline_name'][:20]}/"
-                        f"{action['output_artifacts'][0][:20]}/{uuid.uuid4().hex[:7]}")
+        artifact_key = (
+            f"{outputs['pipeline_name'][:20]}/"
+            f"{action['output_artifacts'][0][:20]}/{uuid.uuid4().hex[:7]}"
+        )
         s3.copy_object(
-            Bucket=outputs["artifact_bucket"], Key=artifact_key,
-            CopySource={"Bucket": config["S3Bucket"], "Key": config["S3ObjectKey"],
-                        "VersionId": run.source_version_id},
+            Bucket=outputs["artifact_bucket"],
+            Key=artifact_key,
+            CopySource={
+                "Bucket": config["S3Bucket"],
+                "Key": config["S3ObjectKey"],
+                "VersionId": run.source_version_id,
+            },
         )
         for name in action["output_artifacts"]:
             artifacts[name] = {"bucketName": outputs["artifact_bucket"], "objectKey": artifact_key}
         namespace = action.get("namespace")
         if namespace:
-            head = s3.head_object(Bucket=config["S3Bucket"], Key=config["S3ObjectKey"],
-                                  VersionId=run.source_version_id)
+            head = s3.head_object(
+                Bucket=config["S3Bucket"],
+                Key=config["S3ObjectKey"],
+                VersionId=run.source_version_id,
+            )
             variables[f"{namespace}.VersionId"] = run.source_version_id
             variables[f"{namespace}.ETag"] = head["ETag"].strip('"')
             variables[f"{namespace}.ObjectKey"] = config["S3ObjectKey"]
-        run.records.append(ActionRecord(run.stage, action["name"], "succeeded",
-                                        f"s3://{config['S3Bucket']}/{config['S3ObjectKey']}"
-                                        f"?versionId={run.source_version_id}"))
+        run.records.append(
+            ActionRecord(
+                run.stage,
+                action["name"],
+                "succeeded",
+                f"s3://{config['S3Bucket']}/{config['S3ObjectKey']}"
+                f"?versionId={run.source_version_id}",
+            )
+        )
 
-    def job_event(self, outputs: dict[str, Any], action: dict[str, Any], job_id: str,
-                  variables: dict[str, str], artifacts: dict[str, dict[str, str]],
-                  continuation_token: str | None) -> dict[str, Any]:
+    def job_event(
+        self,
+        outputs: dict[str, Any],
+        action: dict[str, Any],
+        job_id: str,
+        variables: dict[str, str],
+        artifacts: dict[str, dict[str, str]],
+        continuation_token: str | None,
+    ) -> dict[str, Any]:
         """The event CodePipeline sends to a Lambda invoke action."""
         sts = self.client("sts", outputs["account_id"], outputs["region"])
         credentials = sts.get_session_token(DurationSeconds=900)["Credentials"]
-        configuration = {name: resolve_variables(value, variables)
-                         for name, value in action["configuration"].items()}
+        configuration = {
+            name: resolve_variables(value, variables)
+            for name, value in action["configuration"].items()
+        }
         data: dict[str, Any] = {
             "actionConfiguration": {"configuration": configuration},
             "inputArtifacts": [
-                {"name": name, "revision": None,
-                 "location": {"type": "S3", "s3Location": artifacts[name]}}
+                {
+                    "name": name,
+                    "revision": None,
+                    "location": {"type": "S3", "s3Location": artifacts[name]},
+                }
                 for name in action["input_artifacts"]
             ],
             "outputArtifacts": [],
@@ -255,12 +317,19 @@ class PipelineEmulator:
         }
         if continuation_token:
             data["continuationToken"] = continuation_token
-        return {"CodePipeline.job": {"id": job_id, "accountId": outputs["account_id"],
-                                     "data": data}}
+        return {
+            "CodePipeline.job": {"id": job_id, "accountId": outputs["account_id"], "data": data}
+        }
 
-    def _invoke(self, outputs: dict[str, Any], action: dict[str, Any], run: StageRun,
-                variables: dict[str, str], artifacts: dict[str, dict[str, str]],
-                job_event_hook: Callable[[dict[str, Any]], None] | None) -> None:
+    def _invoke(
+        self,
+        outputs: dict[str, Any],
+        action: dict[str, Any],
+        run: StageRun,
+        variables: dict[str, str],
+        artifacts: dict[str, dict[str, str]],
+        job_event_hook: Callable[[dict[str, Any]], None] | None,
+    ) -> None:
         lambda_client = self.client("lambda", outputs["account_id"], outputs["region"])
         function = action["configuration"]["FunctionName"]
         continuation: str | None = None
@@ -271,20 +340,26 @@ class PipelineEmulator:
                 job_event_hook(event)
             self.job_results.expect(job_id)
             started = time.monotonic()
-            response = lambda_client.invoke(FunctionName=function,
-                                            Payload=json.dumps(event).encode())
+            response = lambda_client.invoke(
+                FunctionName=function, Payload=json.dumps(event).encode()
+            )
             run.invocations += 1
             error = response.get("FunctionError")
             result = self.job_results.wait(job_id, 1, timeout=5 if error else 60)
             if result is None:
                 detail = response["Payload"].read().decode(errors="replace")[:300]
-                run.job_result = JobResult(job_id, "failure", failure_type="JobFailed",
-                                           message=f"the function reported no job result "
-                                                   f"({error or 'no error'}: {detail})")
+                run.job_result = JobResult(
+                    job_id,
+                    "failure",
+                    failure_type="JobFailed",
+                    message=f"the function reported no job result "
+                    f"({error or 'no error'}: {detail})",
+                )
                 break
             run.job_result = result
-            self.log(f"{run.stage}: {function} -> {result.outcome} in "
-                     f"{time.monotonic() - started:.1f}s")
+            self.log(
+                f"{run.stage}: {function} -> {result.outcome} in {time.monotonic() - started:.1f}s"
+            )
             if result.outcome != "success" or not result.continuation_token:
                 break
             continuation = result.continuation_token

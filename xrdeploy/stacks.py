@@ -61,15 +61,19 @@ class StackPlan:
 
     @property
     def iam_changes(self) -> list[str]:
-        return [c.address for c in self.changes
-                if c.resource_type.startswith(IAM_RESOURCE_PREFIX)
-                and c.actions not in (("no-op",), ("read",))]
+        return [
+            c.address
+            for c in self.changes
+            if c.resource_type.startswith(IAM_RESOURCE_PREFIX)
+            and c.actions not in (("no-op",), ("read",))
+        ]
 
 
 def changes_from_plan_json(plan: dict[str, Any]) -> tuple[ResourceChange, ...]:
     return tuple(
-        ResourceChange(address=rc["address"], resource_type=rc["type"],
-                       actions=tuple(rc["change"]["actions"]))
+        ResourceChange(
+            address=rc["address"], resource_type=rc["type"], actions=tuple(rc["change"]["actions"])
+        )
         for rc in plan.get("resource_changes", [])
         if rc.get("mode", "managed") == "managed"
     )
@@ -90,8 +94,10 @@ class ChainRunner:
             return stacks
         unknown = sorted(set(names) - {s.name for s in stacks})
         if unknown:
-            raise ToolError(f"no stack named {', '.join(unknown)}; stacks are "
-                            + ", ".join(s.name for s in stacks))
+            raise ToolError(
+                f"no stack named {', '.join(unknown)}; stacks are "
+                + ", ".join(s.name for s in stacks)
+            )
         return [s for s in stacks if s.name in names]
 
     def deploy(self, names: list[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -131,8 +137,11 @@ class ChainRunner:
             terraform.plan(PLAN_FILE)
             shown = terraform.show_json(PLAN_FILE)
             self.progress(f"{stack.name}: planned")
-            return StackPlan(stack=stack.name, changes=changes_from_plan_json(shown),
-                             plan_path=str(stack.directory / PLAN_FILE))
+            return StackPlan(
+                stack=stack.name,
+                changes=changes_from_plan_json(shown),
+                plan_path=str(stack.directory / PLAN_FILE),
+            )
 
         with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
             return list(pool.map(plan_one, stacks))
@@ -157,8 +166,17 @@ def plan_summary_markdown(plans: list[StackPlan], title: str = "xrdeploy plan") 
 
 
 def plan_summary_json(plans: list[StackPlan]) -> str:
-    return json.dumps([
-        {"stage": p.stack, "add": p.adds, "change": p.updates, "destroy": p.destroys,
-         "destroyed": p.destroyed, "iam_changes": p.iam_changes}
-        for p in plans
-    ], indent=2)
+    return json.dumps(
+        [
+            {
+                "stage": p.stack,
+                "add": p.adds,
+                "change": p.updates,
+                "destroy": p.destroys,
+                "destroyed": p.destroyed,
+                "iam_changes": p.iam_changes,
+            }
+            for p in plans
+        ],
+        indent=2,
+    )

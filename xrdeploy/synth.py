@@ -54,8 +54,9 @@ def stack_plan(chain: ChainConfig) -> list[tuple[str, tuple[str, ...]]]:
     return [(stage.name, (stage.name,)) for stage in chain.stages]
 
 
-def synthesize(chain: ChainConfig, target: DeployTarget, outdir: Path = DEFAULT_OUTDIR
-               ) -> Synthesis:
+def synthesize(
+    chain: ChainConfig, target: DeployTarget, outdir: Path = DEFAULT_OUTDIR
+) -> Synthesis:
     # jsii prints a banner on every start under Node 20; the runtime still works on it.
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     from cdktf import App
@@ -68,8 +69,13 @@ def synthesize(chain: ChainConfig, target: DeployTarget, outdir: Path = DEFAULT_
         built = []
         for name, stage_names in stack_plan(chain):
             stages = tuple(s for s in chain.stages if s.name in stage_names)
-            stack = ChainStack(app, name, config=ChainStackConfig(
-                chain=chain, stages=stages, target=target, function_package=package))
+            stack = ChainStack(
+                app,
+                name,
+                config=ChainStackConfig(
+                    chain=chain, stages=stages, target=target, function_package=package
+                ),
+            )
             built.append((name, stage_names, stack))
         app.synth()
     return Synthesis(
@@ -80,8 +86,9 @@ def synthesize(chain: ChainConfig, target: DeployTarget, outdir: Path = DEFAULT_
                 stages=stage_names,
                 directory=outdir / "stacks" / name,
                 provider_aliases=tuple(stack.provider_aliases),
-                omitted_resource_types=tuple(sorted({
-                    kind for part in stack.stage_deployments for kind in part.omitted})),
+                omitted_resource_types=tuple(
+                    sorted({kind for part in stack.stage_deployments for kind in part.omitted})
+                ),
             )
             for name, stage_names, stack in built
         ),

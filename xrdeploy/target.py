@@ -17,8 +17,18 @@ DEFAULT_EMULATOR_URL = "http://127.0.0.1:4566"
 # Provider endpoint keys for every service the stacks touch: all of them must point at the
 # emulator, or the provider would quietly call real AWS for the one left out.
 EMULATED_SERVICE_ENDPOINTS = (
-    "cloudwatch", "cloudwatchevents", "cloudwatchlogs", "codedeploy", "codepipeline", "ec2",
-    "iam", "kms", "lambda", "s3", "ssm", "sts",
+    "cloudwatch",
+    "cloudwatchevents",
+    "cloudwatchlogs",
+    "codedeploy",
+    "codepipeline",
+    "ec2",
+    "iam",
+    "kms",
+    "lambda",
+    "s3",
+    "ssm",
+    "sts",
 )
 
 # Services the free LocalStack runtime does not provide: their resources are left out of
@@ -78,8 +88,11 @@ class DeployTarget:
             "skip_metadata_api_check": True,
             "skip_requesting_account_id": True,
             "skip_region_validation": True,
-            "endpoints": {"s3": self.emulator_url, "sts": self.emulator_url,
-                          "iam": self.emulator_url},
+            "endpoints": {
+                "s3": self.emulator_url,
+                "sts": self.emulator_url,
+                "iam": self.emulator_url,
+            },
         }
 
 
@@ -89,8 +102,9 @@ def parse_target(value: str) -> DeployTarget:
         return DeployTarget()
     name, _, url = value.partition("=")
     if name != "localstack":
-        raise UserError(f"--target: {value!r} is not a target; use aws, localstack or "
-                        "localstack=URL")
+        raise UserError(
+            f"--target: {value!r} is not a target; use aws, localstack or localstack=URL"
+        )
     url = url or DEFAULT_EMULATOR_URL
     parsed = urlparse(url)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:

@@ -78,8 +78,10 @@ class Terraform:
 
     def __post_init__(self) -> None:
         if shutil.which(self.binary) is None:
-            raise ToolError(f"terraform: not found on PATH; install Terraform >= 1.10 "
-                            f"(https://developer.hashicorp.com/terraform/install)")
+            raise ToolError(
+                "terraform: not found on PATH; install Terraform >= 1.10 "
+                "(https://developer.hashicorp.com/terraform/install)"
+            )
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -92,11 +94,17 @@ class Terraform:
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [self.binary, *args, "-no-color"],
-            cwd=self.directory, env=self._env(), capture_output=True, text=True, check=False,
+            cwd=self.directory,
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if check and result.returncode not in (0,):
-            raise ToolError(f"terraform {args[0]} in {self.directory.name}: "
-                            f"{first_error(result.stderr or result.stdout)}")
+            raise ToolError(
+                f"terraform {args[0]} in {self.directory.name}: "
+                f"{first_error(result.stderr or result.stdout)}"
+            )
         return result
 
     def init(self, backend: bool = True) -> None:
@@ -116,8 +124,10 @@ class Terraform:
             args.append("-destroy")
         result = self.run(*args, check=False)
         if result.returncode not in (0, 2):
-            raise ToolError(f"terraform plan in {self.directory.name}: "
-                            f"{first_error(result.stderr or result.stdout)}")
+            raise ToolError(
+                f"terraform plan in {self.directory.name}: "
+                f"{first_error(result.stderr or result.stdout)}"
+            )
         return result.returncode
 
     def show_json(self, plan_file: str) -> dict[str, object]:
@@ -140,7 +150,7 @@ def first_error(output: str) -> str:
     lines = [line.strip(" │╷╵") for line in output.splitlines()]
     for index, line in enumerate(lines):
         if line.startswith("Error:"):
-            detail = next((next_line for next_line in lines[index + 1:] if next_line), "")
+            detail = next((next_line for next_line in lines[index + 1 :] if next_line), "")
             summary = line.removeprefix("Error:").strip()
             return f"{summary}: {detail}" if detail and len(summary) < 80 else summary
     stripped = [line for line in lines if line]

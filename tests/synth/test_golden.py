@@ -1,6 +1,7 @@
 """The default chain's synthesized Terraform, committed: a PR that changes it shows the diff.
 
-Regenerate after an intended change with:  XRDEPLOY_UPDATE_GOLDEN=1 pipenv run pytest tests/synth/test_golden.py
+Regenerate after an intended change with:
+    XRDEPLOY_UPDATE_GOLDEN=1 pipenv run pytest tests/synth/test_golden.py
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def test_default_synthesis_matches_the_committed_golden_files(synthesized):
     result = synthesized()
     produced = {
         f"{stack.name}.tf.json": normalized(
-            json.dumps(stack.document(), indent=2, sort_keys=True) + "\n")
+            json.dumps(stack.document(), indent=2, sort_keys=True) + "\n"
+        )
         for stack in result.stacks
     }
     if os.environ.get("XRDEPLOY_UPDATE_GOLDEN") == "1":
@@ -36,4 +38,5 @@ def test_default_synthesis_matches_the_committed_golden_files(synthesized):
     assert sorted(committed) == sorted(produced)
     for name, text in produced.items():
         assert text == committed[name], (
-            f"{name} differs from tests/golden/default; if intended, regenerate (see module doc)")
+            f"{name} differs from tests/golden/default; if intended, regenerate (see module doc)"
+        )

@@ -8,9 +8,18 @@ import pytest
 
 from tests.synth.tfjson import all_blocks, data_sources, one, resources, statements
 
-TAGGABLE = {"aws_s3_bucket", "aws_kms_key", "aws_iam_role", "aws_instance",
-            "aws_security_group", "aws_lambda_function", "aws_cloudwatch_log_group",
-            "aws_codepipeline", "aws_codedeploy_app", "aws_cloudwatch_event_rule"}
+TAGGABLE = {
+    "aws_s3_bucket",
+    "aws_kms_key",
+    "aws_iam_role",
+    "aws_instance",
+    "aws_security_group",
+    "aws_lambda_function",
+    "aws_cloudwatch_log_group",
+    "aws_codepipeline",
+    "aws_codedeploy_app",
+    "aws_cloudwatch_event_rule",
+}
 CONFIGS = ["default", "single_account", "one_stage", "five_stage"]
 # Statements allowed a "*" resource, each because AWS offers nothing narrower (see modules/).
 WILDCARD_RESOURCE_SIDS = {
@@ -50,32 +59,47 @@ def test_default_chain_has_one_stack_per_stage_in_order(synthesized):
     result = synthesized()
     assert [s.name for s in result.stacks] == ["alpha", "beta", "prod"]
     assert {s.provider_aliases for s in result.stacks} == {
-        ("aws_111111111111_us_west_2",), ("aws_111111111111_us_east_1",),
-        ("aws_222222222222_eu_west_1",)}
+        ("aws_111111111111_us_west_2",),
+        ("aws_111111111111_us_east_1",),
+        ("aws_222222222222_eu_west_1",),
+    }
 
 
 def test_single_layout_puts_the_chain_in_one_stack_with_a_provider_per_pair(synthesized):
     result = synthesized("single_account")
     assert [s.name for s in result.stacks] == ["shop-web"]
     assert result.stacks[0].provider_aliases == (
-        "aws_333333333333_us_east_2", "aws_333333333333_us_west_1")
+        "aws_333333333333_us_east_2",
+        "aws_333333333333_us_west_1",
+    )
 
 
 def test_stage_resources_are_hardened(synthesized):
     doc = synthesized().stack("alpha").document()
     buckets = {b["bucket"] for b in resources(doc, "aws_s3_bucket")}
-    assert buckets == {"xrdeploy-demo-alpha-src-111111111111-us-west-2",
-                       "xrdeploy-demo-alpha-art-111111111111-us-west-2"}
-    assert all(v["versioning_configuration"]["status"] == "Enabled"
-               for v in resources(doc, "aws_s3_bucket_versioning"))
+    assert buckets == {
+        "xrdeploy-demo-alpha-src-111111111111-us-west-2",
+        "xrdeploy-demo-alpha-art-111111111111-us-west-2",
+    }
+    assert all(
+        v["versioning_configuration"]["status"] == "Enabled"
+        for v in resources(doc, "aws_s3_bucket_versioning")
+    )
     assert len(resources(doc, "aws_s3_bucket_versioning")) == 2
     for sse in resources(doc, "aws_s3_bucket_server_side_encryption_configuration"):
         default = sse["rule"][0]["apply_server_side_encryption_by_default"]
         assert default["sse_algorithm"] == "aws:kms"
         assert default["kms_master_key_id"].startswith("${aws_kms_key.")
     for block in resources(doc, "aws_s3_bucket_public_access_block"):
-        assert all(block[k] for k in ("block_public_acls", "block_public_policy",
-                                      "ignore_public_acls", "restrict_public_buckets"))
+        assert all(
+            block[k]
+            for k in (
+                "block_public_acls",
+                "block_public_policy",
+                "ignore_public_acls",
+                "restrict_public_buckets",
+            )
+        )
     assert [n["eventbridge"] for n in resources(doc, "aws_s3_bucket_notification")] == [True]
     for lifecycle in resources(doc, "aws_s3_bucket_lifecycle_configuration"):
         assert lifecycle["rule"][0]["noncurrent_version_expiration"][0]["noncurrent_days"] > 0
@@ -102,8 +126,10 @@ def test_fleet_uses_al2023_imdsv2_encrypted_and_own_region_agent(synthesized):
 
 def test_ssh_opens_only_when_configured_and_graviton_gets_arm_ami(synthesized):
     doc = synthesized("single_account").stacks[0].document()
-    ports = sorted((r["from_port"], r["cidr_ipv4"])
-                   for r in resources(doc, "aws_vpc_security_group_ingress_rule"))
+    ports = sorted(
+        (r["from_port"], r["cidr_ipv4"])
+        for r in resources(doc, "aws_vpc_security_group_ingress_rule")
+    )
     assert ports == [(22, "203.0.113.0/24"), (80, "0.0.0.0/0"), (80, "10.1.0.0/16")]
     names = {p["name"] for p in data_sources(doc, "aws_ssm_parameter")}
     assert names == {"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"}
@@ -157,28 +183,39 @@ def test_promote_action_names_the_next_stage_and_the_tested_revision(synthesized
 
 def test_codedeploy_group_selects_the_stage_tag_and_rolls_back(synthesized):
     doc = synthesized("single_account").stacks[0].document()
-    live = one(resources(doc, "aws_codedeploy_deployment_group"),
-               deployment_group_name="shop-web-live-fleet")
-    assert live["ec2_tag_filter"] == [{"key": "DeploymentStage", "type": "KEY_AND_VALUE",
-                                       "value": "Live"}]
+    live = one(
+        resources(doc, "aws_codedeploy_deployment_group"),
+        deployment_group_name="shop-web-live-fleet",
+    )
+    assert live["ec2_tag_filter"] == [
+        {"key": "DeploymentStage", "type": "KEY_AND_VALUE", "value": "Live"}
+    ]
     assert live["auto_rollback_configuration"]["events"] == [
-        "DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]
+        "DEPLOYMENT_FAILURE",
+        "DEPLOYMENT_STOP_ON_ALARM",
+    ]
     assert live["alarm_configuration"]["alarms"] == ["live-5xx", "live-latency"]
 
 
 def test_cross_account_trust_names_only_the_upstream_copy_role(synthesized):
     doc = synthesized().stack("prod").document()
-    trust = [s for body in data_sources(doc, "aws_iam_policy_document")
-             for s in body["statement"]
-             if s["sid"] == "Trust" and s["principals"][0]["type"] == "AWS"]
+    trust = [
+        s
+        for body in data_sources(doc, "aws_iam_policy_document")
+        for s in body["statement"]
+        if s["sid"] == "Trust" and s["principals"][0]["type"] == "AWS"
+    ]
     assert len(trust) == 1
     assert trust[0]["principals"][0]["identifiers"] == [
-        "arn:aws:iam::111111111111:role/xrdeploy-demo-beta-promote-fn"]
+        "arn:aws:iam::111111111111:role/xrdeploy-demo-beta-promote-fn"
+    ]
     grant = one([s for s in statements(doc) if s["sid"] == "PromotionRoleDelivers"])
     assert grant["principals"][0]["identifiers"] == [
-        "arn:aws:iam::222222222222:role/xrdeploy-demo-prod-promotion"]
+        "arn:aws:iam::222222222222:role/xrdeploy-demo-prod-promotion"
+    ]
     assert grant["resources"] == [
-        "arn:aws:s3:::xrdeploy-demo-prod-src-222222222222-eu-west-1/sample_app.zip"]
+        "arn:aws:s3:::xrdeploy-demo-prod-src-222222222222-eu-west-1/sample_app.zip"
+    ]
     # The upstream function may assume exactly that role.
     beta = synthesized().stack("beta").document()
     assume = one([s for s in statements(beta) if s["sid"] == "AssumeDownstreamPromotionRole"])
@@ -215,8 +252,11 @@ def test_every_taggable_resource_carries_app_stage_and_managed_by(synthesized, c
             assert set(tags) == {"App", "ManagedBy"} and tags["ManagedBy"] == "xrdeploy"
             app_names.add(tags["App"])
         assert len(app_names) == 1
-        taggable = [(kind, body) for section, kind, body in all_blocks(doc)
-                    if section == "resource" and kind in TAGGABLE]
+        taggable = [
+            (kind, body)
+            for section, kind, body in all_blocks(doc)
+            if section == "resource" and kind in TAGGABLE
+        ]
         assert taggable
         for kind, body in taggable:
             assert body["tags"]["Stage"] in stack.stages, kind
@@ -227,8 +267,9 @@ def test_five_stage_chain_assumes_deploy_role_and_uses_s3_state_with_lockfile(sy
     assert [s.name for s in result.stacks] == ["s1", "s2", "s3", "s4", "s5"]
     s4 = result.stack("s4").document()
     provider = s4["provider"]["aws"][0]
-    assert provider["assume_role"] == [{"role_arn": "arn:aws:iam::100000000003:role/xrdeploy-deployer",
-                                        "session_name": "xrdeploy"}]
+    assert provider["assume_role"] == [
+        {"role_arn": "arn:aws:iam::100000000003:role/xrdeploy-deployer", "session_name": "xrdeploy"}
+    ]
     backend = s4["terraform"]["backend"]["s3"]
     assert backend["bucket"] == "five-tf-state" and backend["key"] == "chains/five/s4.tfstate"
     assert backend["use_lockfile"] is True and backend["encrypt"] is True
@@ -253,8 +294,12 @@ def test_emulator_target_points_every_alias_at_localstack_and_omits_paid_service
         assert "aws_codepipeline" not in doc["resource"]
         assert "aws_codedeploy_app" not in doc["resource"]
         assert stack.omitted_resource_types == (
-            "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target", "aws_codedeploy_app",
-            "aws_codedeploy_deployment_group", "aws_codepipeline")
+            "aws_cloudwatch_event_rule",
+            "aws_cloudwatch_event_target",
+            "aws_codedeploy_app",
+            "aws_codedeploy_deployment_group",
+            "aws_codepipeline",
+        )
         # The harness still gets the pipeline it has to play.
         output = next(iter(doc["output"].values()))["value"]
         stages = [s["name"] for s in json.loads(output["pipeline_definition"])]

@@ -6,8 +6,13 @@ import pytest
 
 from xrdeploy.terraform import Terraform
 
-CASES = [("default", "aws"), ("single_account", "aws"), ("one_stage", "aws"),
-         ("five_stage", "aws"), ("default", "localstack")]
+CASES = [
+    ("default", "aws"),
+    ("single_account", "aws"),
+    ("one_stage", "aws"),
+    ("five_stage", "aws"),
+    ("default", "localstack"),
+]
 
 
 @pytest.mark.parametrize(("config", "target"), CASES)

@@ -17,10 +17,18 @@ from xrdeploy.config import load_config
 BASE: dict[str, Any] = {
     "app": {"name": "shop", "source_object_key": "app.zip"},
     "stages": [
-        {"name": "alpha", "account_id": "111111111111", "region": "us-west-2",
-         "fleet": {"tag_value": "Alpha", "http_ingress_cidr": "10.0.0.0/8"}},
-        {"name": "beta", "account_id": "222222222222", "region": "us-east-1",
-         "fleet": {"tag_value": "Beta", "http_ingress_cidr": "10.0.0.0/8"}},
+        {
+            "name": "alpha",
+            "account_id": "111111111111",
+            "region": "us-west-2",
+            "fleet": {"tag_value": "Alpha", "http_ingress_cidr": "10.0.0.0/8"},
+        },
+        {
+            "name": "beta",
+            "account_id": "222222222222",
+            "region": "us-east-1",
+            "fleet": {"tag_value": "Beta", "http_ingress_cidr": "10.0.0.0/8"},
+        },
     ],
 }
 
@@ -56,8 +64,11 @@ BAD_CONFIGS: list[tuple[str, Any, str]] = [
     ("app name underscore", mutated("app.name", "my_app"), "app.name"),
     ("app name ends with hyphen", mutated("app.name", "shop-"), "app.name"),
     ("app unknown key", mutated("app.owner", "me"), "app.owner: unknown key"),
-    ("source key with space", mutated("app.source_object_key", "my app.zip"),
-     "app.source_object_key"),
+    (
+        "source key with space",
+        mutated("app.source_object_key", "my app.zip"),
+        "app.source_object_key",
+    ),
     ("deploy role bad char", mutated("app.deploy_role_name", "role name"), "app.deploy_role_name"),
     ("duplicate stage", mutated("stages.1.name", "alpha"), "stages[1].name"),
     ("stage name uppercase", mutated(f"{S1}.name", "Alpha"), "stages[0].name"),
@@ -73,43 +84,90 @@ BAD_CONFIGS: list[tuple[str, Any, str]] = [
     ("fleet missing", mutated(f"{S1}.fleet", DELETE), "stages[0].fleet: required"),
     ("fleet as list", mutated(f"{S1}.fleet", ["t3.micro"]), "stages[0].fleet"),
     ("tag value missing", mutated(f"{S1}.fleet.tag_value", DELETE), "stages[0].fleet.tag_value"),
-    ("cidr garbage", mutated(f"{S1}.fleet.http_ingress_cidr", "everyone"),
-     "stages[0].fleet.http_ingress_cidr"),
-    ("cidr host bits", mutated(f"{S1}.fleet.http_ingress_cidr", "10.0.0.1/8"),
-     "stages[0].fleet.http_ingress_cidr"),
-    ("cidr ipv6", mutated(f"{S1}.fleet.http_ingress_cidr", "::/0"),
-     "stages[0].fleet.http_ingress_cidr"),
-    ("instance count zero", mutated(f"{S1}.fleet.instance_count", 0),
-     "stages[0].fleet.instance_count"),
-    ("instance count too many", mutated(f"{S1}.fleet.instance_count", 51),
-     "stages[0].fleet.instance_count"),
-    ("instance count string", mutated(f"{S1}.fleet.instance_count", "two"),
-     "stages[0].fleet.instance_count"),
-    ("instance type bad", mutated(f"{S1}.fleet.instance_type", "large"),
-     "stages[0].fleet.instance_type"),
-    ("ssh open to world", mutated(f"{S1}.fleet.ssh", {"cidr": "0.0.0.0/0", "key_pair": "k"}),
-     "stages[0].fleet: ssh.cidr 0.0.0.0/0"),
-    ("ssh without key pair", mutated(f"{S1}.fleet.ssh", {"cidr": "10.0.0.0/8"}),
-     "stages[0].fleet.ssh.key_pair"),
-    ("ssh unknown key", mutated(f"{S1}.fleet.ssh", {"cidr": "10.0.0.0/8", "key_pair": "k",
-                                                     "port": 22}), "stages[0].fleet.ssh.port"),
-    ("deployment config bad", mutated(f"{S1}.deployment_config", "All At Once"),
-     "stages[0].deployment_config"),
-    ("approval on last stage", mutated("stages.1.gates", {"manual_approval": True}),
-     "stages[1].gates.manual_approval"),
-    ("approval not a bool", mutated(f"{S1}.gates", {"manual_approval": "maybe"}),
-     "stages[0].gates.manual_approval"),
+    (
+        "cidr garbage",
+        mutated(f"{S1}.fleet.http_ingress_cidr", "everyone"),
+        "stages[0].fleet.http_ingress_cidr",
+    ),
+    (
+        "cidr host bits",
+        mutated(f"{S1}.fleet.http_ingress_cidr", "10.0.0.1/8"),
+        "stages[0].fleet.http_ingress_cidr",
+    ),
+    (
+        "cidr ipv6",
+        mutated(f"{S1}.fleet.http_ingress_cidr", "::/0"),
+        "stages[0].fleet.http_ingress_cidr",
+    ),
+    (
+        "instance count zero",
+        mutated(f"{S1}.fleet.instance_count", 0),
+        "stages[0].fleet.instance_count",
+    ),
+    (
+        "instance count too many",
+        mutated(f"{S1}.fleet.instance_count", 51),
+        "stages[0].fleet.instance_count",
+    ),
+    (
+        "instance count string",
+        mutated(f"{S1}.fleet.instance_count", "two"),
+        "stages[0].fleet.instance_count",
+    ),
+    (
+        "instance type bad",
+        mutated(f"{S1}.fleet.instance_type", "large"),
+        "stages[0].fleet.instance_type",
+    ),
+    (
+        "ssh open to world",
+        mutated(f"{S1}.fleet.ssh", {"cidr": "0.0.0.0/0", "key_pair": "k"}),
+        "stages[0].fleet: ssh.cidr 0.0.0.0/0",
+    ),
+    (
+        "ssh without key pair",
+        mutated(f"{S1}.fleet.ssh", {"cidr": "10.0.0.0/8"}),
+        "stages[0].fleet.ssh.key_pair",
+    ),
+    (
+        "ssh unknown key",
+        mutated(f"{S1}.fleet.ssh", {"cidr": "10.0.0.0/8", "key_pair": "k", "port": 22}),
+        "stages[0].fleet.ssh.port",
+    ),
+    (
+        "deployment config bad",
+        mutated(f"{S1}.deployment_config", "All At Once"),
+        "stages[0].deployment_config",
+    ),
+    (
+        "approval on last stage",
+        mutated("stages.1.gates", {"manual_approval": True}),
+        "stages[1].gates.manual_approval",
+    ),
+    (
+        "approval not a bool",
+        mutated(f"{S1}.gates", {"manual_approval": "maybe"}),
+        "stages[0].gates.manual_approval",
+    ),
     ("gates unknown key", mutated(f"{S1}.gates", {"canary": True}), "stages[0].gates.canary"),
-    ("alarms not a list", mutated(f"{S1}.gates", {"rollback_alarms": "high-5xx"}),
-     "stages[0].gates.rollback_alarms"),
+    (
+        "alarms not a list",
+        mutated(f"{S1}.gates", {"rollback_alarms": "high-5xx"}),
+        "stages[0].gates.rollback_alarms",
+    ),
     ("layout unknown", mutated("layout", "sideways"), "layout"),
     ("backend type unknown", mutated("backend", {"type": "consul"}), "backend.type"),
-    ("s3 backend no bucket", mutated("backend", {"type": "s3", "region": "us-east-1"}),
-     "backend: the s3 backend needs bucket"),
+    (
+        "s3 backend no bucket",
+        mutated("backend", {"type": "s3", "region": "us-east-1"}),
+        "backend: the s3 backend needs bucket",
+    ),
     ("local backend with bucket", mutated("backend", {"bucket": "state-bucket"}), "backend"),
-    ("bucket name too long",
-     {**mutated(f"{S1}.name", "alpha-long"), "app": {"name": "a" * 30}},
-     "68-character bucket name"),
+    (
+        "bucket name too long",
+        {**mutated(f"{S1}.name", "alpha-long"), "app": {"name": "a" * 30}},
+        "68-character bucket name",
+    ),
     ("stages as mapping", mutated("stages", {"alpha": {}}), "stages"),
 ]
 
@@ -140,10 +198,10 @@ def test_base_case_is_valid(tmp_path):
     assert load_config(write_case(tmp_path, BASE)).stages[1].name == "beta"
 
 
-@pytest.mark.parametrize(("content", "must_name"),
-                         [pytest.param(c, n, id=i) for i, c, n in BAD_CONFIGS])
-def test_bad_config_is_refused_with_one_line_naming_the_field(tmp_path, capsys, content,
-                                                              must_name):
+@pytest.mark.parametrize(
+    ("content", "must_name"), [pytest.param(c, n, id=i) for i, c, n in BAD_CONFIGS]
+)
+def test_bad_config_is_refused_with_one_line_naming_the_field(tmp_path, capsys, content, must_name):
     # GIVEN a config with one mistake
     path = write_case(tmp_path, content)
     outdir = tmp_path / "out"
@@ -169,8 +227,11 @@ def test_several_mistakes_give_one_line_each(tmp_path, capsys):
 BAD_FILES = [
     ("missing file", lambda tmp: tmp / "nope.yaml", "no such file"),
     ("directory", lambda tmp: tmp, "is a directory"),
-    ("not utf-8", lambda tmp: _write_bytes(tmp / "latin.yaml", b"app: {name: caf\xe9}\n"),
-     "not UTF-8"),
+    (
+        "not utf-8",
+        lambda tmp: _write_bytes(tmp / "latin.yaml", b"app: {name: caf\xe9}\n"),
+        "not UTF-8",
+    ),
 ]
 
 
@@ -179,8 +240,7 @@ def _write_bytes(path: Path, data: bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("make", "must_name"),
-                         [pytest.param(m, n, id=i) for i, m, n in BAD_FILES])
+@pytest.mark.parametrize(("make", "must_name"), [pytest.param(m, n, id=i) for i, m, n in BAD_FILES])
 def test_unreadable_config_file_is_refused(tmp_path, capsys, make, must_name):
     code = run(["validate", "--config", str(make(tmp_path))])
     assert len(assert_refused(capsys, code, must_name)) == 1
@@ -195,10 +255,14 @@ BAD_INVOCATIONS = [
 ]
 
 
-@pytest.mark.parametrize(("argv", "must_name"),
-                         [pytest.param(a, n, id=i) for i, a, n in BAD_INVOCATIONS])
+@pytest.mark.parametrize(
+    ("argv", "must_name"), [pytest.param(a, n, id=i) for i, a, n in BAD_INVOCATIONS]
+)
 def test_bad_invocation_is_refused_with_one_line(tmp_path, capsys, argv, must_name):
-    code = run([*argv, "--outdir", str(tmp_path / "out")] if argv[0] == "synth" and
-               "--colour" not in argv else argv)
+    code = run(
+        [*argv, "--outdir", str(tmp_path / "out")]
+        if argv[0] == "synth" and "--colour" not in argv
+        else argv
+    )
     assert len(assert_refused(capsys, code, must_name)) == 1
     assert not (tmp_path / "out").exists()

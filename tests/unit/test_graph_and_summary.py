@@ -17,18 +17,40 @@ def test_graph_shows_every_stage_and_each_hop_kind():
     assert "beta_pipe -- cross-account copy --> prod_src" in text
 
 
-PLAN_JSON = {"resource_changes": [
-    {"address": "aws_s3_bucket.a", "type": "aws_s3_bucket", "mode": "managed",
-     "change": {"actions": ["create"]}},
-    {"address": "aws_iam_role.r", "type": "aws_iam_role", "mode": "managed",
-     "change": {"actions": ["update"]}},
-    {"address": "aws_instance.i", "type": "aws_instance", "mode": "managed",
-     "change": {"actions": ["delete", "create"]}},
-    {"address": "aws_kms_key.k", "type": "aws_kms_key", "mode": "managed",
-     "change": {"actions": ["no-op"]}},
-    {"address": "data.aws_vpc.v", "type": "aws_vpc", "mode": "data",
-     "change": {"actions": ["read"]}},
-]}
+PLAN_JSON = {
+    "resource_changes": [
+        {
+            "address": "aws_s3_bucket.a",
+            "type": "aws_s3_bucket",
+            "mode": "managed",
+            "change": {"actions": ["create"]},
+        },
+        {
+            "address": "aws_iam_role.r",
+            "type": "aws_iam_role",
+            "mode": "managed",
+            "change": {"actions": ["update"]},
+        },
+        {
+            "address": "aws_instance.i",
+            "type": "aws_instance",
+            "mode": "managed",
+            "change": {"actions": ["delete", "create"]},
+        },
+        {
+            "address": "aws_kms_key.k",
+            "type": "aws_kms_key",
+            "mode": "managed",
+            "change": {"actions": ["no-op"]},
+        },
+        {
+            "address": "data.aws_vpc.v",
+            "type": "aws_vpc",
+            "mode": "data",
+            "change": {"actions": ["read"]},
+        },
+    ]
+}
 
 
 def test_summary_counts_like_terraform_and_calls_out_destroys_and_iam():
@@ -42,8 +64,20 @@ def test_summary_counts_like_terraform_and_calls_out_destroys_and_iam():
 
 
 def test_summary_says_no_changes():
-    plan = StackPlan("alpha", changes_from_plan_json({"resource_changes": [
-        {"address": "aws_kms_key.k", "type": "aws_kms_key", "change": {"actions": ["no-op"]}}]}),
-        "plan")
+    plan = StackPlan(
+        "alpha",
+        changes_from_plan_json(
+            {
+                "resource_changes": [
+                    {
+                        "address": "aws_kms_key.k",
+                        "type": "aws_kms_key",
+                        "change": {"actions": ["no-op"]},
+                    }
+                ]
+            }
+        ),
+        "plan",
+    )
     assert not plan.has_changes
     assert plan_summary_markdown([plan]).endswith("No changes.\n")

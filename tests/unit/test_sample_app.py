@@ -19,8 +19,12 @@ SAMPLE = REPO_ROOT / "sample_app"
 def test_sample_appspec_is_valid():
     assert check_revision(SAMPLE) == []
     spec = yaml.safe_load((SAMPLE / "appspec.yml").read_text())
-    assert set(spec["hooks"]) == {"BeforeInstall", "AfterInstall", "ApplicationStart",
-                                  "ValidateService"}
+    assert set(spec["hooks"]) == {
+        "BeforeInstall",
+        "AfterInstall",
+        "ApplicationStart",
+        "ValidateService",
+    }
     assert set(spec["hooks"]) <= SCRIPTABLE_HOOKS
 
 

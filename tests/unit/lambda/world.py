@@ -1,0 +1,188 @@
+"""Test doubles and the two-account moto world used by the copy Lambda's tests.
+
+Names come from the recorded event in tests/events/, so the tests promote exactly what that
+event describes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from clients import ClientFactory
+
+REPO = Path(__file__).resolve().parents[3]
+EVENTS = REPO / "tests" / "events"
+PIPELINE_REGION = "eu-west-1"
+PIPELINE_ACCOUNT = "123456789012"  # moto's default account, also the events' accountId
+DESTINATION_ACCOUNT = "000000000002"
+DESTINATION_REGION = "us-east-1"
+SAME_ACCOUNT_BUCKET = f"xrdeploy-demo-beta-src-{PIPELINE_ACCOUNT}-{DESTINATION_REGION}"
+KEY = "sample_app.zip"
+MIB = 1024 * 1024
+# Destination overrides that turn the recorded cross-account event into a same-account one.
+SAME_ACCOUNT = {"bucket": SAME_ACCOUNT_BUCKET, "account_id": PIPELINE_ACCOUNT, "role_arn": None}
+
+# What the writer of a destination bucket needs (docs/copy-lambda.md lists the same).
+WRITER_ACTIONS = [
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+    "s3:PutObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+    "s3:DeleteObjectVersion",
+]
+
+
+def load_event(name: str = "codepipeline_promote_job.json") -> dict[str, Any]:
+    return dict(json.loads((EVENTS / name).read_text()))
+
+
+def policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(actions: list[str], resources: list[str]) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def on_bucket(bucket: str, actions: list[str]) -> dict[str, Any]:
+    # moto authorises HeadBucket as an action of its own, where AWS checks s3:ListBucket.
+    moto_only = ["s3:HeadBucket"] if "s3:ListBucket" in actions else []
+    return allow(actions + moto_only, [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"])
+
+
+# moto does not evaluate trust policies; the tests exercise the roles' permission policies.
+TRUST_ANYONE = policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})
+
+
+class JobResults:
+    """Stands in for CodePipeline's PutJob*Result (moto does not implement them): botocore
+    still validates the parameters against the API model, as for the real call, and the call is
+    then recorded instead of sent."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.refuse_with: str | None = None
+
+    def install(self, session: boto3.session.Session) -> None:
+        session.events.register("before-parameter-build.codepipeline", self._record)
+        session.events.register("before-call.codepipeline", self._answer)
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls.append((model.name, copy.deepcopy(params)))
+
+    def _answer(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        if self.refuse_with:
+            error = {"Error": {"Code": self.refuse_with, "Message": "refused by the test"}}
+            return AWSResponse("https://codepipeline.test", 400, {}, None), error
+        return AWSResponse("https://codepipeline.test", 200, {}, None), {}
+
+    def only(self) -> tuple[str, dict[str, Any]]:
+        assert len(self.calls) == 1, f"expected exactly one job result, got {self.calls}"
+        return self.calls[0]
+
+
+class FakeContext:
+    """Lambda context whose clock reports ample time for the first `ample_calls` readings, then
+    10 s. The copy reads the clock before each part except an invocation's first, so
+    ample_calls=k lets one invocation process k + 1 parts (hash and copy passes counted alike)."""
+
+    def __init__(self, ample_calls: int | None = None) -> None:
+        self._ample_calls = ample_calls
+        self.calls = 0
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.calls += 1
+        if self._ample_calls is None or self.calls <= self._ample_calls:
+            return 900_000
+        return 10_000
+
+
+@dataclass
+class World:
+    """Pipeline account 123456789012 (eu-west-1) and destination account 000000000002."""
+
+    s3_pipeline: Any  # admin S3 client in the pipeline account
+    s3_destination_account: Any  # admin S3 client in the destination account
+    iam_pipeline: Any
+    iam_destination_account: Any
+    kms_destination_region: Any
+    sts: Any
+    artifact_bucket: str
+    artifact_key: str
+    cross_account_bucket: str
+    function_session: boto3.session.Session
+    results: JobResults = field(default_factory=JobResults)
+
+    @property
+    def artifact_uri(self) -> str:
+        return f"s3://{self.artifact_bucket}/{self.artifact_key}"
+
+    def put_artifact(self, data: bytes) -> str:
+        put = self.s3_pipeline.put_object(
+            Bucket=self.artifact_bucket, Key=self.artifact_key, Body=data
+        )
+        return str(put["ETag"])
+
+    def artifact_credentials(self, role: str = "xrdeploy-demo-alpha-pipeline") -> dict[str, str]:
+        """Temporary credentials, like those CodePipeline derives from the pipeline's role."""
+        issued = self.sts.assume_role(
+            RoleArn=f"arn:aws:iam::{PIPELINE_ACCOUNT}:role/{role}", RoleSessionName="codepipeline"
+        )["Credentials"]
+        return {
+            "accessKeyId": issued["AccessKeyId"],
+            "secretAccessKey": issued["SecretAccessKey"],
+            "sessionToken": issued["SessionToken"],
+        }
+
+    def event(
+        self,
+        *,
+        destination: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        token: str | None = None,
+        credentials: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The recorded event with a fresh job id, live credentials and the given changes."""
+        event = load_event()
+        job = event["CodePipeline.job"]
+        job["id"] = str(uuid.uuid4())
+        data = job["data"]
+        data["artifactCredentials"] = credentials or self.artifact_credentials()
+        configuration = data["actionConfiguration"]["configuration"]
+        user_parameters = json.loads(configuration["UserParameters"])
+        user_parameters.update(params or {})
+        user_parameters["destination"].update(destination or {})
+        configuration["UserParameters"] = json.dumps(user_parameters)
+        if token is not None:
+            data["continuationToken"] = token
+        return event
+
+    def factory(self) -> ClientFactory:
+        return ClientFactory(self.function_session)
+
+    def s3_for(self, bucket: str) -> Any:
+        if bucket == self.cross_account_bucket:
+            return self.s3_destination_account
+        return self.s3_pipeline
+
+    def versions(self, bucket: str) -> list[dict[str, Any]]:
+        listed = self.s3_for(bucket).list_object_versions(Bucket=bucket, Prefix=KEY)
+        return [v for v in listed.get("Versions", []) if v["Key"] == KEY]
+
+    def uploads(self, bucket: str) -> list[dict[str, Any]]:
+        return list(self.s3_for(bucket).list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+
+    def head(self, bucket: str) -> dict[str, Any]:
+        return dict(self.s3_for(bucket).head_object(Bucket=bucket, Key=KEY, ChecksumMode="ENABLED"))
+
+    def body(self, bucket: str) -> bytes:
+        return bytes(self.s3_for(bucket).get_object(Bucket=bucket, Key=KEY)["Body"].read())
