@@ -37,7 +37,7 @@ HOME_ENV = "XRDEPLOY_LOCALSTACK_HOME"
 PYTHON_ENV = "XRDEPLOY_PYTHON313"
 ENDPOINT_ENVS = ("LOCALSTACK_ENDPOINT", "AWS_ENDPOINT_URL")
 
-# What the pipeline and its tests use; every other service stays disabled (faster start, less memory).
+# What the pipeline and its tests use; all others stay disabled (faster start, less memory).
 DEFAULT_SERVICES = ("s3", "sts", "iam", "kms", "ec2", "ssm", "events", "logs", "lambda")
 RUNTIME_EXECUTOR = "local-process"  # entry-point name registered by emulator/local_lambda
 HEALTH_PATH = "/_localstack/health"
@@ -55,7 +55,7 @@ def _stderr_progress(message: str) -> None:
 
 
 def localstack_home() -> Path:
-    """Directory holding the venv and logs: ``$XRDEPLOY_LOCALSTACK_HOME`` or ``<repo>/.localstack``."""
+    """Venv and logs directory: ``$XRDEPLOY_LOCALSTACK_HOME``, else ``<repo>/.localstack``."""
     override = os.environ.get(HOME_ENV)
     return Path(override).expanduser().resolve() if override else REPO_ROOT / ".localstack"
 
@@ -64,7 +64,11 @@ def _python_version(candidate: str) -> tuple[str, str] | None:
     """Return ``(major.minor, real executable)`` of an interpreter, or None if it does not run."""
     try:
         result = subprocess.run(
-            [candidate, "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}'); print(sys.executable)"],
+            [
+                candidate,
+                "-c",
+                "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)",
+            ],
             capture_output=True,
             text=True,
             timeout=30,
@@ -79,7 +83,7 @@ def _python_version(candidate: str) -> tuple[str, str] | None:
 
 
 def find_python313() -> Path:
-    """Locate a Python 3.13 interpreter: ``$XRDEPLOY_PYTHON313``, ``python3.13`` on PATH, or pyenv's."""
+    """Find Python 3.13: ``$XRDEPLOY_PYTHON313``, ``python3.13`` on PATH, or pyenv's versions."""
     explicit = os.environ.get(PYTHON_ENV)
     if explicit:
         found = _python_version(explicit)
@@ -88,7 +92,9 @@ def find_python313() -> Path:
         return Path(found[1])
     candidates = [shutil.which("python3.13")]
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    candidates += [str(p) for p in sorted(pyenv_root.glob("versions/3.13*/bin/python3.13"), reverse=True)]
+    candidates += [
+        str(p) for p in sorted(pyenv_root.glob("versions/3.13*/bin/python3.13"), reverse=True)
+    ]
     for candidate in filter(None, candidates):
         found = _python_version(candidate)
         if found is not None and found[0] == "3.13":
@@ -104,7 +110,9 @@ def _package_sources() -> list[Path]:
         path
         for path in LOCAL_LAMBDA_DIR.rglob("*")
         if path.is_file()
-        and not any(part in _SKIPPED_SOURCE_PARTS or part.endswith(".egg-info") for part in path.parts)
+        and not any(
+            part in _SKIPPED_SOURCE_PARTS or part.endswith(".egg-info") for part in path.parts
+        )
     )
 
 
@@ -151,8 +159,16 @@ def _install_local_lambda(python: Path, log_path: Path) -> None:
             ignore=shutil.ignore_patterns(*_SKIPPED_SOURCE_PARTS, "*.egg-info"),
         )
         _run_logged(
-            [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-deps",
-             "--force-reinstall", str(source)],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--force-reinstall",
+                str(source),
+            ],
             log_path,
             "installing emulator/local_lambda",
         )
@@ -188,8 +204,15 @@ def ensure_environment(progress: Callable[[str], None] = _stderr_progress) -> Pa
             log_path.write_text("")
             _run_logged([str(python), "-m", "venv", str(venv)], log_path, "creating the venv")
             _run_logged(
-                [str(_venv_python(venv)), "-m", "pip", "install", "--disable-pip-version-check",
-                 "-r", str(REQUIREMENTS)],
+                [
+                    str(_venv_python(venv)),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--disable-pip-version-check",
+                    "-r",
+                    str(REQUIREMENTS),
+                ],
                 log_path,
                 "installing emulator/requirements.txt",
             )
@@ -208,7 +231,9 @@ def _free_port() -> int:
 def _health(endpoint: str, timeout: float = 2.0) -> dict[str, str] | None:
     """Service states from LocalStack's health endpoint, or None if it does not answer."""
     try:
-        with urllib.request.urlopen(endpoint.rstrip("/") + HEALTH_PATH, timeout=timeout) as response:
+        with urllib.request.urlopen(
+            endpoint.rstrip("/") + HEALTH_PATH, timeout=timeout
+        ) as response:
             body = json.loads(response.read())
     except (urllib.error.URLError, OSError, ValueError):
         return None
@@ -217,7 +242,7 @@ def _health(endpoint: str, timeout: float = 2.0) -> dict[str, str] | None:
 
 
 def existing_endpoint() -> str | None:
-    """``$LOCALSTACK_ENDPOINT`` or ``$AWS_ENDPOINT_URL`` if set and answering LocalStack's health check."""
+    """``$LOCALSTACK_ENDPOINT`` or ``$AWS_ENDPOINT_URL``, if set and passing the health check."""
     for name in ENDPOINT_ENVS:
         endpoint = os.environ.get(name)
         if endpoint and _health(endpoint) is not None:
@@ -274,6 +299,8 @@ class LocalStackServer:
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
             "HOME": str(state_dir),
             "LANG": "C.UTF-8",
+            # LocalStack's default (twisted) gateway takes only the port from this and listens on
+            # all interfaces; GATEWAY_SERVER=hypercorn binds loopback only but stops slower (~8 s).
             "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
             "SERVICES": ",".join(self.services),
             "LAMBDA_RUNTIME_EXECUTOR": RUNTIME_EXECUTOR,
@@ -310,7 +337,7 @@ class LocalStackServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # stop() signals the whole group, Lambda supervisors included
+                start_new_session=True,  # stop() signals the group, Lambda supervisors included
             )
         try:
             self._wait_healthy()
@@ -325,7 +352,9 @@ class LocalStackServer:
         while True:
             code = self._process.poll()
             if code is not None:
-                raise EmulatorError(f"LocalStack exited with status {code} while starting; see {self.log_path}")
+                raise EmulatorError(
+                    f"LocalStack exited with status {code} while starting; see {self.log_path}"
+                )
             states = _health(self.endpoint, timeout=1.0) or {}
             if all(states.get(service) in HEALTHY_STATES for service in self.services):
                 return

@@ -27,7 +27,7 @@ _ADDRESSING_STYLES = ("auto", "path", "virtual")
 # Adaptive = standard retries (throttling and transient 5xx/connection errors, exponential backoff
 # with jitter) plus client-side rate limiting, which matters for S3 SlowDown on a single key's
 # prefix. Ten attempts: a failed promotion costs a pipeline re-run, a retry costs seconds.
-_RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10})
+_RETRIES = Config(retries={"mode": "adaptive", "total_max_attempts": 10})
 
 
 class ClientFactory:

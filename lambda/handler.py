@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
+from checksums import checkpoints_supported
 from clients import ClientFactory
 from errors import FailureType, MalformedEvent, PromotionFailure
 from job import parse_job, read_job_id
@@ -67,6 +68,8 @@ def handle(event: Mapping[str, Any], context: LambdaContext, clients: ClientFact
                     "source": job.artifact.uri,
                     "destination": job.params.destination.location.uri,
                     "resumed": job.continuation_token is not None,
+                    # False means large copies cannot pause: see checksums.py.
+                    "resumable_hash": checkpoints_supported(),
                 }
             },
         )

@@ -69,9 +69,8 @@ _DENIED = {
     "InvalidToken",
     "KMS.AccessDeniedException",
     "SignatureDoesNotMatch",
-    "403",
 }
-_NOT_FOUND = {"NoSuchKey", "NotFound", "404"}
+_NOT_FOUND = {"NoSuchKey", "NotFound"}
 _KMS_UNUSABLE = {
     "KMS.DisabledException",
     "KMS.InvalidStateException",
@@ -288,7 +287,7 @@ def _promote_whole(
     sha256 = digest.hex()
     existing = _already_promoted(target, sha256, params.source_version_id)
     if existing is not None:
-        return _skipped(params, source, target, sha256, existing, run)
+        return _skipped(params, target, sha256, existing, run)
     with _writing(target, "write", grant=_write_grant(target)):
         written = target.client.put_object(
             Bucket=target.destination.bucket,
@@ -323,7 +322,7 @@ def _promote_in_parts(
         assert progress.sha256 is not None  # set by a finished hash pass
         existing = _already_promoted(target, progress.sha256, params.source_version_id)
         if existing is not None:
-            return _skipped(params, source, target, progress.sha256, existing, run)
+            return _skipped(params, target, progress.sha256, existing, run)
     return _copy_pass(params, source, target, progress, run)
 
 
@@ -644,12 +643,7 @@ def _written(
 
 
 def _skipped(
-    params: PromotionParams,
-    source: _Source,
-    target: _Target,
-    sha256: str,
-    version_id: str,
-    run: _Run,
+    params: PromotionParams, target: _Target, sha256: str, version_id: str, run: _Run
 ) -> Completed:
     return Completed(
         summary=(
@@ -695,8 +689,13 @@ def _size(size: int) -> str:
 # --- error translation ---------------------------------------------------------------------------
 
 
+# HEAD responses have no body, so botocore can only give the status as the error code.
+_HEAD_CODES = {"403": "AccessDenied", "404": "NotFound", "412": "PreconditionFailed"}
+
+
 def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    return _HEAD_CODES.get(code, code)
 
 
 @contextmanager
@@ -719,7 +718,7 @@ def _reading(location: S3Location, kms_key_id: str | None) -> Iterator[None]:
                 f"the job's artifact credentials cannot read input artifact {uri} ({code}): the "
                 f"pipeline's service role needs s3:GetObject on {location.bucket}{kms}",
             ) from error
-        if code in {"PreconditionFailed", "412"}:
+        if code == "PreconditionFailed":
             raise PromotionFailure(
                 FailureType.JOB_FAILED,
                 f"input artifact {uri} changed while it was being promoted: retry the stage",

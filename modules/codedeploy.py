@@ -17,6 +17,7 @@ from constructs import Construct
 from modules.fleet import DEPLOYMENT_TAG_KEY
 from modules.policy import Statement, assume_role_statement
 from modules.role import Role, RoleConfig
+from xrdeploy.naming import PARTITION
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class CodeDeployConfig:
     role_name: str
     tag_value: str
     deployment_config: str
+    region: str
+    account_id: str
     rollback_alarms: tuple[str, ...] = ()
 
 
@@ -34,6 +37,32 @@ class CodeDeploy(Construct):
         self, scope: Construct, id_: str, *, provider: AwsProvider, config: CodeDeployConfig
     ) -> None:
         super().__init__(scope, id_)
+        permissions = [
+            # CodeDeploy finds instances by tag: EC2 Describe* and the tagging API have no
+            # resource-level permissions, so AWS allows nothing narrower than "*".
+            Statement(
+                sid="FindInstancesByTag",
+                actions=(
+                    "ec2:DescribeInstances",
+                    "ec2:DescribeInstanceStatus",
+                    "tag:GetResources",
+                ),
+                resources=("*",),
+            ),
+        ]
+        if config.rollback_alarms:
+            # DescribeAlarms does take alarm ARNs: the group may read its own alarms only.
+            permissions.append(
+                Statement(
+                    sid="ReadRollbackAlarms",
+                    actions=("cloudwatch:DescribeAlarms",),
+                    resources=tuple(
+                        f"arn:{PARTITION}:cloudwatch:{config.region}:{config.account_id}"
+                        f":alarm:{alarm}"
+                        for alarm in config.rollback_alarms
+                    ),
+                )
+            )
         role = Role(
             self,
             "role",
@@ -42,25 +71,7 @@ class CodeDeploy(Construct):
                 name=config.role_name,
                 description=f"CodeDeploy service role for {config.group_name}",
                 trust=(assume_role_statement("Service", ("codedeploy.amazonaws.com",)),),
-                permissions=(
-                    # CodeDeploy finds instances by tag: EC2 Describe* and the tagging API have
-                    # no resource-level permissions, so AWS allows nothing narrower than "*".
-                    Statement(
-                        sid="FindInstancesByTag",
-                        actions=(
-                            "ec2:DescribeInstances",
-                            "ec2:DescribeInstanceStatus",
-                            "tag:GetResources",
-                        ),
-                        resources=("*",),
-                    ),
-                    # DescribeAlarms also has no resource-level permissions.
-                    Statement(
-                        sid="ReadRollbackAlarms",
-                        actions=("cloudwatch:DescribeAlarms",),
-                        resources=("*",),
-                    ),
-                ),
+                permissions=tuple(permissions),
             ),
         )
         self.app = CodedeployApp(

@@ -25,6 +25,9 @@ from modules.policy import Statement, assume_role_statement
 from modules.role import Role, RoleConfig
 
 DEPLOYMENT_TAG_KEY = "DeploymentStage"
+# The AL2023 AMI's snapshot size; stated explicitly because an encrypted root volume without a
+# size is refused by EC2 emulators (AWS itself would take the snapshot's size).
+ROOT_VOLUME_GB = 8
 # Graviton families carry a "g" after the generation digit: t4g, m7gd, c6gn, is4gen.
 _FAMILY = re.compile(r"^[a-z]+\d+(?P<attributes>[a-z-]*)$")
 
@@ -68,6 +71,8 @@ class FleetConfig:
     artifact_bucket_arn: str
     kms_key_arn: str
     ssh: SshAccess | None = None
+    # False where instances cannot run (the emulator): role, profile and security group remain.
+    launch_instances: bool = True
 
 
 class Fleet(Construct):
@@ -76,16 +81,6 @@ class Fleet(Construct):
     ) -> None:
         super().__init__(scope, id_)
         vpc = DataAwsVpc(self, "default-vpc", provider=provider, default=True)
-        subnets = DataAwsSubnets(
-            self,
-            "default-subnets",
-            provider=provider,
-            filter=[DataAwsSubnetsFilter(name="vpc-id", values=[vpc.id])],
-        )
-        ami = DataAwsSsmParameter(
-            self, "ami", provider=provider, name=ami_parameter(config.instance_type)
-        )
-
         self.security_group = SecurityGroup(
             self,
             "security-group",
@@ -162,6 +157,17 @@ class Fleet(Construct):
             self, "profile", provider=provider, name=config.role_name, role=self.role.name
         )
 
+        if not config.launch_instances:
+            return
+        subnets = DataAwsSubnets(
+            self,
+            "default-subnets",
+            provider=provider,
+            filter=[DataAwsSubnetsFilter(name="vpc-id", values=[vpc.id])],
+        )
+        ami = DataAwsSsmParameter(
+            self, "ami", provider=provider, name=ami_parameter(config.instance_type)
+        )
         count = TerraformCount.of(config.instance_count)
         self.instances = Instance(
             self,
@@ -185,6 +191,8 @@ class Fleet(Construct):
                 # The sample app reads its Stage tag from the metadata service.
                 instance_metadata_tags="enabled",
             ),
-            root_block_device=InstanceRootBlockDevice(encrypted=True, volume_type="gp3"),
+            root_block_device=InstanceRootBlockDevice(
+                encrypted=True, volume_type="gp3", volume_size=ROOT_VOLUME_GB
+            ),
             tags={"Name": f"{config.name}-${{count.index}}", DEPLOYMENT_TAG_KEY: config.tag_value},
         )

@@ -1,7 +1,9 @@
-"""IAM policy documents as typed statements, rendered through aws_iam_policy_document."""
+"""IAM policy documents as typed statements, rendered through aws_iam_policy_document (identity
+and bucket policies) or straight to JSON (key policies, see `policy_json`)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -69,3 +71,30 @@ def assume_role_statement(principal_type: str, identifiers: tuple[str, ...]) -> 
         actions=("sts:AssumeRole",),
         principals=((principal_type, identifiers),),
     )
+
+
+def policy_json(statements: list[Statement]) -> str:
+    """The policy as IAM JSON, for policies whose values are all known at synth time.
+
+    Key policies use this instead of `policy_document`: policy linters read every
+    aws_iam_policy_document as an identity policy, where the key policy's `Resource: "*"` (which
+    there means "this key") looks like a grant on every resource in the account.
+    """
+    rendered = []
+    for s in statements:
+        statement: dict[str, object] = {"Sid": s.sid, "Effect": s.effect, "Action": list(s.actions)}
+        if s.resources:
+            statement["Resource"] = list(s.resources)
+        if s.principals:
+            # IAM JSON spells "anyone" as a bare "*", not as a principal type.
+            kinds = dict(s.principals)
+            statement["Principal"] = (
+                "*" if "*" in kinds else {kind: list(ids) for kind, ids in kinds.items()}
+            )
+        if s.conditions:
+            condition: dict[str, dict[str, list[str]]] = {}
+            for c in s.conditions:
+                condition.setdefault(c.test, {})[c.variable] = list(c.values)
+            statement["Condition"] = condition
+        rendered.append(statement)
+    return json.dumps({"Version": "2012-10-17", "Statement": rendered}, sort_keys=True)

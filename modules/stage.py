@@ -29,6 +29,7 @@ from xrdeploy.target import DeployTarget
 # Resource types each unsupported service would have created, for the CLI to report.
 OMITTED_BY_SERVICE = {
     "codedeploy": ("aws_codedeploy_app", "aws_codedeploy_deployment_group"),
+    "ec2-instances": ("aws_instance",),
     "codepipeline": (
         "aws_codepipeline",
         "aws_cloudwatch_event_rule",
@@ -142,8 +143,12 @@ class StageDeployment(Construct):
                 ssh=SshAccess(stage.fleet.ssh.cidr, stage.fleet.ssh.key_pair)
                 if stage.fleet.ssh
                 else None,
+                launch_instances=target.supports("ec2-instances"),
             ),
         )
+
+        if not target.supports("ec2-instances"):
+            self.omitted.extend(OMITTED_BY_SERVICE["ec2-instances"])
 
         if target.supports("codedeploy"):
             CodeDeploy(
@@ -156,6 +161,8 @@ class StageDeployment(Construct):
                     role_name=names.codedeploy_role(stage),
                     tag_value=stage.fleet.tag_value,
                     deployment_config=stage.deployment_config,
+                    region=stage.region,
+                    account_id=stage.account_id,
                     rollback_alarms=stage.gates.rollback_alarms,
                 ),
             )

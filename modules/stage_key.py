@@ -9,8 +9,23 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-from modules.policy import Condition, Statement, policy_document
+from modules.policy import Condition, Statement, policy_json
 from xrdeploy.naming import PARTITION
+
+# What CloudWatch Logs does with the key, spelled out: exactly what AWS's documented
+# "kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*" grant
+# on a key today, without also granting whatever KMS adds under those prefixes later.
+LOGS_KEY_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+)
 
 
 @dataclass(frozen=True)
@@ -29,12 +44,11 @@ class StageKey(Construct):
         super().__init__(scope, id_)
         account_root = f"arn:{PARTITION}:iam::{config.account_id}:root"
         # A key policy's Resource can only be "*": it means "this key" (AWS KMS key policy rules).
-        policy = policy_document(
-            self,
-            "policy",
-            provider=provider,
-            statements=[
+        policy = policy_json(
+            [
                 # Delegates to IAM in this account only; each role's own policy names this key.
+                # kms:* for the account root is what keeps the key manageable (AWS's default key
+                # policy); a narrower list can lock the account out of its own key.
                 Statement(
                     sid="AccountIamDelegation",
                     actions=("kms:*",),
@@ -43,13 +57,7 @@ class StageKey(Construct):
                 ),
                 Statement(
                     sid="CloudWatchLogsForCopyFunction",
-                    actions=(
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ),
+                    actions=LOGS_KEY_ACTIONS,
                     resources=("*",),
                     principals=(("Service", (f"logs.{config.region}.amazonaws.com",)),),
                     conditions=(
@@ -60,7 +68,7 @@ class StageKey(Construct):
                         ),
                     ),
                 ),
-            ],
+            ]
         )
         self.key = KmsKey(
             self,
@@ -69,7 +77,7 @@ class StageKey(Construct):
             description=f"xrdeploy {config.alias}: source, artifacts and logs",
             enable_key_rotation=True,
             deletion_window_in_days=config.deletion_window_days,
-            policy=policy.json,
+            policy=policy,
         )
         KmsAlias(self, "alias", provider=provider, name=config.alias, target_key_id=self.key.key_id)
         self.arn = self.key.arn

@@ -19,6 +19,8 @@ from xrdeploy.errors import UserError
 from xrdeploy.target import DeployTarget, parse_target
 
 if TYPE_CHECKING:
+    from xrdeploy.local_chain import Hop
+    from xrdeploy.pipeline_emulator import StageRun
     from xrdeploy.synth import Synthesis
 
 # cdktf's CLI runs `python main.py` with no arguments; these let it choose config and target.
@@ -297,6 +299,102 @@ def package_app(
         out.print(f"wrote {output} ({output.stat().st_size} bytes)")
 
     guarded(body)
+
+
+@app.command()
+def demo(
+    config: ConfigOption = None,
+    build: Annotated[
+        Path | None, typer.Option(help="Build to promote (default: sample_app/ packaged).")
+    ] = None,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            help="Leave the stacks deployed (only useful with an external LOCALSTACK_ENDPOINT)."
+        ),
+    ] = False,
+) -> None:
+    """Start LocalStack, deploy every stage into it, promote the sample app through the chain
+    with the deployed copy functions, report each hop, then destroy."""
+
+    def body() -> int:
+        import tempfile
+
+        from xrdeploy.local_chain import (
+            LOCAL_HOME,
+            LocalDeployment,
+            local_emulator,
+            promote_through_chain,
+            sha256_of,
+            upload_build,
+            with_emulator_state,
+        )
+        from xrdeploy.packaging import build_zip
+
+        chain = with_emulator_state(resolve_config(config))
+        with tempfile.TemporaryDirectory(prefix="xrdeploy-demo-") as scratch:
+            artifact = build or build_zip(SAMPLE_APP, Path(scratch) / "sample_app.zip")
+            with local_emulator(_progress) as emulator:
+                deployment = LocalDeployment(
+                    chain, emulator, LOCAL_HOME / "demo", progress=_progress
+                )
+                deployment.synthesize()
+                try:
+                    deployment.deploy()
+                    version = upload_build(deployment, artifact)
+                    first = deployment.stage_outputs()[0]
+                    out.print(
+                        f"uploaded {artifact.name} sha256 {sha256_of(artifact)[:16]}… to "
+                        f"s3://{first['source_bucket']}/{first['source_key']} "
+                        f"(version {version})"
+                    )
+                    runs, hops = promote_through_chain(deployment)
+                    _print_chain_report(runs, hops)
+                    promoted_all = len(hops) == len(chain.stages) - 1 and all(
+                        h.outcome == "success" for h in hops
+                    )
+                finally:
+                    if keep:
+                        out.print(
+                            "stacks left deployed; remove them with: python main.py "
+                            "destroy --target localstack=" + emulator.endpoint + " --yes"
+                        )
+                    else:
+                        _progress("cleaning up: destroying every stage (reverse order)")
+                        deployment.destroy()
+        out.print(
+            "done: "
+            + (
+                "the build reached every stage"
+                if promoted_all
+                else "the chain stopped early (see above)"
+            )
+        )
+        return 0 if promoted_all else 1
+
+    raise typer.Exit(guarded(body))
+
+
+def _print_chain_report(runs: list[StageRun], hops: list[Hop]) -> None:
+    from rich.table import Table
+
+    for stage_run in runs:
+        steps = ", ".join(f"{r.action}: {r.outcome}" for r in stage_run.records)
+        out.print(f"stage {stage_run.stage}: {steps}")
+    table = Table(title="promotion hops")
+    for column in ("from", "to", "object", "version", "sha256", "time", "result"):
+        table.add_column(column)
+    for hop in hops:
+        table.add_row(
+            hop.source_stage,
+            hop.destination_stage,
+            f"s3://{hop.bucket}/{hop.key}",
+            hop.version_id or "-",
+            hop.sha256[:16] or "-",
+            f"{hop.seconds:.1f}s",
+            hop.outcome if hop.outcome == "success" else f"{hop.outcome}: {hop.message}",
+        )
+    out.print(table)
 
 
 def write_atomically(path: Path, text: str) -> None:

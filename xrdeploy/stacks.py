@@ -109,7 +109,7 @@ class ChainRunner:
             self.progress(f"[{index}/{len(stacks)}] {stack.name}: terraform init")
             terraform.init()
             self.progress(f"[{index}/{len(stacks)}] {stack.name}: terraform apply")
-            terraform.apply()
+            terraform.apply(on_line=self._resource_progress(stack.name, "Creation complete"))
             outputs[stack.name] = terraform.outputs()
             self.progress(f"[{index}/{len(stacks)}] {stack.name}: applied")
         return outputs
@@ -121,8 +121,20 @@ class ChainRunner:
             terraform = self.terraform(stack)
             self.progress(f"[{index}/{len(stacks)}] {stack.name}: terraform destroy")
             terraform.init()
-            terraform.destroy()
+            terraform.destroy(on_line=self._resource_progress(stack.name, "Destruction complete"))
             self.progress(f"[{index}/{len(stacks)}] {stack.name}: destroyed")
+
+    def _resource_progress(self, stack: str, marker: str) -> Callable[[str], None]:
+        """Counts Terraform's per-resource completion lines into one progress line each."""
+        done = 0
+
+        def on_line(line: str) -> None:
+            nonlocal done
+            if marker in line:
+                done += 1
+                self.progress(f"    {stack}: {done} done, last {line.split(':')[0]}")
+
+        return on_line
 
     def outputs(self, stack_name: str) -> dict[str, Any]:
         return self.terraform(self.synthesis.stack(stack_name)).outputs()

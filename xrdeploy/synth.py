@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,15 @@ class Synthesis:
         return next(s for s in self.stacks if s.name == name)
 
 
+def _swap_in(partial: Path, outdir: Path) -> None:
+    previous = outdir.with_name(f".{outdir.name}.previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if outdir.exists():
+        outdir.rename(previous)
+    partial.rename(outdir)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
 def stack_plan(chain: ChainConfig) -> list[tuple[str, tuple[str, ...]]]:
     """(stack name, stage names) in chain order: one stack per stage, or one for the chain."""
     if chain.layout == "single":
@@ -63,9 +73,15 @@ def synthesize(
 
     from modules.chain_stack import ChainStack, ChainStackConfig
 
+    # Synthesize beside the outdir and swap it in at the end: a failed synth leaves the previous
+    # output whole, never half of a new one.
+    outdir = outdir.resolve()
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    partial = outdir.with_name(f".{outdir.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="xrdeploy-package-") as staging:
         package = build_zip(FUNCTION_SOURCE, Path(staging) / "copy_function.zip")
-        app = App(outdir=str(outdir), skip_validation=False)
+        app = App(outdir=str(partial), skip_validation=False)
         built = []
         for name, stage_names in stack_plan(chain):
             stages = tuple(s for s in chain.stages if s.name in stage_names)
@@ -77,7 +93,12 @@ def synthesize(
                 ),
             )
             built.append((name, stage_names, stack))
-        app.synth()
+        try:
+            app.synth()
+        except Exception:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+    _swap_in(partial, outdir)
     return Synthesis(
         outdir=outdir,
         stacks=tuple(

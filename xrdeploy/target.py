@@ -31,9 +31,12 @@ EMULATED_SERVICE_ENDPOINTS = (
     "sts",
 )
 
-# Services the free LocalStack runtime does not provide: their resources are left out of
-# emulator stacks (CLI prints which).
-EMULATOR_UNSUPPORTED_SERVICES = frozenset({"codepipeline", "codedeploy"})
+# What the free LocalStack runtime cannot create: left out of emulator stacks (the CLI prints
+# which). CodePipeline and CodeDeploy are paid-only. EC2 instances: LocalStack's EC2 does not see
+# instance profiles created through its IAM (RunInstances answers NoSuchEntity), and an emulated
+# instance could not run the CodeDeploy agent anyway; the fleet's role, profile and security group
+# are still created.
+EMULATOR_UNSUPPORTED_SERVICES = frozenset({"codepipeline", "codedeploy", "ec2-instances"})
 
 # Credentials LocalStack accepts: a 12-digit access key id selects that account.
 EMULATOR_SECRET_KEY = "test"
@@ -71,7 +74,9 @@ class DeployTarget:
             "s3_use_path_style": True,
             "skip_credentials_validation": True,
             "skip_metadata_api_check": "true",
-            "skip_requesting_account_id": True,
+            # LocalStack answers GetCallerIdentity with the access key's account, so the
+            # provider's allowed_account_ids check still guards against a wrong account.
+            "skip_requesting_account_id": False,
             "skip_region_validation": True,
             "endpoints": {key: self.emulator_url for key in EMULATED_SERVICE_ENDPOINTS},
         }

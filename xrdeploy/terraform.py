@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,21 +92,47 @@ class Terraform:
         env.update(self.extra_env)
         return env
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [self.binary, *args, "-no-color"],
-            cwd=self.directory,
-            env=self._env(),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if check and result.returncode not in (0,):
+    def run(
+        self, *args: str, check: bool = True, on_line: Callable[[str], None] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run terraform; `on_line` sees each stdout line as it comes (progress on long work)."""
+        command = [self.binary, *args, "-no-color"]
+        if on_line is None:
+            result = subprocess.run(
+                command,
+                cwd=self.directory,
+                env=self._env(),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        else:
+            result = self._streamed(command, on_line)
+        if check and result.returncode != 0:
             raise ToolError(
                 f"terraform {args[0]} in {self.directory.name}: "
                 f"{first_error(result.stderr or result.stdout)}"
             )
         return result
+
+    def _streamed(
+        self, command: list[str], on_line: Callable[[str], None]
+    ) -> subprocess.CompletedProcess[str]:
+        with subprocess.Popen(
+            command,
+            cwd=self.directory,
+            env=self._env(),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as process:
+            assert process.stdout is not None and process.stderr is not None
+            lines = []
+            for line in process.stdout:
+                lines.append(line)
+                on_line(line.rstrip("\n"))
+            stderr = process.stderr.read()
+        return subprocess.CompletedProcess(command, process.returncode, "".join(lines), stderr)
 
     def init(self, backend: bool = True) -> None:
         self.run("init", "-input=false", f"-backend={'true' if backend else 'false'}")
@@ -134,11 +161,11 @@ class Terraform:
         shown: dict[str, object] = json.loads(self.run("show", "-json", plan_file).stdout)
         return shown
 
-    def apply(self) -> None:
-        self.run("apply", "-input=false", "-auto-approve", "-lock-timeout=30s")
+    def apply(self, on_line: Callable[[str], None] | None = None) -> None:
+        self.run("apply", "-input=false", "-auto-approve", "-lock-timeout=30s", on_line=on_line)
 
-    def destroy(self) -> None:
-        self.run("destroy", "-input=false", "-auto-approve", "-lock-timeout=30s")
+    def destroy(self, on_line: Callable[[str], None] | None = None) -> None:
+        self.run("destroy", "-input=false", "-auto-approve", "-lock-timeout=30s", on_line=on_line)
 
     def outputs(self) -> dict[str, object]:
         raw: dict[str, dict[str, object]] = json.loads(self.run("output", "-json").stdout)
@@ -146,12 +173,19 @@ class Terraform:
 
 
 def first_error(output: str) -> str:
-    """The first line of Terraform's first error, which names the problem."""
+    """Terraform's first error as one line: its summary and the first line of its detail
+    (skipping the "with provider..."/"on file line N" context lines)."""
     lines = [line.strip(" │╷╵") for line in output.splitlines()]
     for index, line in enumerate(lines):
-        if line.startswith("Error:"):
-            detail = next((next_line for next_line in lines[index + 1 :] if next_line), "")
-            summary = line.removeprefix("Error:").strip()
-            return f"{summary}: {detail}" if detail and len(summary) < 80 else summary
+        if not line.startswith("Error:"):
+            continue
+        summary = line.removeprefix("Error:").strip().rstrip(":")
+        for following in lines[index + 1 :]:
+            if following.startswith("Error:"):
+                break
+            context = following.startswith(("with ", "on ")) or following[:1].isdigit()
+            if following and not context:
+                return f"{summary}: {following}"
+        return summary
     stripped = [line for line in lines if line]
     return stripped[-1] if stripped else "failed with no output"

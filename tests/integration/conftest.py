@@ -31,8 +31,11 @@ def lambda_endpoint_overrides() -> dict[str, str]:
     """Service endpoints that Lambda functions get instead of LocalStack's (SDK service ids).
 
     CodePipeline is paid-only in LocalStack, so functions reach a fake of it at this URL; the
-    fixture that serves the fake binds the port reserved here.
+    fixture that serves the fake binds the port reserved here. Empty when the session uses an
+    already running LocalStack, whose environment it cannot change.
     """
+    if existing_endpoint() is not None:
+        return {}
     return {"codepipeline": f"http://127.0.0.1:{_reserve_loopback_port()}"}
 
 

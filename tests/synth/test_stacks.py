@@ -299,7 +299,10 @@ def test_emulator_target_points_every_alias_at_localstack_and_omits_paid_service
             "aws_codedeploy_app",
             "aws_codedeploy_deployment_group",
             "aws_codepipeline",
+            "aws_instance",
         )
+        assert "aws_instance" not in doc["resource"]
+        assert "aws_iam_instance_profile" in doc["resource"]
         # The harness still gets the pipeline it has to play.
         output = next(iter(doc["output"].values()))["value"]
         stages = [s["name"] for s in json.loads(output["pipeline_definition"])]

@@ -13,10 +13,10 @@ import pytest
 # The function's modules are flat files in lambda/, zipped as they are; tests import them by name.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "lambda"))
 
-import boto3  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+from moto import mock_aws
 
-from .world import (  # noqa: E402
+from .world import (
     DESTINATION_ACCOUNT,
     DESTINATION_REGION,
     PIPELINE_ACCOUNT,
@@ -68,7 +68,9 @@ def world() -> Iterator[World]:
             SAME_ACCOUNT_BUCKET,
             DESTINATION_REGION,
         )
-        _role(iam, "xrdeploy-demo-alpha-pipeline", on_bucket(artifact["bucketName"], ["s3:GetObject"]))
+        _role(
+            iam, "xrdeploy-demo-alpha-pipeline", on_bucket(artifact["bucketName"], ["s3:GetObject"])
+        )
         _role(iam, "xrdeploy-demo-alpha-unrelated")
         _role(
             iam,
@@ -126,7 +128,9 @@ def _session(sts: Any, role_arn: str, region: str) -> boto3.session.Session:
 
 def _versioned_bucket(s3: Any, bucket: str, region: str) -> None:
     configuration = (
-        {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        {}
+        if region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     )
     s3.create_bucket(Bucket=bucket, **configuration)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})

@@ -16,6 +16,7 @@ import checksums
 import handler
 import promote
 import pytest
+from botocore.exceptions import ReadTimeoutError
 from botocore.response import StreamingBody
 from moto.core import enable_iam_authentication
 
@@ -313,7 +314,7 @@ def test_missing_artifact_fails_the_job(world: World) -> None:
     # THEN JobFailed names the artifact, and nothing is written
     assert failure(world) == {
         "type": "JobFailed",
-        "message": f"input artifact {world.artifact_uri} does not exist (404): re-run the "
+        "message": f"input artifact {world.artifact_uri} does not exist (NotFound): re-run the "
         "pipeline from its source stage (a lifecycle rule may have expired the artifact)",
     }
     assert world.versions(world.cross_account_bucket) == []
@@ -332,7 +333,7 @@ def test_artifact_credentials_that_cannot_read_are_a_permission_error(world: Wor
     assert failure(world) == {
         "type": "PermissionError",
         "message": "the job's artifact credentials cannot read input artifact "
-        f"{world.artifact_uri} (403): the pipeline's service role needs s3:GetObject on "
+        f"{world.artifact_uri} (AccessDenied): the pipeline's service role needs s3:GetObject on "
         f"{world.artifact_bucket} and kms:Decrypt on "
         f"arn:aws:kms:eu-west-1:{PIPELINE_ACCOUNT}:alias/aws/s3",
     }
@@ -476,8 +477,11 @@ def test_an_event_without_artifact_credentials_fails_the_job(world: World) -> No
             "UserParameters is missing: set the promote action's UserParameters to the "
             "promotion JSON (app, source_stage, execution_id, source_version_id, destination)",
         ),
-        ("{not json", "UserParameters is not valid JSON (Expecting property name enclosed in "
-         "double quotes at char 1)"),
+        (
+            "{not json",
+            "UserParameters is not valid JSON (Expecting property name enclosed in "
+            "double quotes at char 1)",
+        ),
         (
             {"colour": "blue"},
             "UserParameters has unknown field 'colour'; allowed fields: app, source_stage, "
@@ -573,13 +577,40 @@ def test_a_stored_object_whose_checksum_differs_is_deleted_again(world: World) -
     assert name == "PutJobFailureResult"
     message = params["failureDetails"]["message"]
     assert params["failureDetails"]["type"] == "JobFailed"
-    assert message.startswith(
-        f"checksum mismatch: S3 reports SHA-256 "
-    ) and message.endswith(
+    assert message.startswith("checksum mismatch: S3 reports SHA-256 ") and message.endswith(
         f", expected {composite(LARGE)}-3; that version was deleted: retry the stage"
     )
     assert world.versions(world.cross_account_bucket) == [earlier]
     assert world.body(world.cross_account_bucket) == SMALL
+
+
+def test_a_read_that_breaks_off_is_read_again(
+    world: World, promoted_logs: list[logging.LogRecord]
+) -> None:
+    # GIVEN a source whose first body breaks off mid-stream (botocore retries requests, not this)
+    world.put_artifact(SMALL)
+    broken: list[bool] = []
+
+    class BreaksOff:
+        def read(self, amt: int | None = None) -> bytes:
+            raise ReadTimeoutError(endpoint_url="https://s3.eu-west-1.amazonaws.com")
+
+    def break_first_body(parsed: dict[str, Any], **_: Any) -> None:
+        if not broken:
+            broken.append(True)
+            parsed["Body"] = StreamingBody(BreaksOff(), len(SMALL))
+
+    world.function_session.events.register("after-call.s3.GetObject", break_first_body)
+
+    # WHEN the job runs
+    run(world, world.event())
+
+    # THEN the part is read again, the promotion succeeds, and the retry is logged
+    assert success(world)["executionDetails"]["percentComplete"] == 100
+    assert world.body(world.cross_account_bucket) == SMALL
+    assert "source read broke off; reading the part again" in [
+        r.getMessage() for r in promoted_logs
+    ]
 
 
 # --- multipart clean-up --------------------------------------------------------------------------
@@ -616,8 +647,9 @@ def test_the_upload_is_aborted_when_the_artifact_changes_between_invocations(wor
 def test_the_upload_is_aborted_when_writing_is_refused_mid_copy(world: World) -> None:
     # GIVEN IAM is enforced and a promotion paused after copying its first part
     world.put_artifact(LARGE)
+    event = world.event()
     with enable_iam_authentication():
-        run(world, world.event(), FakeContext(ample_calls=3))
+        run(world, event, FakeContext(ample_calls=3))
     token = world.results.calls[0][1]["continuationToken"]
 
     # WHEN the role loses s3:PutObject (but may still abort) before the next invocation

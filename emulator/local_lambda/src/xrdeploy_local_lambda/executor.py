@@ -8,6 +8,7 @@ and keep-alive) stays LocalStack's own code.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -20,6 +21,7 @@ import tempfile
 import threading
 from concurrent.futures import InvalidStateError
 from pathlib import Path
+
 from localstack import config
 from localstack.aws.api.lambda_ import PackageType
 from localstack.services.lambda_.invocation.executor_endpoint import (
@@ -50,7 +52,7 @@ _runtime_path: Path | None = None
 
 
 def parse_endpoint_overrides(raw: str) -> dict[str, str]:
-    """Turn ``codepipeline=http://127.0.0.1:4599,other=...`` into ``AWS_ENDPOINT_URL_<SERVICE>`` vars.
+    """Turn ``codepipeline=http://127.0.0.1:4599,...`` into ``AWS_ENDPOINT_URL_<SERVICE>`` vars.
 
     The key is the boto3 service id as the SDKs spell it in service-specific endpoint variables
     (``codepipeline``, ``secrets-manager``); it is upper-cased and ``-``/space become ``_``.
@@ -69,7 +71,7 @@ def parse_endpoint_overrides(raw: str) -> dict[str, str]:
 
 
 def _runtime_packages_dir() -> Path:
-    """A directory holding symlinks to the packages of ``RUNTIME_PACKAGES``, made once per process."""
+    """A directory of symlinks to the ``RUNTIME_PACKAGES``, made once per LocalStack process."""
     global _runtime_path
     with _runtime_path_lock:
         if _runtime_path is None:
@@ -109,26 +111,34 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self.executor_endpoint.start()
         fn_config = self.function_version.config
         workdir = Path(
-            tempfile.mkdtemp(prefix=f"lambda-{self.function_version.id.function_name}-{self.id[:8]}-")
+            tempfile.mkdtemp(
+                prefix=f"lambda-{self.function_version.id.function_name}-{self.id[:8]}-"
+            )
         )
         self._workdir = workdir
         scratch = workdir / "tmp"  # the function's /tmp, HOME and TMPDIR
         scratch.mkdir()
         task_root = fn_config.code.get_unzipped_code_location()
 
-        function_env = {key: str(value) for key, value in env_vars.items()}
+        host_path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+        # Defaults the function's own variables may override, as Lambda's unreserved ones.
+        function_env = {
+            "PATH": host_path,
+            "LANG": "C.UTF-8",
+            "HOME": str(scratch),
+            "TMPDIR": str(scratch),
+            # Keep the host user's ~/.aws profile out of the function's SDK configuration.
+            "AWS_CONFIG_FILE": str(workdir / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "no-aws-credentials"),
+        }
+        # LocalStack's variables (credentials, AWS_ENDPOINT_URL, ...) and the function's own.
+        function_env.update({key: str(value) for key, value in env_vars.items()})
+        # Reserved ones, pointing at this host instead of the container paths LocalStack sets.
         function_env.update(
             {
                 "LAMBDA_TASK_ROOT": str(task_root),
                 "LAMBDA_RUNTIME_DIR": str(Path(supervisor.__file__).parent),
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn_config.runtime}",
-                "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-                "LANG": "C.UTF-8",
-                "HOME": str(scratch),
-                "TMPDIR": str(scratch),
-                # Keep the host user's ~/.aws profile out of the function's SDK configuration.
-                "AWS_CONFIG_FILE": str(workdir / "no-aws-config"),
-                "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "no-aws-credentials"),
             }
         )
         function_env.update(parse_endpoint_overrides(os.environ.get(ENDPOINT_OVERRIDES_ENV, "")))
@@ -153,7 +163,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             self._process = subprocess.Popen(
                 [sys.executable, "-I", "-m", "xrdeploy_local_lambda.supervisor", str(config_path)],
                 cwd=workdir,
-                env={"PATH": function_env["PATH"], "LANG": "C.UTF-8"},
+                env={"PATH": host_path, "LANG": "C.UTF-8"},
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
@@ -186,10 +196,9 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 f"{self.get_logs()[-500:]}",
             }
         ).encode()
-        try:
+        # InvalidStateError: a ready/error callback resolved the future meanwhile.
+        with contextlib.suppress(InvalidStateError):
             future.set_exception(StatusErrorException("Environment startup failed", payload))
-        except InvalidStateError:
-            pass  # resolved concurrently by a ready/error callback
 
     def stop(self) -> None:
         process = self._process
@@ -202,7 +211,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 process.wait()
         try:
             self.executor_endpoint.shutdown()
-        except Exception as e:  # noqa: BLE001 - same tolerance as LocalStack's Docker executor
+        except Exception as e:  # same tolerance as LocalStack's Docker executor
             LOG.debug("Error while stopping executor endpoint %s: %s", self.id, e)
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
@@ -229,7 +238,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         if self._workdir is None:
             return "Execution environment was not started"
         try:
-            text = (self._workdir / supervisor.ENVIRONMENT_LOG).read_text(errors="replace")
+            text: str = (self._workdir / supervisor.ENVIRONMENT_LOG).read_text(errors="replace")
         except FileNotFoundError:
             return "Execution environment left no log"
         return text[-LOG_TAIL_CHARS:]

@@ -16,7 +16,7 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
 
     name = PLUGIN_NAME
 
-    def load(self, *args: Any, **kwargs: Any) -> type:
+    def load(self, *args: Any, **kwargs: Any) -> Any:
         from xrdeploy_local_lambda.executor import LocalProcessRuntimeExecutor
 
         return LocalProcessRuntimeExecutor

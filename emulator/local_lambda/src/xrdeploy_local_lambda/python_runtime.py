@@ -109,7 +109,8 @@ def _load_handler(spec: str) -> Any:
     handler = getattr(module, function_name, None)
     if handler is None:
         raise HandlerLoadError(
-            "Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'"
+            "Runtime.HandlerNotFound",
+            f"Handler '{function_name}' missing on module '{module_name}'",
         )
     return handler
 
@@ -160,7 +161,7 @@ def _invoke(handler: Any, api: str, request_id: str, body: bytes, headers: Any) 
     try:
         event = json.loads(body) if body else {}
         returned = handler(event, context)
-    except Exception as exc:  # noqa: BLE001 - every exception of function code is its FunctionError
+    except Exception as exc:  # every exception of function code is its FunctionError
         document = _error_document(exc, type(exc).__name__, request_id)
         _log_error(document)
         outcome, result = "error", json.dumps(document).encode()
@@ -197,7 +198,7 @@ def main() -> None:
         _log_error(document)
         _post(f"{api}/init/error", json.dumps(document).encode())
         sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - an exception at import time is the init error
+    except Exception as exc:  # an exception at import time is the init error
         document = _error_document(exc, type(exc).__name__)
         _log_error(document)
         _post(f"{api}/init/error", json.dumps(document).encode())

@@ -19,6 +19,7 @@ sandbox) and the memory size (kill when the resident set exceeds it), and writes
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -133,13 +134,15 @@ class OutputCollector:
             self._marker_seen.notify_all()
 
     def wait_for_marker(self, request_id: str, timeout: float) -> None:
-        """Block until the runtime marked the end of ``request_id``'s output (or the pipe closed)."""
+        """Block until the runtime marked the end of ``request_id``'s output or the pipe closed."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while request_id not in self._markers and self._thread.is_alive():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    LOG.warning("no end-of-output marker for %s; logs may be incomplete", request_id)
+                    LOG.warning(
+                        "no end-of-output marker for %s; logs may be incomplete", request_id
+                    )
                     return
                 self._marker_seen.wait(remaining)
             self._markers.discard(request_id)
@@ -195,29 +198,39 @@ class RuntimeProcess:
 
     @property
     def alive(self) -> bool:
-        return self.exit_code is None
+        return self.process.poll() is None
+
+    def peak_memory_kb(self) -> int:
+        """Peak resident set (VmHWM) so far; the last polled value once the process is gone."""
+        self._poll_memory()
+        return self.peak_rss_kb
+
+    def _poll_memory(self) -> int | None:
+        """Update the peak from /proc and return the current resident set, None if unreadable."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            rss_kb = int(fields["VmRSS"].split()[0])
+            self.peak_rss_kb = max(self.peak_rss_kb, int(fields["VmHWM"].split()[0]))
+        except (OSError, KeyError, ValueError):
+            return None  # process gone (or a zombie without memory fields)
+        return rss_kb
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait()
 
     def _watch_memory(self) -> None:
-        status_path = Path(f"/proc/{self.process.pid}/status")
         while self.process.poll() is None:
-            try:
-                fields = dict(
-                    line.split(":", 1) for line in status_path.read_text().splitlines() if ":" in line
-                )
-                rss_kb = int(fields["VmRSS"].split()[0])
-                self.peak_rss_kb = max(self.peak_rss_kb, int(fields["VmHWM"].split()[0]))
-            except (OSError, KeyError, ValueError):
-                return  # process gone (or a zombie without memory fields)
+            rss_kb = self._poll_memory()
+            if rss_kb is None:
+                return
             if rss_kb > self.memory_limit_kb:
                 self.out_of_memory = True
-                LOG.warning("runtime uses %d kB > %d kB memory size; killing", rss_kb, self.memory_limit_kb)
+                LOG.warning(
+                    "runtime uses %d kB > %d kB memory size; killing", rss_kb, self.memory_limit_kb
+                )
                 self.kill()
                 return
             time.sleep(MEMORY_POLL_SECONDS)
@@ -275,6 +288,17 @@ class Supervisor:
         return None
 
     def handle_invoke(self, request: dict[str, str]) -> None:
+        """Run one invocation and report it; a bug here must not leave LocalStack waiting."""
+        try:
+            self._invoke(request)
+        except Exception as e:  # reported to LocalStack as the invocation's error
+            LOG.exception("invocation %s failed in the supervisor", request.get("invoke-id"))
+            self._post(
+                f"/invocations/{request.get('invoke-id')}/error",
+                _error_payload("Runtime.Unknown", f"local-process supervisor error: {e}"),
+            )
+
+    def _invoke(self, request: dict[str, str]) -> None:
         with self._invoke_lock:
             request_id = request["invoke-id"]
             runtime = self.runtime
@@ -325,7 +349,9 @@ class Supervisor:
         if runtime.out_of_memory:
             error_type, reason = "Runtime.OutOfMemory", "signal: killed"
         elif runtime.exit_code is not None and runtime.exit_code < 0:
-            error_type, reason = "Runtime.ExitError", f"signal: {signal.Signals(-runtime.exit_code).name}"
+            # Worded like Go's os/exec ("signal: segmentation fault"), as Lambda reports it.
+            signal_name = signal.strsignal(-runtime.exit_code) or str(-runtime.exit_code)
+            error_type, reason = "Runtime.ExitError", f"signal: {signal_name.lower()}"
         else:
             error_type, reason = "Runtime.ExitError", f"exit status {runtime.exit_code}"
         message = f"RequestId: {pending.request_id} Error: Runtime exited with error: {reason}"
@@ -336,7 +362,7 @@ class Supervisor:
         self, request_id: str, runtime: RuntimeProcess, started: float, outcome: str, body: bytes
     ) -> None:
         duration_ms = min((time.monotonic() - started) * 1000, self.settings.timeout_seconds * 1000)
-        used_mb = max(1, math.ceil(runtime.peak_rss_kb / 1024))
+        used_mb = max(1, math.ceil(runtime.peak_memory_kb() / 1024))
         runtime.output.write(
             f"END RequestId: {request_id}\n"
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
@@ -402,7 +428,9 @@ def _handler_for(supervisor: Supervisor) -> type[BaseHTTPRequestHandler]:
         def _body(self) -> bytes:
             return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-        def _reply(self, status: HTTPStatus, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        def _reply(
+            self, status: HTTPStatus, body: bytes = b"", headers: dict[str, str] | None = None
+        ) -> None:
             self.send_response(status)
             for key, value in (headers or {}).items():
                 self.send_header(key, value)

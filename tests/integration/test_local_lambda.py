@@ -1,0 +1,249 @@
+"""Lambda functions really run in the local emulator (emulator/local_lambda executor)."""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+pytestmark = pytest.mark.integration
+
+REGION = "us-east-1"
+HOME_ACCOUNT = "000000000000"
+OTHER_ACCOUNTS = ("111111111111", "222222222222")
+LOG_WAIT_SECONDS = 15.0
+
+PROBE_SOURCE = textwrap.dedent(
+    """
+    import json
+    import os
+    import time
+
+    import boto3
+
+
+    def handler(event, context):
+        action = event["action"]
+        if action == "echo":
+            print("echo marker", event["marker"])
+            return {"event": event, "function": context.function_name,
+                    "setting": os.environ["PROBE_SETTING"]}
+        if action == "raise":
+            raise ValueError("probe failed on purpose")
+        if action == "sleep":
+            time.sleep(event["seconds"])
+            return "woke up"
+        if action == "whoami":
+            return boto3.client("sts").get_caller_identity()["Account"]
+        if action == "endpoints":
+            return {"env": os.environ.get("AWS_ENDPOINT_URL_CODEPIPELINE"),
+                    "client": boto3.client("codepipeline").meta.endpoint_url}
+        if action == "allocate":
+            return len(bytearray(event["megabytes"] * 1024 * 1024))
+        raise KeyError(action)
+    """
+)
+# requests is in LocalStack's venv but not in the Lambda runtime: the import must fail as in AWS.
+MISSING_DEPENDENCY_SOURCE = "import requests\n\ndef handler(event, context):\n    return 1\n"
+
+ClientFactory = Callable[..., Any]
+
+
+def _zip(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("probe.py", source)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def aws(localstack_endpoint: str) -> ClientFactory:
+    """boto3 clients for LocalStack; a 12-digit access key id selects the account."""
+
+    def client(service: Any, account: str = HOME_ACCOUNT) -> Any:
+        # service is Any: boto3-stubs type client() per literal service name.
+        return boto3.client(
+            service,
+            endpoint_url=localstack_endpoint,
+            region_name=REGION,
+            aws_access_key_id=account,
+            aws_secret_access_key="test",
+        )
+
+    return client
+
+
+@pytest.fixture(scope="module")
+def functions(aws: ClientFactory) -> Iterator[dict[str, tuple[str, str]]]:
+    """Deploys every function of this module once; maps key -> (account, function name)."""
+    suffix = str(time.time_ns())
+    specs = {
+        # key: (account, source, timeout seconds, memory MB)
+        "probe": (HOME_ACCOUNT, PROBE_SOURCE, 5, 128),
+        "short_timeout": (HOME_ACCOUNT, PROBE_SOURCE, 1, 128),
+        "missing_dependency": (HOME_ACCOUNT, MISSING_DEPENDENCY_SOURCE, 5, 128),
+        **{f"probe_{acct}": (acct, PROBE_SOURCE, 5, 128) for acct in OTHER_ACCOUNTS},
+    }
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    roles: dict[str, str] = {}
+    deployed: dict[str, tuple[str, str]] = {}
+    try:
+        for key, (account, source, timeout, memory) in specs.items():
+            if account not in roles:
+                roles[account] = aws("iam", account).create_role(
+                    RoleName=f"local-lambda-test-{suffix}", AssumeRolePolicyDocument=trust
+                )["Role"]["Arn"]
+            name = f"local-lambda-{key.replace('_', '-')}-{suffix}"
+            aws("lambda", account).create_function(
+                FunctionName=name,
+                Runtime="python3.12",
+                Role=roles[account],
+                Handler="probe.handler",
+                Code={"ZipFile": _zip(source)},
+                Timeout=timeout,
+                MemorySize=memory,
+                Environment={"Variables": {"PROBE_SETTING": f"setting-of-{key}"}},
+            )
+            deployed[key] = (account, name)
+        for account, name in deployed.values():
+            aws("lambda", account).get_waiter("function_active_v2").wait(FunctionName=name)
+        yield deployed
+    finally:
+        for account, name in deployed.values():
+            aws("lambda", account).delete_function(FunctionName=name)
+        for account in roles:
+            aws("iam", account).delete_role(RoleName=f"local-lambda-test-{suffix}")
+
+
+def _invoke(
+    aws: ClientFactory, function: tuple[str, str], event: dict[str, Any]
+) -> tuple[str | None, Any]:
+    account, name = function
+    response = aws("lambda", account).invoke(FunctionName=name, Payload=json.dumps(event))
+    return response.get("FunctionError"), json.loads(response["Payload"].read())
+
+
+def test_invoke_returns_the_handlers_result(aws: ClientFactory, functions: dict[str, Any]) -> None:
+    # GIVEN a deployed Python function with an environment variable
+    # WHEN it is invoked
+    error, payload = _invoke(aws, functions["probe"], {"action": "echo", "marker": "m-1"})
+    # THEN the payload is what the handler returned, computed in the function process
+    assert error is None
+    assert payload == {
+        "event": {"action": "echo", "marker": "m-1"},
+        "function": functions["probe"][1],
+        "setting": "setting-of-probe",
+    }
+
+
+def test_exception_becomes_function_error(aws: ClientFactory, functions: dict[str, Any]) -> None:
+    # GIVEN a function whose handler raises
+    # WHEN it is invoked
+    error, payload = _invoke(aws, functions["probe"], {"action": "raise"})
+    # THEN Lambda reports an unhandled function error with the exception's type and message
+    assert error == "Unhandled"
+    assert payload["errorType"] == "ValueError"
+    assert payload["errorMessage"] == "probe failed on purpose"
+    assert any("probe.py" in frame for frame in payload["stackTrace"])
+
+
+def test_timeout_stops_the_invocation(aws: ClientFactory, functions: dict[str, Any]) -> None:
+    # GIVEN a function with a 1 s timeout
+    started = time.monotonic()
+    # WHEN its handler sleeps for 10 s
+    error, payload = _invoke(aws, functions["short_timeout"], {"action": "sleep", "seconds": 10})
+    # THEN the invocation ends at the timeout with Lambda's timeout error
+    assert error == "Unhandled"
+    assert "Task timed out after 1.00 seconds" in payload["errorMessage"]
+    assert time.monotonic() - started < 5
+    # AND the environment recovers: the next invocation runs normally
+    assert _invoke(aws, functions["short_timeout"], {"action": "sleep", "seconds": 0}) == (
+        None,
+        "woke up",
+    )
+
+
+def test_memory_size_is_enforced(aws: ClientFactory, functions: dict[str, Any]) -> None:
+    # GIVEN a function with 128 MB of memory
+    # WHEN it allocates 300 MB
+    error, payload = _invoke(aws, functions["probe"], {"action": "allocate", "megabytes": 300})
+    # THEN the runtime is killed as out of memory
+    assert error == "Unhandled"
+    assert payload["errorType"] == "Runtime.OutOfMemory"
+
+
+def test_dependency_missing_from_the_zip_fails_as_in_aws(
+    aws: ClientFactory, functions: dict[str, Any]
+) -> None:
+    # GIVEN a function importing a package that its zip does not contain
+    # WHEN it is invoked
+    error, payload = _invoke(aws, functions["missing_dependency"], {})
+    # THEN the init fails with Lambda's import error, not with LocalStack's copy of the package
+    assert error == "Unhandled"
+    assert payload["errorType"] == "Runtime.ImportModuleError"
+    assert "No module named 'requests'" in payload["errorMessage"]
+
+
+def test_output_reaches_cloudwatch_logs(aws: ClientFactory, functions: dict[str, Any]) -> None:
+    # GIVEN a function that prints a unique marker
+    account, name = functions["probe"]
+    marker = f"marker-{time.time_ns()}"
+    # WHEN it is invoked
+    assert _invoke(aws, functions["probe"], {"action": "echo", "marker": marker})[0] is None
+    # THEN its log group holds the output between START and REPORT lines
+    logs = aws("logs", account)
+    deadline = time.monotonic() + LOG_WAIT_SECONDS
+    messages: list[str] = []
+    while not any(marker in message for message in messages) and time.monotonic() < deadline:
+        time.sleep(0.2)  # LocalStack ships logs from a background thread after the invoke
+        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        messages = [event["message"] for event in events]
+    assert any(f"echo marker {marker}" in message for message in messages)
+    assert any(message.startswith("START RequestId:") for message in messages)
+    assert any(message.startswith("REPORT RequestId:") for message in messages)
+
+
+@pytest.mark.parametrize("account", OTHER_ACCOUNTS)
+def test_function_calls_aws_in_its_own_account(
+    aws: ClientFactory, functions: dict[str, Any], account: str
+) -> None:
+    # GIVEN a function deployed in another account than the default one
+    # WHEN it asks STS who it is
+    error, payload = _invoke(aws, functions[f"probe_{account}"], {"action": "whoami"})
+    # THEN its credentials belong to its own account
+    assert error is None
+    assert payload == account
+
+
+def test_endpoint_overrides_reach_the_function(
+    aws: ClientFactory, functions: dict[str, Any], lambda_endpoint_overrides: dict[str, str]
+) -> None:
+    # GIVEN LocalStack started with XRDEPLOY_LAMBDA_ENDPOINT_OVERRIDES for codepipeline
+    if "codepipeline" not in lambda_endpoint_overrides:
+        pytest.skip("the session uses an already running LocalStack without endpoint overrides")
+    # WHEN a function creates a CodePipeline client
+    error, payload = _invoke(aws, functions["probe"], {"action": "endpoints"})
+    # THEN the client targets the override, not LocalStack
+    assert error is None
+    assert payload == {
+        "env": lambda_endpoint_overrides["codepipeline"],
+        "client": lambda_endpoint_overrides["codepipeline"],
+    }

@@ -1,0 +1,338 @@
+"""Checkov over the synthesized stacks and over plans of them: what tests/security runs, and what
+docs/security-scan.md reports.
+
+Two scans, both of the stacks as synthesized for real AWS (the emulator target leaves out
+CodePipeline and CodeDeploy, and carries emulator credentials in its providers):
+
+- `terraform_json`: every stack's `cdk.tf.json`, for every config in SCAN_CONFIGS.
+- `terraform_plan`: `terraform show -json` of a plan of every stack in PLAN_CONFIGS. A plan reads
+  data sources (default VPC, subnets, AMI parameter), so it needs an AWS API: moto's server on
+  loopback, which the AWS SDK reaches through AWS_ENDPOINT_URL, with the stack's account id as
+  access key (tools/moto_server.py). Nothing is applied; the state stays empty.
+
+Each scan runs twice: with .checkov.yaml (0 failed is the bar) and without its skips (the checks
+that fail must be exactly the listed ones, so that no skip is stale and none hides a surprise).
+
+    .venv/bin/python -m tools.security_scan   # synthesizes, plans, scans; prints the figures
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tools.checkov_env import REPO_ROOT, TOOLS_DIR, checkov_executable, ensure_venv, venv_python
+
+if TYPE_CHECKING:
+    from xrdeploy.synth import SynthesizedStack
+
+CHECKOV_CONFIG = REPO_ROOT / ".checkov.yaml"
+CONFIGS_DIR = REPO_ROOT / "tests" / "configs"
+SCAN_CONFIGS = ("default", "single_account", "one_stage", "five_stage")
+# five_stage keeps its state in S3 and deploys through an assumed deploy role: a plan of it would
+# need a state bucket and roles faked in moto, and would test moto more than the stacks. Its
+# HCL-JSON is in the terraform_json scan all the same.
+PLAN_CONFIGS = ("default", "single_account", "one_stage")
+PLAN_FILE = "security-scan.tfplan"
+MOTO_SECRET_KEY = "moto"
+# "  - CKV_AWS_18  # reason" in .checkov.yaml
+_SKIP_LINE = re.compile(r"^\s*-\s*(?P<check>CKV2?_[A-Z0-9_]+)\s*(?:#\s*(?P<reason>.*\S))?\s*$")
+
+
+class ScanError(RuntimeError):
+    """A one-line problem running the scan (not a finding: findings are in the report)."""
+
+
+def listed_skips(config: Path = CHECKOV_CONFIG) -> dict[str, str]:
+    """Check id -> the reason written beside it in .checkov.yaml ("" when there is none)."""
+    skips: dict[str, str] = {}
+    in_list = False
+    for line in config.read_text().splitlines():
+        if line.startswith("skip-check:"):
+            in_list = True
+            continue
+        if in_list and line and not line.startswith((" ", "-", "#")):
+            in_list = False  # the next top-level key
+        match = _SKIP_LINE.match(line) if in_list else None
+        if match:
+            skips[match["check"]] = match["reason"] or ""
+    return skips
+
+
+@dataclass(frozen=True)
+class Finding:
+    check_id: str
+    resource: str
+    file: str
+
+
+@dataclass(frozen=True)
+class CheckovRun:
+    framework: str
+    version: str
+    passed: int
+    failed: tuple[Finding, ...]
+    parsing_errors: int
+    passed_ids: frozenset[str]
+
+    @property
+    def failed_ids(self) -> frozenset[str]:
+        return frozenset(f.check_id for f in self.failed)
+
+    @property
+    def results(self) -> int:
+        return self.passed + len(self.failed)
+
+
+def run_checkov(
+    venv: Path, framework: str, files: Sequence[Path], *, config: Path | None
+) -> CheckovRun:
+    """Checkov on `files`; with `config` None, with no config at all (not even a .checkov.yaml
+    in the working or home directory, which Checkov would otherwise pick up by itself)."""
+    if not files:
+        raise ScanError(f"checkov {framework}: nothing to scan")
+    command = [
+        str(checkov_executable(venv)),
+        "--framework",
+        framework,
+        "--output",
+        "json",
+        "--compact",
+        # Offline and self-contained: no policy download from the Prisma/Bridgecrew platform.
+        "--skip-download",
+    ]
+    if config is not None:
+        command += ["--config-file", str(config)]
+    for path in files:
+        command += ["--file", str(path)]
+    with tempfile.TemporaryDirectory(prefix="xrdeploy-checkov-") as scratch:
+        env = {
+            **os.environ,
+            "HOME": scratch,
+            "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",
+            "BC_SKIP_MAPPING": "TRUE",
+        }
+        result = subprocess.run(
+            command, cwd=scratch, env=env, capture_output=True, text=True, check=False
+        )
+    # Exit 1 means "some check failed": the report says which.
+    if result.returncode not in (0, 1) or not result.stdout.strip():
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ScanError(f"checkov {framework} exited {result.returncode}: {last}")
+    report: Any = json.loads(result.stdout)
+    if isinstance(report, list):  # one report per framework; we ask for one
+        (report,) = [r for r in report if r.get("check_type") == framework]
+    summary = report.get("summary", report)
+    results = report.get("results", {})
+    return CheckovRun(
+        framework=framework,
+        version=summary["checkov_version"],
+        passed=summary["passed"],
+        failed=tuple(
+            Finding(r["check_id"], r["resource"], r["file_path"])
+            for r in results.get("failed_checks", [])
+        ),
+        parsing_errors=summary["parsing_errors"],
+        passed_ids=frozenset(r["check_id"] for r in results.get("passed_checks", [])),
+    )
+
+
+def _free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def moto_server(venv: Path, log_path: Path, timeout_s: float = 60) -> Iterator[str]:
+    """A moto server on a free loopback port for the duration of the block; yields its URL."""
+    port = _free_loopback_port()
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(venv_python(venv)), str(TOOLS_DIR / "moto_server.py"), "-H", "127.0.0.1"]
+            + ["-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if process.poll() is not None:
+                raise ScanError(f"moto server exited {process.returncode}; see {log_path}")
+            try:
+                with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline:
+                    raise ScanError(f"moto server not up after {timeout_s:.0f} s; see {log_path}")
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def stack_account(document: dict[str, Any]) -> str:
+    """The one account a stack's providers are pinned to (the plan gives one access key)."""
+    accounts = {p["allowed_account_ids"][0] for p in document["provider"]["aws"]}
+    if len(accounts) != 1:
+        raise ScanError(f"stack spans accounts {sorted(accounts)}; plan it per account")
+    return accounts.pop()
+
+
+def plan_environment(endpoint: str, account_id: str) -> dict[str, str]:
+    """Every AWS call of the provider goes to `endpoint`, as `account_id`; no ambient profile or
+    credentials of the developer's can take part."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": account_id,
+        "AWS_SECRET_ACCESS_KEY": MOTO_SECRET_KEY,
+        "AWS_SESSION_TOKEN": "",
+        "AWS_PROFILE": "",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def plan_stacks(
+    stacks: Sequence[tuple[str, SynthesizedStack]],
+    workdir: Path,
+    venv: Path,
+    parallelism: int = 2,
+) -> list[Path]:
+    """Plan each (config name, stack) against moto; returns the `terraform show -json` files.
+
+    Plans run on copies: the synthesized directories are shared with other test tiers.
+    """
+    from xrdeploy.terraform import Terraform
+
+    env_lock = threading.Lock()
+
+    class SerialConfigTerraform(Terraform):
+        # Terraform._env rewrites <repo>/.xrdeploy/terraform.rc through one fixed ".partial" file
+        # on every command, so two threads starting commands at once can race on it.
+        def _env(self) -> dict[str, str]:
+            with env_lock:
+                return super()._env()
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    with moto_server(venv, workdir / "moto.log") as endpoint:
+
+        def plan_one(item: tuple[str, SynthesizedStack]) -> Path:
+            config_name, stack = item
+            # Same depth as <outdir>/stacks/<stack>, so the local backend's relative state path
+            # stays inside this config's folder.
+            directory = workdir / config_name / "out" / "stacks" / stack.name
+            shutil.copytree(
+                stack.directory,
+                directory,
+                symlinks=True,
+                ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfplan"),
+            )
+            account = stack_account(stack.document())
+            terraform = SerialConfigTerraform(
+                directory, extra_env=plan_environment(endpoint, account)
+            )
+            terraform.init()
+            terraform.plan(PLAN_FILE)
+            shown = workdir / f"{config_name}-{stack.name}.tfplan.json"
+            shown.write_text(json.dumps(terraform.show_json(PLAN_FILE)))
+            return shown
+
+        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+            return list(pool.map(plan_one, stacks))
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One scan's two Checkov runs: with .checkov.yaml, and without its skips."""
+
+    name: str
+    inputs: int
+    configured: CheckovRun
+    unskipped: CheckovRun
+
+    @property
+    def skipped(self) -> int:
+        """Check results the skip list kept from running (failing or not)."""
+        return self.unskipped.results - self.configured.results
+
+
+def scan(venv: Path, name: str, framework: str, files: Sequence[Path]) -> Scan:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        configured = pool.submit(run_checkov, venv, framework, files, config=CHECKOV_CONFIG)
+        unskipped = pool.submit(run_checkov, venv, framework, files, config=None)
+        return Scan(name, len(files), configured.result(), unskipped.result())
+
+
+def figures_markdown(scans: Sequence[Scan]) -> str:
+    lines = [
+        "| scan | files | passed | failed | skipped | checks that fail without a skip |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for s in scans:
+        failing = ", ".join(sorted(s.unskipped.failed_ids)) or "none"
+        lines.append(
+            f"| {s.name} | {s.inputs} | {s.configured.passed} | {len(s.configured.failed)} "
+            f"| {s.skipped} | {failing} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    from xrdeploy.config import load_config
+    from xrdeploy.synth import synthesize
+    from xrdeploy.target import parse_target
+
+    started = time.monotonic()
+    venv = ensure_venv()
+    with tempfile.TemporaryDirectory(prefix="xrdeploy-security-scan-") as scratch:
+        root = Path(scratch)
+        synthesized = {
+            name: synthesize(
+                load_config(None if name == "default" else CONFIGS_DIR / f"{name}.yaml"),
+                parse_target("aws"),
+                root / "synth" / name,
+            )
+            for name in SCAN_CONFIGS
+        }
+        stack_files = [s.json_path for name in SCAN_CONFIGS for s in synthesized[name].stacks]
+        plans = plan_stacks(
+            [(name, s) for name in PLAN_CONFIGS for s in synthesized[name].stacks],
+            root / "plans",
+            venv,
+        )
+        scans = [
+            scan(venv, "HCL-JSON (`cdk.tf.json`)", "terraform_json", stack_files),
+            scan(venv, "plan (`terraform show -json`)", "terraform_plan", plans),
+        ]
+    sys.stdout.write(f"checkov {scans[0].configured.version}\n\n{figures_markdown(scans)}")
+    sys.stdout.write(f"\n{time.monotonic() - started:.0f} s\n")
+    return 0 if not any(s.configured.failed for s in scans) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
