@@ -166,9 +166,9 @@ def moto_server(venv: Path, log_path: Path, timeout_s: float = 60) -> Iterator[s
     port = _free_loopback_port()
     url = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
+        server = [str(venv_python(venv)), str(TOOLS_DIR / "moto_server.py")]
         process = subprocess.Popen(
-            [str(venv_python(venv)), str(TOOLS_DIR / "moto_server.py"), "-H", "127.0.0.1"]
-            + ["-p", str(port)],
+            [*server, "-H", "127.0.0.1", "-p", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -180,9 +180,11 @@ def moto_server(venv: Path, log_path: Path, timeout_s: float = 60) -> Iterator[s
             try:
                 with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
                     break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError) as error:
                 if time.monotonic() > deadline:
-                    raise ScanError(f"moto server not up after {timeout_s:.0f} s; see {log_path}")
+                    raise ScanError(
+                        f"moto server not up after {timeout_s:.0f} s; see {log_path}"
+                    ) from error
                 time.sleep(0.2)
         yield url
     finally:
@@ -196,7 +198,7 @@ def moto_server(venv: Path, log_path: Path, timeout_s: float = 60) -> Iterator[s
 
 def stack_account(document: dict[str, Any]) -> str:
     """The one account a stack's providers are pinned to (the plan gives one access key)."""
-    accounts = {p["allowed_account_ids"][0] for p in document["provider"]["aws"]}
+    accounts = {str(p["allowed_account_ids"][0]) for p in document["provider"]["aws"]}
     if len(accounts) != 1:
         raise ScanError(f"stack spans accounts {sorted(accounts)}; plan it per account")
     return accounts.pop()
@@ -229,7 +231,7 @@ def plan_stacks(
     """
     from xrdeploy.terraform import Terraform
 
-    env_lock = threading.Lock()
+    env_lock, init_lock = threading.Lock(), threading.Lock()
 
     class SerialConfigTerraform(Terraform):
         # Terraform._env rewrites <repo>/.xrdeploy/terraform.rc through one fixed ".partial" file
@@ -256,7 +258,10 @@ def plan_stacks(
             terraform = SerialConfigTerraform(
                 directory, extra_env=plan_environment(endpoint, account)
             )
-            terraform.init()
+            # Terraform's shared plugin cache is not safe for concurrent installs: init one at a
+            # time (a second or two each), plan in parallel.
+            with init_lock:
+                terraform.init()
             terraform.plan(PLAN_FILE)
             shown = workdir / f"{config_name}-{stack.name}.tfplan.json"
             shown.write_text(json.dumps(terraform.show_json(PLAN_FILE)))

@@ -99,6 +99,7 @@ class LocalDeployment:
     progress: Progress = _quiet
     synthesis: Synthesis | None = None
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    destroyed: bool = False
 
     @property
     def target(self) -> DeployTarget:
@@ -152,6 +153,7 @@ class LocalDeployment:
 
     def destroy(self) -> None:
         self.runner().destroy()
+        self.destroyed = True
 
     def stage_outputs(self) -> list[dict[str, Any]]:
         return [self.outputs[s.name] for s in self.chain.stages]

@@ -35,7 +35,7 @@ from botocore.config import Config
 TARGET_PREFIX = "CodePipeline_20150709."
 MAX_CONTINUATIONS = 100
 EMULATOR_SECRET_KEY = "test"
-EmulatedService = Literal["s3", "sts", "lambda", "logs"]
+EmulatedService = Literal["s3", "sts", "lambda", "logs", "iam", "kms"]
 
 
 @dataclass

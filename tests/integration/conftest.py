@@ -1,58 +1,78 @@
-"""Integration tier: one LocalStack per test session, with real Lambda execution.
+"""Integration tier: one LocalStack per test session, real Lambda execution, and reusable
+fixtures for deploying a chain into it.
 
-Run with ``python3 -m pytest -m integration`` (or ``python3 -m pytest tests/integration``).
+Fixtures (session scope unless noted):
 
-``localstack_endpoint`` uses ``$LOCALSTACK_ENDPOINT`` / ``$AWS_ENDPOINT_URL`` when one answers
-LocalStack's health check (that LocalStack must run ``LAMBDA_RUNTIME_EXECUTOR=local-process`` for
-Lambda tests, and is given no endpoint overrides). Otherwise it builds LocalStack's venv
-(``<repo>/.localstack/venv``; about 35 s the first time, instant afterwards), starts LocalStack on
-a free loopback port and stops it when the session ends. Needs a Python 3.13 interpreter, see
-emulator/README.md.
+- ``local_emulator``: LocalStack started by the harness (``emulator/``; the first run builds its
+  venv in ``.localstack/``), plus the endpoint that receives the copy functions' CodePipeline job
+  results. Uses ``$LOCALSTACK_ENDPOINT`` when one answers; that LocalStack must have been started
+  by ``emulator.launcher`` with ``XRDEPLOY_LAMBDA_ENDPOINT_OVERRIDES`` pointing at this session's
+  job-result endpoint, so in practice let the harness start it.
+- ``localstack_endpoint``: its URL. ``lambda_endpoint_overrides``: what functions get instead of
+  LocalStack for paid-only services.
+- ``deploy_chain(config_path_or_None)`` (function factory): synthesizes a chain for the emulator
+  with its state in an S3 bucket inside LocalStack, applies every stage, and destroys it when the
+  session ends (unless the test destroyed it already).
+
+Adding a test for your own chain takes a few lines:
+
+    def test_my_chain_promotes(deploy_chain, tmp_path):
+        deployment = deploy_chain(Path("my-chain.yaml"))
+        upload_build(deployment, build_zip(Path("my_app"), tmp_path / "app.zip"))
+        runs, hops = promote_through_chain(deployment)
+        assert all(hop.outcome == "success" for hop in hops)
 """
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
-from emulator.launcher import LocalStackServer, ensure_environment, existing_endpoint
+from xrdeploy.config import load_config
+from xrdeploy.local_chain import LocalDeployment, LocalEmulator, local_emulator, with_emulator_state
 
 
-def _reserve_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def lambda_endpoint_overrides() -> dict[str, str]:
-    """Service endpoints that Lambda functions get instead of LocalStack's (SDK service ids).
-
-    CodePipeline is paid-only in LocalStack, so functions reach a fake of it at this URL; the
-    fixture that serves the fake binds the port reserved here. Empty when the session uses an
-    already running LocalStack, whose environment it cannot change.
-    """
-    if existing_endpoint() is not None:
-        return {}
-    return {"codepipeline": f"http://127.0.0.1:{_reserve_loopback_port()}"}
+def _progress(message: str) -> None:
+    # Shown with `pytest -s`; long set-up steps say what they are doing.
+    print(f"[harness] {message}", flush=True)  # noqa: T201
 
 
 @pytest.fixture(scope="session")
-def localstack_endpoint(lambda_endpoint_overrides: dict[str, str]) -> Iterator[str]:
-    """Base URL of a healthy LocalStack, e.g. ``http://127.0.0.1:45123``."""
-    endpoint = existing_endpoint()
-    if endpoint is not None:
-        yield endpoint
-        return
-    overrides = ",".join(f"{service}={url}" for service, url in lambda_endpoint_overrides.items())
-    server = LocalStackServer(
-        ensure_environment(),
-        extra_env={"XRDEPLOY_LAMBDA_ENDPOINT_OVERRIDES": overrides},
-    )
-    server.start()
+def local_emulator_session() -> Iterator[LocalEmulator]:
+    with local_emulator(_progress) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def localstack_endpoint(local_emulator_session: LocalEmulator) -> str:
+    return local_emulator_session.endpoint
+
+
+@pytest.fixture(scope="session")
+def lambda_endpoint_overrides(local_emulator_session: LocalEmulator) -> dict[str, str]:
+    return {"codepipeline": local_emulator_session.job_results.url}
+
+
+@pytest.fixture(scope="session")
+def deploy_chain(
+    local_emulator_session: LocalEmulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[Path | None], LocalDeployment]]:
+    deployments: list[LocalDeployment] = []
+
+    def deploy(config: Path | None = None) -> LocalDeployment:
+        chain = with_emulator_state(load_config(config))
+        workdir = tmp_path_factory.mktemp(f"chain-{chain.app.name}")
+        deployment = LocalDeployment(chain, local_emulator_session, workdir, progress=_progress)
+        deployments.append(deployment)
+        deployment.synthesize()
+        deployment.deploy()
+        return deployment
+
     try:
-        yield server.endpoint
+        yield deploy
     finally:
-        server.stop()
+        for deployment in reversed(deployments):
+            if not deployment.destroyed:
+                deployment.destroy()

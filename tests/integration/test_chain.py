@@ -1,0 +1,210 @@
+"""The default chain, deployed into LocalStack with Terraform, promoting a real build through
+the deployed copy functions: alpha (us-west-2) → beta (us-east-1) → prod (other account, eu-west-1).
+
+Tests run in file order against one deployment; the last one destroys it and checks nothing is
+left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from xrdeploy.local_chain import LocalDeployment, promote_through_chain, upload_build
+from xrdeploy.packaging import build_zip
+from xrdeploy.pipeline_emulator import JobResult
+
+APP = "xrdeploy-demo"
+
+
+@pytest.fixture(scope="module")
+def chain(deploy_chain: Any) -> LocalDeployment:
+    return deploy_chain(None)
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_zip(REPO_ROOT / "sample_app", tmp_path_factory.mktemp("build") / "app.zip")
+
+
+def s3_for(chain: LocalDeployment, stage: dict[str, Any]) -> Any:
+    return chain.pipeline().client("s3", stage["account_id"], stage["region"])
+
+
+def versions(chain: LocalDeployment, stage: dict[str, Any]) -> list[dict[str, Any]]:
+    listed = s3_for(chain, stage).list_object_versions(
+        Bucket=stage["source_bucket"], Prefix=stage["source_key"]
+    )
+    return [v for v in listed.get("Versions", []) if v["Key"] == stage["source_key"]]
+
+
+def promote_once(chain: LocalDeployment, stage: dict[str, Any], mutate: Any = None) -> JobResult:
+    """Play one stage's pipeline; `mutate` may change the job event before the invoke."""
+    run = chain.pipeline().run(stage, job_event_hook=mutate)
+    assert run.job_result is not None
+    return run.job_result
+
+
+def user_parameters(event: dict[str, Any]) -> dict[str, Any]:
+    config = event["CodePipeline.job"]["data"]["actionConfiguration"]["configuration"]
+    return json.loads(config["UserParameters"])
+
+
+def set_user_parameters(event: dict[str, Any], params: dict[str, Any]) -> None:
+    config = event["CodePipeline.job"]["data"]["actionConfiguration"]["configuration"]
+    config["UserParameters"] = json.dumps(params)
+
+
+def test_every_stage_applied_and_replans_with_no_changes(chain: LocalDeployment) -> None:
+    # GIVEN the chain applied into LocalStack (fixture), WHEN each stack is planned again
+    assert chain.synthesis is not None
+    runner = chain.runner()
+    assert [s.name for s in chain.synthesis.stacks] == ["alpha", "beta", "prod"]
+    for stack in chain.synthesis.stacks:
+        # THEN Terraform sees nothing to change (exit code 0 of -detailed-exitcode)
+        assert runner.terraform(stack).plan() == 0, stack.name
+    # ... and the state lives in the S3 backend inside LocalStack, one object per stack
+    state = s3_for(chain, chain.stage_outputs()[0]).list_objects_v2(
+        Bucket=chain.chain.backend.bucket, Prefix="xrdeploy/"
+    )
+    keys = {o["Key"] for o in state.get("Contents", [])}
+    assert {"xrdeploy/alpha.tfstate", "xrdeploy/beta.tfstate", "xrdeploy/prod.tfstate"} <= keys
+
+
+def test_build_travels_through_every_stage_unchanged(chain: LocalDeployment, build: Path) -> None:
+    # GIVEN the sample app uploaded to alpha's source bucket
+    expected = hashlib.sha256(build.read_bytes()).hexdigest()
+    upload_build(chain, build)
+    # WHEN each stage's pipeline runs, invoking its deployed copy function
+    runs, hops = promote_through_chain(chain)
+    # THEN both hops succeed, through LocalStack's Lambda, and prod's pipeline runs too
+    assert [(h.source_stage, h.destination_stage, h.outcome) for h in hops] == [
+        ("alpha", "beta", "success"),
+        ("beta", "prod", "success"),
+    ]
+    assert [r.stage for r in runs] == ["alpha", "beta", "prod"]
+    assert all(r.invocations == 1 for r in runs[:2])
+    alpha, beta, prod = chain.stage_outputs()
+    assert prod["account_id"] != alpha["account_id"] and prod["region"] != beta["region"]
+    for downstream, upstream in ((beta, "alpha"), (prod, "beta")):
+        # ... each destination holds exactly one version: the same bytes, named by its origin
+        [version] = versions(chain, downstream)
+        s3 = s3_for(chain, downstream)
+        obj = s3.get_object(
+            Bucket=downstream["source_bucket"],
+            Key=downstream["source_key"],
+            VersionId=version["VersionId"],
+            ChecksumMode="ENABLED",
+        )
+        assert hashlib.sha256(obj["Body"].read()).hexdigest() == expected
+        metadata = obj["Metadata"]
+        assert metadata["xrdeploy-sha256"] == expected
+        assert metadata["xrdeploy-app"] == APP
+        assert metadata["xrdeploy-source-stage"] == upstream
+        assert metadata["xrdeploy-source-version-id"]
+        assert (
+            metadata["xrdeploy-execution-id"] == runs[0 if upstream == "alpha" else 1].execution_id
+        )
+        assert obj["ServerSideEncryption"] == "aws:kms"
+
+
+def test_retried_job_creates_no_new_version(chain: LocalDeployment) -> None:
+    # GIVEN beta already holds alpha's current revision (previous test)
+    alpha, beta, _ = chain.stage_outputs()
+    before = versions(chain, beta)
+    # WHEN alpha's pipeline runs again for the same revision
+    result = promote_once(chain, alpha)
+    # THEN the job succeeds without writing, so beta's pipeline is not started twice
+    assert result.outcome == "success"
+    assert result.summary is not None and "nothing written" in result.summary
+    assert versions(chain, beta) == before
+
+
+def test_missing_artifact_fails_and_writes_nothing(chain: LocalDeployment) -> None:
+    alpha, beta, _ = chain.stage_outputs()
+    before = versions(chain, beta)
+
+    def lose_artifact(event: dict[str, Any]) -> None:
+        location = event["CodePipeline.job"]["data"]["inputArtifacts"][0]["location"]
+        location["s3Location"]["objectKey"] = "xrdeploy-demo-alpha/SourceArti/gone"
+
+    result = promote_once(chain, alpha, lose_artifact)
+    assert (result.outcome, result.failure_type) == ("failure", "JobFailed")
+    assert result.message is not None
+    assert "xrdeploy-demo-alpha/SourceArti/gone does not exist" in result.message
+    assert versions(chain, beta) == before
+
+
+def test_missing_destination_bucket_fails_with_configuration_error(chain: LocalDeployment) -> None:
+    alpha, beta, _ = chain.stage_outputs()
+
+    def wrong_bucket(event: dict[str, Any]) -> None:
+        params = user_parameters(event)
+        params["destination"]["bucket"] = "xrdeploy-demo-beta-src-does-not-exist"
+        set_user_parameters(event, params)
+
+    result = promote_once(chain, alpha, wrong_bucket)
+    assert (result.outcome, result.failure_type) == ("failure", "ConfigurationError")
+    assert result.message is not None
+    assert "destination bucket xrdeploy-demo-beta-src-does-not-exist does not exist" in (
+        result.message
+    )
+
+
+def test_denied_write_fails_with_permission_error(chain: LocalDeployment) -> None:
+    # GIVEN alpha's function told to write with a role that does not trust it (prod's promotion
+    # role trusts only beta's copy function)
+    alpha, beta, prod = chain.stage_outputs()
+    before = versions(chain, beta)
+
+    def untrusted_role(event: dict[str, Any]) -> None:
+        params = user_parameters(event)
+        params["destination"]["role_arn"] = prod["promotion_role_arn"]
+        params["destination"]["account_id"] = prod["account_id"]
+        set_user_parameters(event, params)
+
+    result = promote_once(chain, alpha, untrusted_role)
+    assert (result.outcome, result.failure_type) == ("failure", "PermissionError")
+    assert result.message is not None and prod["promotion_role_arn"] in result.message
+    assert versions(chain, beta) == before
+
+
+def test_copy_function_logs_reach_cloudwatch_logs(chain: LocalDeployment) -> None:
+    alpha = chain.stage_outputs()[0]
+    logs = chain.pipeline().client("logs", alpha["account_id"], alpha["region"])
+    group = f"/aws/lambda/{alpha['copy_function_name']}"
+    events = logs.filter_log_events(logGroupName=group)["events"]
+    records = [json.loads(e["message"]) for e in events if e["message"].startswith("{")]
+    outcomes = {r.get("outcome") for r in records}
+    assert {"promoted", "skipped", "failed"} <= outcomes
+    assert all(r.get("job_id") for r in records if r.get("outcome"))
+
+
+def test_destroy_leaves_nothing_behind(chain: LocalDeployment) -> None:
+    # WHEN every stage is destroyed (reverse chain order)
+    chain.destroy()
+    # THEN no bucket, role or function of the app is left, and the keys await deletion
+    pipeline = chain.pipeline()
+    for stage in chain.stage_outputs():
+        account, region = stage["account_id"], stage["region"]
+        buckets = pipeline.client("s3", account, region).list_buckets()["Buckets"]
+        assert not [b["Name"] for b in buckets if b["Name"].startswith(f"{APP}-{stage['stage']}-")]
+        roles = pipeline.client("iam", account, region).list_roles()["Roles"]
+        assert not [r["RoleName"] for r in roles if r["RoleName"].startswith(f"{APP}-")]
+        functions = pipeline.client("lambda", account, region).list_functions()["Functions"]
+        assert not [f for f in functions if f["FunctionName"].startswith(f"{APP}-")]
+        kms = pipeline.client("kms", account, region)
+        ours = [
+            metadata
+            for metadata in (
+                kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]
+            )
+            if metadata.get("Description", "").startswith(f"xrdeploy alias/{APP}-{stage['stage']}")
+        ]
+        assert ours, "the stage key should still be listed while it awaits deletion"
+        assert {m["KeyState"] for m in ours} == {"PendingDeletion"}

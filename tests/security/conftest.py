@@ -1,0 +1,50 @@
+"""Security tier: Checkov over the synthesized stacks and over plans of them, and our own rules.
+
+The Checkov venv is built on first use (tools/checkov_env.py, about a minute, once per machine);
+the stacks come from the session's `synthesized` fixture, shared with tests/synth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.checkov_env import ensure_venv
+from tools.security_scan import PLAN_CONFIGS, SCAN_CONFIGS, Scan, plan_stacks, scan
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "security: Checkov and our own policy rules over the synthesized stacks"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.security)
+
+
+@pytest.fixture(scope="session")
+def checkov_venv() -> Path:
+    return ensure_venv()
+
+
+@pytest.fixture(scope="session")
+def hcl_json_scan(synthesized, checkov_venv: Path) -> Scan:
+    files = [stack.json_path for name in SCAN_CONFIGS for stack in synthesized(name).stacks]
+    return scan(checkov_venv, "HCL-JSON", "terraform_json", files)
+
+
+@pytest.fixture(scope="session")
+def plan_files(synthesized, checkov_venv: Path, tmp_path_factory: pytest.TempPathFactory):
+    stacks = [(name, stack) for name in PLAN_CONFIGS for stack in synthesized(name).stacks]
+    return plan_stacks(stacks, tmp_path_factory.mktemp("plans"), checkov_venv)
+
+
+@pytest.fixture(scope="session")
+def plan_scan(plan_files: list[Path], checkov_venv: Path) -> Scan:
+    return scan(checkov_venv, "plan", "terraform_plan", plan_files)
