@@ -295,14 +295,15 @@ def scan(venv: Path, name: str, framework: str, files: Sequence[Path]) -> Scan:
 
 def figures_markdown(scans: Sequence[Scan]) -> str:
     lines = [
-        "| scan | files | passed | failed | skipped | checks that fail without a skip |",
-        "|---|---:|---:|---:|---:|---|",
+        "| scan | files | checks run | passed | failed | skipped | fail without their skip |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for s in scans:
         failing = ", ".join(sorted(s.unskipped.failed_ids)) or "none"
+        checks = len(s.configured.passed_ids | s.configured.failed_ids)
         lines.append(
-            f"| {s.name} | {s.inputs} | {s.configured.passed} | {len(s.configured.failed)} "
-            f"| {s.skipped} | {failing} |"
+            f"| {s.name} | {s.inputs} | {checks} | {s.configured.passed} "
+            f"| {len(s.configured.failed)} | {s.skipped} | {failing} |"
         )
     return "\n".join(lines) + "\n"
 

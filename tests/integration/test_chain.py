@@ -141,7 +141,7 @@ def test_missing_artifact_fails_and_writes_nothing(chain: LocalDeployment) -> No
 
 
 def test_missing_destination_bucket_fails_with_configuration_error(chain: LocalDeployment) -> None:
-    alpha, beta, _ = chain.stage_outputs()
+    alpha = chain.stage_outputs()[0]
 
     def wrong_bucket(event: dict[str, Any]) -> None:
         params = user_parameters(event)

@@ -1,0 +1,45 @@
+# xrdeploy: every target does its own set-up (pipenv, the locked dependencies, and for the
+# LocalStack tiers the emulator's own venv, built on first use).
+SHELL := /bin/bash
+PYTHON ?= python3
+PIPENV := PIPENV_VENV_IN_PROJECT=1 PIPENV_VERBOSITY=-1 $(PYTHON) -m pipenv
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: setup demo synth test test-fast lint check golden bench clean
+
+setup: .venv/.synced
+
+.venv/.synced: Pipfile.lock
+	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet pipenv
+	$(PIPENV) sync --dev
+	@touch $@
+
+demo: setup            ## synth + deploy the default chain into LocalStack + promote the sample app
+	$(PIPENV) run python main.py demo
+
+synth: setup           ## Terraform JSON for the default chain in cdktf.out/
+	$(PIPENV) run python main.py synth
+
+test: setup            ## every tier: unit, synth, terraform, security, integration (LocalStack)
+	$(PIPENV) run pytest
+
+test-fast: setup       ## everything but LocalStack
+	$(PIPENV) run pytest -m "not integration"
+
+lint: setup
+	$(PIPENV) run ruff check .
+	$(PIPENV) run ruff format --check .
+	$(PIPENV) run mypy
+	cd lambda && ../.venv/bin/mypy --strict --ignore-missing-imports .
+
+check: lint test       ## the gate: lint, types, then all tests
+
+golden: setup          ## regenerate the committed golden synthesis after an intended change
+	XRDEPLOY_UPDATE_GOLDEN=1 $(PIPENV) run pytest tests/synth/test_golden.py
+
+bench: setup           ## synth and copy benchmarks (figures go in docs/benchmarks.md)
+	$(PIPENV) run python benchmarks/bench_synth.py
+	$(PIPENV) run python benchmarks/bench_copy.py
+
+clean:
+	rm -rf cdktf.out .xrdeploy terraform.*.tfstate*
