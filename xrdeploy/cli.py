@@ -376,25 +376,17 @@ def demo(
 
 
 def _print_chain_report(runs: list[StageRun], hops: list[Hop]) -> None:
-    from rich.table import Table
-
     for stage_run in runs:
         steps = ", ".join(f"{r.action}: {r.outcome}" for r in stage_run.records)
-        out.print(f"stage {stage_run.stage}: {steps}")
-    table = Table(title="promotion hops")
-    for column in ("from", "to", "object", "version", "sha256", "time", "result"):
-        table.add_column(column)
+        out.print(f"stage {stage_run.stage}: {steps}", markup=False)
     for hop in hops:
-        table.add_row(
-            hop.source_stage,
-            hop.destination_stage,
-            f"s3://{hop.bucket}/{hop.key}",
-            hop.version_id or "-",
-            hop.sha256[:16] or "-",
-            f"{hop.seconds:.1f}s",
-            hop.outcome if hop.outcome == "success" else f"{hop.outcome}: {hop.message}",
+        result = hop.outcome if hop.outcome == "success" else f"{hop.outcome}: {hop.message}"
+        out.print(
+            f"{hop.source_stage} → {hop.destination_stage}: s3://{hop.bucket}/{hop.key} "
+            f"version {hop.version_id or '-'} sha256 {hop.sha256[:12] or '-'}… "
+            f"{hop.seconds:.1f}s {result}",
+            markup=False,
         )
-    out.print(table)
 
 
 def write_atomically(path: Path, text: str) -> None:
