@@ -2,7 +2,7 @@
 docs/security-scan.md reports.
 
 Two scans, both of the stacks as synthesized for real AWS (the emulator target leaves out
-CodePipeline and CodeDeploy, and carries emulator credentials in its providers):
+CodePipeline, CodeDeploy and the instances, and carries emulator credentials in its providers):
 
 - `terraform_json`: every stack's `cdk.tf.json`, for every config in SCAN_CONFIGS.
 - `terraform_plan`: `terraform show -json` of a plan of every stack in PLAN_CONFIGS. A plan reads
