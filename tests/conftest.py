@@ -15,6 +15,7 @@ _TIER_BY_FOLDER = {
     "unit": "unit",
     "synth": "synth",
     "terraform": "terraform",
+    "security": "security",
     "integration": "integration",
 }
 

@@ -8,11 +8,15 @@ one (offline machines), otherwise the registry; in both cases a shared plugin ca
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +33,20 @@ MIRROR_CANDIDATES = (
     Path.home() / ".terraform.d" / "plugins",
     Path.home() / ".local" / "share" / "terraform" / "plugins",
 )
+
+
+_INIT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def find_provider_mirror(explicit: str | None = None) -> Path | None:
@@ -63,9 +81,13 @@ def write_cli_config(home: Path = STATE_HOME, mirror_override: str | None = None
     plugin_cache.mkdir(parents=True, exist_ok=True)
     path = home / "terraform.rc"
     mirror = find_provider_mirror(mirror_override or os.environ.get("XRDEPLOY_PROVIDER_MIRROR"))
-    partial = path.with_suffix(".partial")
-    partial.write_text(cli_config_text(mirror, plugin_cache))
-    partial.replace(path)
+    text = cli_config_text(mirror, plugin_cache)
+    if path.exists() and path.read_text() == text:
+        return path
+    # A temporary file of its own per writer: several Terraform runs may start at once.
+    with tempfile.NamedTemporaryFile("w", dir=home, prefix=".terraform.rc.", delete=False) as f:
+        f.write(text)
+    Path(f.name).replace(path)
     return path
 
 
@@ -135,7 +157,10 @@ class Terraform:
         return subprocess.CompletedProcess(command, process.returncode, "".join(lines), stderr)
 
     def init(self, backend: bool = True) -> None:
-        self.run("init", "-input=false", f"-backend={'true' if backend else 'false'}")
+        # Terraform's plugin cache is not safe for concurrent installs: one init at a time,
+        # across threads and processes (init is seconds; plans still run in parallel).
+        with _INIT_LOCK, _file_lock(STATE_HOME / "init.lock"):
+            self.run("init", "-input=false", f"-backend={'true' if backend else 'false'}")
 
     def validate(self) -> dict[str, object]:
         result = self.run("validate", "-json", check=False)

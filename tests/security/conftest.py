@@ -13,20 +13,6 @@ import pytest
 from tools.checkov_env import ensure_venv
 from tools.security_scan import PLAN_CONFIGS, SCAN_CONFIGS, Scan, plan_stacks, scan
 
-HERE = Path(__file__).resolve().parent
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "security: Checkov and our own policy rules over the synthesized stacks"
-    )
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if HERE in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(pytest.mark.security)
-
 
 @pytest.fixture(scope="session")
 def checkov_venv() -> Path:

@@ -23,10 +23,7 @@ TAGGABLE = {
 CONFIGS = ["default", "single_account", "one_stage", "five_stage"]
 # Statements allowed a "*" resource, each because AWS offers nothing narrower (see modules/).
 WILDCARD_RESOURCE_SIDS = {
-    "AccountIamDelegation",  # a KMS key policy's Resource "*" means "this key"
-    "CloudWatchLogsForCopyFunction",  # likewise, inside the key policy
     "FindInstancesByTag",  # ec2:Describe*, tag:GetResources: no resource-level permissions
-    "ReadRollbackAlarms",  # cloudwatch:DescribeAlarms: no resource-level permissions
     "ReportJobResult",  # codepipeline:PutJob*Result act on a job id
 }
 
