@@ -137,6 +137,17 @@ class Terraform:
             )
         return result
 
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """Start terraform without waiting (for callers that watch or interrupt it)."""
+        return subprocess.Popen(
+            [self.binary, *args, "-no-color"],
+            cwd=self.directory,
+            env=self._env(),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+
     def _streamed(
         self, command: list[str], on_line: Callable[[str], None]
     ) -> subprocess.CompletedProcess[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,20 @@ def versions(chain: LocalDeployment, stage: dict[str, Any]) -> list[dict[str, An
     return [v for v in listed.get("Versions", []) if v["Key"] == stage["source_key"]]
 
 
+def object_exists(s3: Any, bucket: str | None, key: str) -> bool:
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key)
+    return any(o["Key"] == key for o in listed.get("Contents", []))
+
+
+def wait_for(condition: Any, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def promote_once(chain: LocalDeployment, stage: dict[str, Any], mutate: Any = None) -> JobResult:
     """Play one stage's pipeline; `mutate` may change the job event before the invoke."""
     run = chain.pipeline().run(stage, job_event_hook=mutate)
@@ -74,6 +90,45 @@ def test_every_stage_applied_and_replans_with_no_changes(chain: LocalDeployment)
     )
     keys = {o["Key"] for o in state.get("Contents", [])}
     assert {"xrdeploy/alpha.tfstate", "xrdeploy/beta.tfstate", "xrdeploy/prod.tfstate"} <= keys
+
+
+def test_concurrent_apply_is_refused_by_the_s3_lockfile(chain: LocalDeployment) -> None:
+    # GIVEN an apply holding alpha's state lock (a lockfile object beside the state in S3)
+    assert chain.synthesis is not None
+    terraform = chain.runner().terraform(chain.synthesis.stack("alpha"))
+    first = terraform.start("apply", "-input=false", "-auto-approve")
+    try:
+        s3 = s3_for(chain, chain.stage_outputs()[0])
+        lock_key = "xrdeploy/alpha.tfstate.tflock"
+        assert wait_for(lambda: object_exists(s3, chain.chain.backend.bucket, lock_key))
+        # WHEN a second run wants the same state
+        second = terraform.run("plan", "-input=false", "-lock-timeout=0s", check=False)
+        # THEN it is refused, naming the lock
+        assert second.returncode == 1
+        assert "Error acquiring the state lock" in second.stderr
+    finally:
+        output, _ = first.communicate(timeout=300)
+    assert first.returncode == 0, output
+    assert not object_exists(s3, chain.chain.backend.bucket, lock_key)
+
+
+def test_interrupted_apply_can_be_rerun_to_completion(chain: LocalDeployment) -> None:
+    # GIVEN an apply replacing alpha's source bucket policy, interrupted mid-way (Ctrl-C)
+    assert chain.synthesis is not None
+    terraform = chain.runner().terraform(chain.synthesis.stack("alpha"))
+    listed = terraform.run("state", "list").stdout.split()
+    policy = next(a for a in listed if a.startswith("aws_s3_bucket_policy.") and "source" in a)
+    interrupted = terraform.start("apply", "-input=false", "-auto-approve", f"-replace={policy}")
+    assert interrupted.stdout is not None
+    for line in interrupted.stdout:
+        if "Destroying..." in line or "Creating..." in line:
+            interrupted.send_signal(signal.SIGINT)
+            break
+    interrupted.communicate(timeout=300)
+    # WHEN it is simply run again
+    terraform.apply()
+    # THEN the stage converges: nothing left to change
+    assert terraform.plan() == 0
 
 
 def test_build_travels_through_every_stage_unchanged(chain: LocalDeployment, build: Path) -> None:
