@@ -46,6 +46,7 @@ class JobResult:
     failure_type: str | None = None
     message: str | None = None
     summary: str | None = None
+    received_at: float = field(default_factory=time.monotonic)
 
 
 class JobResultEndpoint:
@@ -183,7 +184,7 @@ class PipelineEmulator:
             aws_access_key_id=account_id,
             aws_secret_access_key=EMULATOR_SECRET_KEY,
             config=Config(
-                retries={"mode": "standard", "max_attempts": 5},
+                retries={"mode": "standard", "max_attempts": 20},
                 read_timeout=self.invoke_timeout,
                 s3={"addressing_style": "path"},
             ),
@@ -193,14 +194,19 @@ class PipelineEmulator:
         self,
         outputs: dict[str, Any],
         job_event_hook: Callable[[dict[str, Any]], None] | None = None,
+        source_version_id: str | None = None,
     ) -> StageRun:
+        """Play the stage's pipeline for the source object's current version, or for
+        `source_version_id` (an execution started by that version's upload)."""
         stage = outputs["stage"]
         account, region = outputs["account_id"], outputs["region"]
         s3 = self.client("s3", account, region)
         definition = json.loads(outputs["pipeline_definition"])
-        head = s3.head_object(Bucket=outputs["source_bucket"], Key=outputs["source_key"])
+        if source_version_id is None:
+            head = s3.head_object(Bucket=outputs["source_bucket"], Key=outputs["source_key"])
+            source_version_id = str(head["VersionId"])
         run = StageRun(
-            stage=stage, execution_id=str(uuid.uuid4()), source_version_id=head["VersionId"]
+            stage=stage, execution_id=str(uuid.uuid4()), source_version_id=source_version_id
         )
         variables = {"codepipeline.PipelineExecutionId": run.execution_id}
         artifacts: dict[str, dict[str, str]] = {}

@@ -11,6 +11,7 @@ import hashlib
 import json
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +228,47 @@ def test_denied_write_fails_with_permission_error(chain: LocalDeployment) -> Non
     assert (result.outcome, result.failure_type) == ("failure", "PermissionError")
     assert result.message is not None and prod["promotion_role_arn"] in result.message
     assert versions(chain, beta) == before
+
+
+LOAD = 50
+
+
+def test_concurrent_promotions_each_arrive_exactly_once(chain: LocalDeployment, tmp_path) -> None:
+    # GIVEN 50 different builds uploaded to alpha, one version each
+    alpha, beta, _ = chain.stage_outputs()
+    s3_alpha = s3_for(chain, alpha)
+    builds: dict[str, str] = {}  # alpha version id -> sha256
+    for index in range(LOAD):
+        body = f"build {index}\n".encode() * 1000
+        put = s3_alpha.put_object(Bucket=alpha["source_bucket"], Key=alpha["source_key"], Body=body)
+        builds[put["VersionId"]] = hashlib.sha256(body).hexdigest()
+    before = {v["VersionId"] for v in versions(chain, beta)}
+    # WHEN all 50 pipeline executions promote at once
+    pipeline = chain.pipeline()
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=LOAD) as pool:
+        runs = list(pool.map(lambda v: pipeline.run(alpha, source_version_id=v), builds))
+    elapsed = time.monotonic() - started
+    # THEN every job succeeded, and beta gained exactly one version per build: none lost, none
+    # duplicated, each carrying the revision it came from
+    assert all(run.promoted for run in runs), [r.job_result for r in runs if not r.promoted]
+    new = [v for v in versions(chain, beta) if v["VersionId"] not in before]
+    assert len(new) == LOAD
+    s3_beta = s3_for(chain, beta)
+    arrived: dict[str, str] = {}
+    for version in new:
+        head = s3_beta.head_object(
+            Bucket=beta["source_bucket"], Key=beta["source_key"], VersionId=version["VersionId"]
+        )
+        arrived[head["Metadata"]["xrdeploy-source-version-id"]] = head["Metadata"][
+            "xrdeploy-sha256"
+        ]
+    assert arrived == builds
+    # ... stacked in the order the writes completed (S3 lists newest first)
+    stamps = [v["LastModified"] for v in new]
+    assert stamps == sorted(stamps, reverse=True)
+    assert new[0]["IsLatest"]
+    print(f"[load] {LOAD} concurrent promotions in {elapsed:.1f}s")  # noqa: T201
 
 
 def test_copy_function_logs_reach_cloudwatch_logs(chain: LocalDeployment) -> None:
