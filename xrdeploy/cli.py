@@ -16,6 +16,7 @@ from rich.console import Console
 
 from xrdeploy.config import ChainConfig, load_config
 from xrdeploy.errors import UserError
+from xrdeploy.paths import DEFAULT_OUTDIR, LOCAL_HOME, SAMPLE_APP
 from xrdeploy.target import DeployTarget, parse_target
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 ENV_CONFIG = "XRDEPLOY_CONFIG"
 ENV_TARGET = "XRDEPLOY_TARGET"
 ENV_OUTDIR = "CDKTF_OUTDIR"  # set by the cdktf CLI
-SAMPLE_APP = Path(__file__).resolve().parent.parent / "sample_app"
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -89,8 +89,6 @@ def resolve_target(value: str | None) -> DeployTarget:
 
 
 def resolve_outdir(value: Path | None) -> Path:
-    from xrdeploy.synth import DEFAULT_OUTDIR
-
     if value is not None:
         return value
     return Path(os.environ[ENV_OUTDIR]) if os.environ.get(ENV_OUTDIR) else DEFAULT_OUTDIR
@@ -321,7 +319,6 @@ def demo(
         import tempfile
 
         from xrdeploy.local_chain import (
-            LOCAL_HOME,
             LocalDeployment,
             local_emulator,
             promote_through_chain,

@@ -21,8 +21,6 @@ from xrdeploy.target import DeployTarget
 
 Progress = Callable[[str], None]
 STATE_KEY_PREFIX = "xrdeploy"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-LOCAL_HOME = REPO_ROOT / ".xrdeploy" / "local"
 
 
 def _quiet(_: str) -> None:

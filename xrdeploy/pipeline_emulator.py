@@ -32,9 +32,10 @@ from typing import Any, Literal
 import boto3
 from botocore.config import Config
 
+from xrdeploy.target import EMULATOR_SECRET_KEY
+
 TARGET_PREFIX = "CodePipeline_20150709."
 MAX_CONTINUATIONS = 100
-EMULATOR_SECRET_KEY = "test"
 EmulatedService = Literal["s3", "sts", "lambda", "logs", "iam", "kms"]
 
 

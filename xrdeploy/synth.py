@@ -15,11 +15,8 @@ from pathlib import Path
 
 from xrdeploy.config import ChainConfig
 from xrdeploy.packaging import build_zip
+from xrdeploy.paths import DEFAULT_OUTDIR, FUNCTION_SOURCE
 from xrdeploy.target import DeployTarget
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-FUNCTION_SOURCE = REPO_ROOT / "lambda"
-DEFAULT_OUTDIR = REPO_ROOT / "cdktf.out"
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xrdeploy.errors import ToolError
+from xrdeploy.paths import STATE_HOME
 
 AWS_PROVIDER_VERSION = "5.100.0"
 AWS_PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-STATE_HOME = REPO_ROOT / ".xrdeploy"
 # Where offline machines keep provider mirrors; XRDEPLOY_PROVIDER_MIRROR names another.
 MIRROR_CANDIDATES = (
     Path("/opt/tf-plugins"),
