@@ -86,7 +86,7 @@ def _cpu_seconds() -> float:
 def run_worker(approach: str, key: str) -> dict[str, Any]:
     sys.path.insert(0, str(REPO / "lambda"))
     import boto3
-    from botocore.awsrequest import AWSResponse
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
 
     session = boto3.session.Session()
     if approach == "streamed":
@@ -98,10 +98,12 @@ def run_worker(approach: str, key: str) -> dict[str, Any]:
             "before-parameter-build.codepipeline",
             lambda params, model, **_: results.append((model.name, dict(params))),
         )
-        session.events.register(
-            "before-call.codepipeline",
-            lambda **_: (AWSResponse("https://codepipeline.bench", 200, {}, None), {}),
-        )
+
+        def answer_job_result(**_: Any) -> Any:
+            # Returning a response from before-call skips sending: no CodePipeline here.
+            return AWSResponse("https://codepipeline.bench", 200, HTTPHeaders(), None), {}
+
+        session.events.register("before-call.codepipeline", answer_job_result)
         factory = ClientFactory(session)
         event = _event(key)
 
@@ -215,9 +217,16 @@ def _admin_s3(endpoint: str, region: str) -> Any:
 
 
 def _prepare_buckets(endpoint: str) -> None:
-    for bucket, region in ((ARTIFACT_BUCKET, PIPELINE_REGION), (DESTINATION_BUCKET, DESTINATION_REGION)):
+    for bucket, region in (
+        (ARTIFACT_BUCKET, PIPELINE_REGION),
+        (DESTINATION_BUCKET, DESTINATION_REGION),
+    ):
         s3 = _admin_s3(endpoint, region)
-        extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        extra = (
+            {}
+            if region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
         with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=bucket, **extra)
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -231,11 +240,18 @@ def _upload_artifact(endpoint: str, key: str, size: int) -> None:
     for number, offset in enumerate(range(0, max(size, 1), UPLOAD_PART), start=1):
         body = os.urandom(min(UPLOAD_PART, size - offset))
         put = s3.upload_part(
-            Bucket=ARTIFACT_BUCKET, Key=key, UploadId=upload["UploadId"], PartNumber=number, Body=body
+            Bucket=ARTIFACT_BUCKET,
+            Key=key,
+            UploadId=upload["UploadId"],
+            PartNumber=number,
+            Body=body,
         )
         parts.append({"PartNumber": number, "ETag": put["ETag"]})
     s3.complete_multipart_upload(
-        Bucket=ARTIFACT_BUCKET, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+        Bucket=ARTIFACT_BUCKET,
+        Key=key,
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": parts},
     )
 
 
@@ -291,18 +307,18 @@ def main() -> None:
                     "seconds": statistics.median(r["seconds"] for r in runs),
                     "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
                     "peak_mib": statistics.median(r["peak_kib"] for r in runs) / 1024,
-                    "added_mib": statistics.median(
-                        r["peak_kib"] - r["baseline_kib"] for r in runs
-                    )
+                    "added_mib": statistics.median(r["peak_kib"] - r["baseline_kib"] for r in runs)
                     / 1024,
                 }
                 rows.append(row)
                 print(_line(row), flush=True)
             # Keep the server's memory to one artifact at a time.
             _empty(endpoint, ARTIFACT_BUCKET, PIPELINE_REGION, key)
-    _empty_note = "" if args.endpoint else " (moto server)"
-    print(f"\n| artifact | approach | time (s) | MiB/s | worker CPU (s) | peak RSS (MiB) | "
-          f"added by the promotion (MiB) |{_empty_note}")
+    print(f"\n{args.endpoint or 'moto server'}:\n")
+    print(
+        "| artifact | approach | time (s) | MiB/s | worker CPU (s) | peak RSS (MiB) | "
+        "added by the promotion (MiB) |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|")
     for row in rows:
         print(

@@ -15,13 +15,15 @@ from modules.policy import Statement, assume_role_statement
 from modules.role import Role, RoleConfig
 
 # What the copy function does with the destination object: read its head (idempotency and
-# checksum check), write it (single or multipart) and clean up a multipart upload it abandons.
+# checksum check), write it (single or multipart), clean up a multipart upload it abandoned, and
+# delete a version it wrote whose stored checksum does not match the source.
 DELIVERY_ACTIONS = (
     "s3:GetObject",
     "s3:GetObjectVersion",
     "s3:PutObject",
     "s3:AbortMultipartUpload",
     "s3:ListMultipartUploadParts",
+    "s3:DeleteObjectVersion",
 )
 
 
@@ -63,10 +65,11 @@ class PromotionRole(Construct):
                         actions=DELIVERY_ACTIONS,
                         resources=(f"{config.bucket_arn}/{config.object_key}",),
                     ),
-                    # Bucket-level: ListBucket lets HeadObject say 404 rather than 403.
+                    # Bucket-level: ListBucket lets HeadObject say 404 rather than 403;
+                    # ListBucketMultipartUploads finds uploads an interrupted copy left behind.
                     Statement(
-                        sid="SeeMissingObject",
-                        actions=("s3:ListBucket",),
+                        sid="BucketLevelReads",
+                        actions=("s3:ListBucket", "s3:ListBucketMultipartUploads"),
                         resources=(config.bucket_arn,),
                     ),
                     Statement(
