@@ -9,7 +9,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -207,6 +207,27 @@ def _confirm(action: str, synthesis: Synthesis, names: list[str] | None, yes: bo
         raise typer.Abort()
 
 
+def _run_chain(
+    action: Literal["deploy", "destroy"],
+    stacks: list[str] | None,
+    config: Path | None,
+    target: str | None,
+    outdir: Path | None,
+    yes: bool,
+) -> None:
+    from xrdeploy.stacks import ChainRunner
+
+    _, _, synthesis = _synthesized(config, target, outdir)
+    _confirm(action, synthesis, stacks, yes)
+    runner = ChainRunner(synthesis, progress=_progress)
+    if action == "deploy":
+        runner.deploy(stacks)
+    else:
+        runner.destroy(stacks)
+    done = {"deploy": "deployed", "destroy": "destroyed"}[action]
+    out.print(f"{done}: " + ", ".join(stacks or [s.name for s in synthesis.stacks]))
+
+
 @app.command()
 def deploy(
     stacks: StacksOption = None,
@@ -216,16 +237,7 @@ def deploy(
     yes: YesOption = False,
 ) -> None:
     """terraform apply every stack in chain order; stops at the first failing stage."""
-
-    def body() -> None:
-        from xrdeploy.stacks import ChainRunner
-
-        _, _, synthesis = _synthesized(config, target, outdir)
-        _confirm("deploy", synthesis, stacks, yes)
-        ChainRunner(synthesis, progress=_progress).deploy(stacks)
-        out.print("deployed: " + ", ".join(stacks or [s.name for s in synthesis.stacks]))
-
-    guarded(body)
+    guarded(lambda: _run_chain("deploy", stacks, config, target, outdir, yes))
 
 
 @app.command()
@@ -237,16 +249,7 @@ def destroy(
     yes: YesOption = False,
 ) -> None:
     """terraform destroy every stack in reverse chain order."""
-
-    def body() -> None:
-        from xrdeploy.stacks import ChainRunner
-
-        _, _, synthesis = _synthesized(config, target, outdir)
-        _confirm("destroy", synthesis, stacks, yes)
-        ChainRunner(synthesis, progress=_progress).destroy(stacks)
-        out.print("destroyed: " + ", ".join(stacks or [s.name for s in synthesis.stacks]))
-
-    guarded(body)
+    guarded(lambda: _run_chain("destroy", stacks, config, target, outdir, yes))
 
 
 @app.command()
