@@ -2,8 +2,10 @@
 
 LocalStack's runtime (``localstack-core``) is a Python 3.13 program; the project runs on 3.11, so it
 gets a venv of its own. :func:`ensure_environment` builds that venv from ``requirements.txt`` plus
-the ``local_lambda`` executor package, :class:`LocalStackServer` starts and stops one LocalStack
+the ``local_lambda`` plugin package, :class:`LocalStackServer` starts and stops one LocalStack
 process on a free loopback port, and :func:`existing_endpoint` finds one that is already running.
+:func:`add_fault`, :func:`list_faults` and :func:`clear_faults` drive the fault injector of the
+package's ``xrdeploy-guards`` extension.
 
 Stdlib only: the main project and its tests import this module from Python 3.11.
 """
@@ -39,11 +41,16 @@ ENDPOINT_ENVS = ("LOCALSTACK_ENDPOINT", "AWS_ENDPOINT_URL")
 
 # What the pipeline and its tests use; all others stay disabled (faster start, less memory).
 DEFAULT_SERVICES = ("s3", "sts", "iam", "kms", "ec2", "ssm", "events", "logs", "lambda")
-RUNTIME_EXECUTOR = "local-process"  # entry-point name registered by emulator/local_lambda
+RUNTIME_EXECUTOR = "local-process"  # entry-point names registered by emulator/local_lambda
+GATEWAY_SERVER = "twisted-loopback"
 HEALTH_PATH = "/_localstack/health"
+GUARDS_PATH = "/_xrdeploy/guards"  # answered once the xrdeploy-guards extension is loaded
+FAULTS_PATH = "/_xrdeploy/faults"
 HEALTHY_STATES = ("available", "running")
 STAMP_FILE = "xrdeploy-stamp.json"
 _SKIPPED_SOURCE_PARTS = ("__pycache__", "build", "dist")
+# LocalStack is on loopback: a proxy from the host's environment must not be asked for it.
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class EmulatorError(RuntimeError):
@@ -231,14 +238,74 @@ def _free_port() -> int:
 def _health(endpoint: str, timeout: float = 2.0) -> dict[str, str] | None:
     """Service states from LocalStack's health endpoint, or None if it does not answer."""
     try:
-        with urllib.request.urlopen(
-            endpoint.rstrip("/") + HEALTH_PATH, timeout=timeout
-        ) as response:
+        with _NO_PROXY.open(endpoint.rstrip("/") + HEALTH_PATH, timeout=timeout) as response:
             body = json.loads(response.read())
     except (urllib.error.URLError, OSError, ValueError):
         return None
     services = body.get("services") if isinstance(body, dict) else None
     return services if isinstance(services, dict) else None
+
+
+def _guards(endpoint: str) -> dict[str, bool] | None:
+    """Switches of the xrdeploy-guards extension, or None if it does not answer."""
+    try:
+        body = _call(endpoint, "GET", GUARDS_PATH, timeout=2.0)
+    except EmulatorError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _call(
+    endpoint: str, method: str, path: str, body: object = None, timeout: float = 10.0
+) -> object:
+    """One JSON request to LocalStack's gateway; an HTTP error becomes an EmulatorError."""
+    request = urllib.request.Request(
+        endpoint.rstrip("/") + path,
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with _NO_PROXY.open(request, timeout=timeout) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as e:
+        detail = e.read().decode(errors="replace").strip()
+        raise EmulatorError(f"{method} {path} on {endpoint}: HTTP {e.code} {detail}") from e
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        raise EmulatorError(f"{method} {path} on {endpoint} failed: {e}") from e
+
+
+def add_fault(endpoint: str, **rule: object) -> str:
+    """Add a fault rule to the LocalStack at ``endpoint`` and return its id.
+
+    ``rule`` holds the fields of the rule as the extension documents them
+    (``emulator/local_lambda/src/xrdeploy_local_lambda/faults.py``), e.g.
+    ``add_fault(url, service="s3", operation="PutObject", error={"code": "SlowDown",
+    "message": "Please reduce your request rate.", "status": 503}, times=1)``.
+    """
+    added = _call(endpoint, "POST", FAULTS_PATH, rule)
+    fault_id = added.get("id") if isinstance(added, dict) else None
+    if not isinstance(fault_id, str):
+        raise EmulatorError(f"POST {FAULTS_PATH} on {endpoint} answered {added!r}")
+    return fault_id
+
+
+def list_faults(endpoint: str) -> list[dict[str, object]]:
+    """The fault rules in the order they are tried, each with ``id``, ``hits``, ``remaining``."""
+    listed = _call(endpoint, "GET", FAULTS_PATH)
+    faults = listed.get("faults") if isinstance(listed, dict) else None
+    if not isinstance(faults, list):
+        raise EmulatorError(f"GET {FAULTS_PATH} on {endpoint} answered {listed!r}")
+    return faults
+
+
+def clear_faults(endpoint: str) -> int:
+    """Remove all fault rules; return how many there were."""
+    cleared = _call(endpoint, "DELETE", FAULTS_PATH)
+    count = cleared.get("cleared") if isinstance(cleared, dict) else None
+    if not isinstance(count, int):
+        raise EmulatorError(f"DELETE {FAULTS_PATH} on {endpoint} answered {cleared!r}")
+    return count
 
 
 def existing_endpoint() -> str | None:
@@ -299,9 +366,10 @@ class LocalStackServer:
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
             "HOME": str(state_dir),
             "LANG": "C.UTF-8",
-            # LocalStack's default (twisted) gateway takes only the port from this and listens on
-            # all interfaces; GATEWAY_SERVER=hypercorn binds loopback only but stops slower (~8 s).
             "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
+            # LocalStack's own twisted server would take only the port from GATEWAY_LISTEN and
+            # listen on all interfaces; ours binds the host too.
+            "GATEWAY_SERVER": GATEWAY_SERVER,
             "SERVICES": ",".join(self.services),
             "LAMBDA_RUNTIME_EXECUTOR": RUNTIME_EXECUTOR,
             # LocalStack runs on this host even when the host is itself a container (CI, dev
@@ -357,6 +425,11 @@ class LocalStackServer:
                 )
             states = _health(self.endpoint, timeout=1.0) or {}
             if all(states.get(service) in HEALTHY_STATES for service in self.services):
+                if _guards(self.endpoint) is None:
+                    raise EmulatorError(
+                        "LocalStack started without the xrdeploy-guards extension "
+                        f"({GUARDS_PATH} does not answer); see {self.log_path}"
+                    )
                 return
             if time.monotonic() > deadline:
                 raise EmulatorError(

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from emulator.launcher import add_fault, clear_faults, list_faults
 from tests.conftest import REPO_ROOT
 from xrdeploy.local_chain import LocalDeployment, promote_through_chain, upload_build
 from xrdeploy.packaging import build_zip
@@ -228,6 +229,151 @@ def test_denied_write_fails_with_permission_error(chain: LocalDeployment) -> Non
     assert (result.outcome, result.failure_type) == ("failure", "PermissionError")
     assert result.message is not None and prod["promotion_role_arn"] in result.message
     assert versions(chain, beta) == before
+
+
+def new_build(chain: LocalDeployment, label: str) -> str:
+    """Upload a build no stage has seen to alpha; returns its sha256."""
+    alpha = chain.stage_outputs()[0]
+    body = f"xrdeploy build {label} {time.time_ns()}\n".encode() * 200
+    s3_for(chain, alpha).put_object(
+        Bucket=alpha["source_bucket"], Key=alpha["source_key"], Body=body
+    )
+    return hashlib.sha256(body).hexdigest()
+
+
+def multipart_uploads(chain: LocalDeployment, stage: dict[str, Any]) -> list[dict[str, Any]]:
+    listed = s3_for(chain, stage).list_multipart_uploads(Bucket=stage["source_bucket"])
+    return list(listed.get("Uploads", []))
+
+
+def current_sha(chain: LocalDeployment, stage: dict[str, Any]) -> str:
+    head = s3_for(chain, stage).head_object(Bucket=stage["source_bucket"], Key=stage["source_key"])
+    return str(head["Metadata"].get("xrdeploy-sha256", ""))
+
+
+@pytest.fixture
+def faults(chain: LocalDeployment) -> Any:
+    """Fault injection in the emulator; every rule is cleared after the test."""
+    endpoint = chain.emulator.endpoint
+    clear_faults(endpoint)
+    yield lambda **rule: add_fault(endpoint, **rule)
+    clear_faults(endpoint)
+
+
+def test_throttling_and_transient_errors_are_retried(chain: LocalDeployment, faults: Any) -> None:
+    # GIVEN beta's bucket answering PutObject with SlowDown twice, then a 500 once
+    alpha, beta, _ = chain.stage_outputs()
+    expected = new_build(chain, "throttled")
+    before = versions(chain, beta)
+    faults(
+        service="s3",
+        operation="PutObject",
+        resource=beta["source_bucket"],
+        times=2,
+        error={"code": "SlowDown", "message": "Please reduce your request rate.", "status": 503},
+    )
+    faults(
+        service="s3",
+        operation="PutObject",
+        resource=beta["source_bucket"],
+        times=1,
+        error={
+            "code": "InternalError",
+            "message": "We encountered an internal error.",
+            "status": 500,
+        },
+    )
+    # WHEN alpha promotes
+    result = promote_once(chain, alpha)
+    # THEN the function's retries absorb the faults: one new version, the right bytes
+    assert result.outcome == "success", result
+    assert len(versions(chain, beta)) == len(before) + 1
+    assert current_sha(chain, beta) == expected
+    hits = [rule["hits"] for rule in list_faults(chain.emulator.endpoint)]
+    assert hits == [2, 1]
+
+
+def test_corrupted_upload_fails_then_clean_retry_succeeds(
+    chain: LocalDeployment, faults: Any
+) -> None:
+    # GIVEN S3 detecting a corrupted body on every write to beta (BadDigest: the checksum sent
+    # with the request does not match the bytes received)
+    alpha, beta, _ = chain.stage_outputs()
+    expected = new_build(chain, "corrupted")
+    before = versions(chain, beta)
+    faults(
+        service="s3",
+        operation="PutObject",
+        resource=beta["source_bucket"],
+        error={
+            "code": "BadDigest",
+            "status": 400,
+            "message": "The SHA256 you specified did not match the calculated checksum.",
+        },
+    )
+    # WHEN alpha promotes, THEN the job fails and nothing is visible or left behind
+    result = promote_once(chain, alpha)
+    assert (result.outcome, result.failure_type) == ("failure", "JobFailed")
+    assert result.message is not None and "BadDigest" in result.message
+    assert versions(chain, beta) == before
+    assert multipart_uploads(chain, beta) == []
+    # ... and once the fault is gone, the same revision promotes cleanly
+    clear_faults(chain.emulator.endpoint)
+    assert promote_once(chain, alpha).outcome == "success"
+    assert current_sha(chain, beta) == expected
+
+
+def test_disabled_key_fails_then_retry_succeeds_once_enabled(chain: LocalDeployment) -> None:
+    # GIVEN beta's stage key disabled
+    alpha, beta, _ = chain.stage_outputs()
+    kms = chain.pipeline().client("kms", beta["account_id"], beta["region"])
+    expected = new_build(chain, "kms")
+    before = versions(chain, beta)
+    kms.disable_key(KeyId=beta["kms_key_arn"])
+    try:
+        # WHEN alpha promotes, THEN the job fails naming the key problem and writes nothing
+        result = promote_once(chain, alpha)
+        assert (result.outcome, result.failure_type) == ("failure", "ConfigurationError")
+        assert result.message is not None and "KMS" in result.message
+        assert versions(chain, beta) == before
+    finally:
+        kms.enable_key(KeyId=beta["kms_key_arn"])
+    assert promote_once(chain, alpha).outcome == "success"
+    assert current_sha(chain, beta) == expected
+
+
+def test_removed_trust_fails_with_permission_error_then_recovers(chain: LocalDeployment) -> None:
+    # GIVEN prod's promotion role no longer trusting beta's copy function
+    _, beta, prod = chain.stage_outputs()
+    iam = chain.pipeline().client("iam", prod["account_id"], prod["region"])
+    role = prod["promotion_role_arn"].rsplit("/", 1)[1]
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    nobody = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+            }
+        ],
+    }
+    before = versions(chain, prod)
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(nobody))
+    try:
+        # WHEN beta promotes its current build (not yet in prod), THEN access is denied
+        new_build(chain, "trust")
+        assert promote_once(chain, chain.stage_outputs()[0]).outcome == "success"
+        result = promote_once(chain, beta)
+        assert (result.outcome, result.failure_type) == ("failure", "PermissionError")
+        assert result.message is not None and role in result.message
+        assert versions(chain, prod) == before
+    finally:
+        policy = trust if isinstance(trust, str) else json.dumps(trust)
+        iam.update_assume_role_policy(RoleName=role, PolicyDocument=policy)
+    # ... and with the trust restored the same revision arrives
+    assert promote_once(chain, beta).outcome == "success"
+    assert current_sha(chain, prod) == current_sha(chain, beta)
 
 
 LOAD = 50

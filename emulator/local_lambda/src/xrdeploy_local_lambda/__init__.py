@@ -1,6 +1,7 @@
-"""LocalStack Lambda runtime executor that runs Python functions as local processes.
+"""LocalStack plugins that make the community runtime fit for xrdeploy's integration tests.
 
-Three processes take part in one execution environment:
+Lambda functions run as local processes, no Docker; three processes take part in one execution
+environment:
 
 * LocalStack itself loads :mod:`xrdeploy_local_lambda.executor` through the plugin in
   :mod:`xrdeploy_local_lambda.plugin` (entry-point group ``localstack.lambda.runtime_executor``,
@@ -11,6 +12,12 @@ Three processes take part in one execution environment:
   gateway, enforces the timeout and the memory size, and serves the Lambda Runtime API.
 * The supervisor starts :mod:`xrdeploy_local_lambda.python_runtime`, a minimal Python runtime
   interface client that imports the handler and runs invocations.
+
+The Extension :mod:`xrdeploy_local_lambda.guards` adds fault injection and enforces STS trust
+policies and KMS key state in S3; :mod:`xrdeploy_local_lambda.extension_loader` loads it, since
+the community runtime loads no extensions. :mod:`xrdeploy_local_lambda.loopback_server` is a
+gateway server that binds only the configured host.
 """
 
 PLUGIN_NAME = "local-process"
+SERVER_PLUGIN_NAME = "twisted-loopback"

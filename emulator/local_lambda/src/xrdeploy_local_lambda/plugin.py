@@ -1,14 +1,23 @@
-"""plux plugin that hands LocalStack the local-process runtime executor class.
+"""plux plugins of the package, found by LocalStack through the entry points in pyproject.toml.
 
-Kept free of heavy imports: plux imports every plugin module of the namespace to list the
-available executors, also when another executor is selected.
+* ``local-process`` (group ``localstack.lambda.runtime_executor``): the Lambda runtime executor,
+  selected with ``LAMBDA_RUNTIME_EXECUTOR=local-process``;
+* ``twisted-loopback`` (group ``localstack.runtime.server``): the gateway server that listens on
+  ``GATEWAY_LISTEN``'s host only, selected with ``GATEWAY_SERVER=twisted-loopback``;
+* hooks that load LocalStack Extensions (our ``xrdeploy-guards``), which the community runtime
+  does not do itself (:mod:`xrdeploy_local_lambda.extension_loader`).
+
+Kept free of heavy imports: plux imports every plugin module of a namespace to list its plugins,
+also when another plugin of that namespace is selected.
 """
 
 from typing import Any
 
+from localstack.runtime import hooks
+from localstack.runtime.server.core import RuntimeServer, RuntimeServerPlugin
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
 
-from xrdeploy_local_lambda import PLUGIN_NAME
+from xrdeploy_local_lambda import PLUGIN_NAME, SERVER_PLUGIN_NAME
 
 
 class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
@@ -20,3 +29,35 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
         from xrdeploy_local_lambda.executor import LocalProcessRuntimeExecutor
 
         return LocalProcessRuntimeExecutor
+
+
+class LoopbackTwistedServerPlugin(RuntimeServerPlugin):
+    """Selected with ``GATEWAY_SERVER=twisted-loopback``."""
+
+    name = SERVER_PLUGIN_NAME
+
+    def load(self, *args: Any, **kwargs: Any) -> RuntimeServer:
+        from xrdeploy_local_lambda.loopback_server import LoopbackTwistedRuntimeServer
+
+        return LoopbackTwistedRuntimeServer()
+
+
+@hooks.on_infra_start()
+def xrdeploy_load_extensions() -> None:
+    from xrdeploy_local_lambda import extension_loader
+
+    extension_loader.start()
+
+
+@hooks.on_infra_ready()
+def xrdeploy_extensions_ready() -> None:
+    from xrdeploy_local_lambda import extension_loader
+
+    extension_loader.ready()
+
+
+@hooks.on_infra_shutdown()
+def xrdeploy_extensions_shutdown() -> None:
+    from xrdeploy_local_lambda import extension_loader
+
+    extension_loader.shutdown()
