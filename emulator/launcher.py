@@ -13,7 +13,6 @@ Stdlib only: the main project and its tests import this module from Python 3.11.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -26,9 +25,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+
+from xrdeploy.locking import file_lock, run_logged
 
 EMULATOR_DIR = Path(__file__).resolve().parent
 REPO_ROOT = EMULATOR_DIR.parent
@@ -135,25 +136,10 @@ def _venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    """Serialise venv builds of concurrent test sessions sharing one home."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _run_logged(command: Sequence[str], log_path: Path, what: str) -> None:
-    with log_path.open("a") as log:
-        log.write(f"\n$ {' '.join(command)}\n")
-        log.flush()
-        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=False)
-    if result.returncode != 0:
-        raise EmulatorError(f"{what} failed (exit {result.returncode}); see {log_path}")
+    code = run_logged(command, log_path)
+    if code != 0:
+        raise EmulatorError(f"{what} failed (exit {code}); see {log_path}")
 
 
 def _install_local_lambda(python: Path, log_path: Path) -> None:
@@ -193,7 +179,7 @@ def ensure_environment(progress: Callable[[str], None] = _stderr_progress) -> Pa
     venv = home / "venv"
     stamp_path = venv / STAMP_FILE
     log_path = home / "install.log"
-    with _locked(home / "venv.lock"):
+    with file_lock(home / "venv.lock"):
         wanted = {
             "requirements": _fingerprint([REQUIREMENTS]),
             "local_lambda": _fingerprint(_package_sources()),

@@ -10,16 +10,16 @@ Stdlib only: the tests import this module from the project's venv.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from xrdeploy.locking import file_lock, run_logged
 
 TOOLS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TOOLS_DIR.parent
@@ -78,25 +78,10 @@ def _fingerprint(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    """Serialises builds by concurrent sessions (pytest-xdist workers, two terminals)."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _run_logged(command: Sequence[str], log_path: Path, what: str) -> None:
-    with log_path.open("a") as log:
-        log.write(f"\n$ {' '.join(command)}\n")
-        log.flush()
-        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=False)
-    if result.returncode != 0:
-        raise ToolEnvError(f"{what} failed (exit {result.returncode}); see {log_path}")
+    code = run_logged(command, log_path)
+    if code != 0:
+        raise ToolEnvError(f"{what} failed (exit {code}); see {log_path}")
 
 
 def ensure_venv(progress: Callable[[str], None] = _stderr_progress) -> Path:
@@ -108,7 +93,7 @@ def ensure_venv(progress: Callable[[str], None] = _stderr_progress) -> Path:
     venv = venv_dir()
     stamp_path = venv / STAMP_FILE
     log_path = venv.with_name(f"{venv.name}.install.log")
-    with _locked(venv.with_name(f"{venv.name}.lock")):
+    with file_lock(venv.with_name(f"{venv.name}.lock")):
         try:
             current = json.loads(stamp_path.read_text())
         except (OSError, ValueError):

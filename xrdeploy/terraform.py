@@ -8,19 +8,18 @@ one (offline machines), otherwise the registry; in both cases a shared plugin ca
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xrdeploy.errors import ToolError
+from xrdeploy.locking import file_lock
 from xrdeploy.paths import STATE_HOME
 
 AWS_PROVIDER_VERSION = "5.100.0"
@@ -35,17 +34,6 @@ MIRROR_CANDIDATES = (
 
 
 _INIT_LOCK = threading.Lock()
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def find_provider_mirror(explicit: str | None = None) -> Path | None:
@@ -169,7 +157,7 @@ class Terraform:
     def init(self, backend: bool = True) -> None:
         # Terraform's plugin cache is not safe for concurrent installs: one init at a time,
         # across threads and processes (init is seconds; plans still run in parallel).
-        with _INIT_LOCK, _file_lock(STATE_HOME / "init.lock"):
+        with _INIT_LOCK, file_lock(STATE_HOME / "init.lock"):
             self.run("init", "-input=false", f"-backend={'true' if backend else 'false'}")
 
     def validate(self) -> dict[str, object]:
