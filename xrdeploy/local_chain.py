@@ -137,10 +137,12 @@ class LocalDeployment:
                 Bucket=backend.bucket, VersioningConfiguration={"Status": "Enabled"}
             )
 
-    def deploy(self) -> dict[str, dict[str, Any]]:
+    def deploy(self, *, concurrently: bool = False) -> dict[str, dict[str, Any]]:
+        """Apply every stage; `concurrently` only here, in the emulator, which does not check
+        that trusted principals exist (see ChainRunner.deploy)."""
         self.ensure_state_bucket()
         runner = self.runner()
-        for stack_outputs in runner.deploy().values():
+        for stack_outputs in runner.deploy(concurrently=concurrently).values():
             for name, value in stack_outputs.items():
                 if name.startswith("stage_"):
                     self.outputs[value["stage"]] = value

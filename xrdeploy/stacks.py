@@ -100,19 +100,33 @@ class ChainRunner:
             )
         return [s for s in stacks if s.name in names]
 
-    def deploy(self, names: list[str] | None = None) -> dict[str, dict[str, Any]]:
-        """Apply stacks in chain order; returns each stack's outputs."""
-        outputs: dict[str, dict[str, Any]] = {}
+    def deploy(
+        self, names: list[str] | None = None, *, concurrently: bool = False
+    ) -> dict[str, dict[str, Any]]:
+        """Apply stacks in chain order (IAM refuses a trust policy naming a role that does not
+        exist yet, and each promotion role trusts the upstream stage's function role); returns
+        each stack's outputs. `concurrently` is for targets that do not check principals, such
+        as the emulator, where it saves minutes."""
         stacks = self._named(names)
-        for index, stack in enumerate(stacks, start=1):
+
+        def apply(numbered: tuple[int, SynthesizedStack]) -> dict[str, Any]:
+            index, stack = numbered
+            step = f"[{index}/{len(stacks)}] {stack.name}"
             terraform = self.terraform(stack)
-            self.progress(f"[{index}/{len(stacks)}] {stack.name}: terraform init")
+            self.progress(f"{step}: terraform init")
             terraform.init()
-            self.progress(f"[{index}/{len(stacks)}] {stack.name}: terraform apply")
+            self.progress(f"{step}: terraform apply")
             terraform.apply(on_line=self._resource_progress(stack.name, "Creation complete"))
-            outputs[stack.name] = terraform.outputs()
-            self.progress(f"[{index}/{len(stacks)}] {stack.name}: applied")
-        return outputs
+            self.progress(f"{step}: applied")
+            return terraform.outputs()
+
+        numbered = list(enumerate(stacks, start=1))
+        if concurrently:
+            with ThreadPoolExecutor(max_workers=len(stacks) or 1) as pool:
+                results = list(pool.map(apply, numbered))
+        else:
+            results = [apply(item) for item in numbered]
+        return {stack.name: result for stack, result in zip(stacks, results, strict=True)}
 
     def destroy(self, names: list[str] | None = None) -> None:
         """Destroy in reverse chain order, so no stage loses its downstream mid-promotion."""
