@@ -67,7 +67,7 @@ def deploy_chain(
         deployment = LocalDeployment(chain, local_emulator_session, workdir, progress=_progress)
         deployments.append(deployment)
         deployment.synthesize()
-        # All stages at once saves minutes; chain order is tested in tests/unit/test_chain_runner.py.
+        # All stages at once saves minutes (chain order: tests/unit/test_chain_runner.py).
         deployment.deploy(concurrently=True)
         return deployment
 
