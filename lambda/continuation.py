@@ -26,7 +26,9 @@ class Progress:
     key: str  # destination key, checked on resume
     etag: str  # the source artifact's ETag: every read is pinned to it with If-Match
     part_size: int
-    offset: int  # bytes of the source done in this phase; always a part boundary
+    # Bytes of the source done in this phase; always a part boundary, or in the copy phase the
+    # end: every part uploaded and checked, only CompleteMultipartUpload left (promote.py).
+    offset: int
     # Saved SHA-256 states (checksums.Sha256.checkpoint), None before the first part: the whole
     # object (hash phase only) and the running hash over part digests (both phases).
     full_state: str | None

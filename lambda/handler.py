@@ -1,6 +1,8 @@
 """CodePipeline Invoke entry point: parse the job, promote, report exactly one job result.
 
-Never log the event itself: it carries the job's temporary artifact credentials.
+The promotion runs under the deadline guard (deadline.py), so a hung request still ends in a job
+result before Lambda's timeout. Never log the event itself: it carries the job's temporary
+artifact credentials.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from botocore.exceptions import ClientError
 from checksums import checkpoints_supported
 from clients import ClientFactory
+from deadline import Guard, run
 from errors import FailureType, MalformedEvent, PromotionFailure
 from job import parse_job, read_job_id
 from logs import JobLog, get_logger
@@ -73,12 +76,8 @@ def handle(event: Mapping[str, Any], context: LambdaContext, clients: ClientFact
                 }
             },
         )
-        outcome = promote(
-            job,
-            clients,
-            time_left=lambda: context.get_remaining_time_in_millis() / 1000,
-            log=log,
-        )
+        guard = Guard[Paused](lambda: context.get_remaining_time_in_millis() / 1000)
+        outcome = run(lambda: promote(job, clients, guard=guard, log=log), guard, log=log)
     except PromotionFailure as failure:
         _report_failure(clients.codepipeline(), job_id, failure, log)
         log.warning(

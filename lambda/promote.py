@@ -12,6 +12,11 @@ so the bytes uploaded are the bytes the metadata describes and nothing is visibl
 After it, S3's own composite checksum of the stored object is checked again. Every source read is
 pinned to the source's ETag with If-Match, so a changed artifact fails the job instead of mixing
 two revisions. Either pass can pause at a part boundary and hand CodePipeline a continuation token.
+
+The promotion runs under a deadline guard (deadline.py): it offers the guard a resume point at every
+part boundary, commits to one before each write that makes an object visible, and stops (Stop) when
+the guard's time has come. A job without a continuation token first aborts the multipart uploads an
+interrupted invocation may have left on the destination key.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import continuation
@@ -31,9 +37,10 @@ from botocore.exceptions import (
     HTTPClientError,
     IncompleteReadError,
 )
-from checksums import CheckpointUnavailable, b64, composite_checksum, new_sha256
+from checksums import CheckpointUnavailable, Sha256, b64, composite_checksum, new_sha256
 from clients import ClientFactory
 from continuation import Progress
+from deadline import Guard, Stop
 from errors import FailureType, PromotionFailure
 from job import Destination, Job, PromotionParams, S3Location
 from logs import JobLog
@@ -52,6 +59,9 @@ MAX_PARTS = 10_000
 _MIB = 1024 * 1024
 # botocore retries requests, not a body that breaks off half-way through reading it.
 _READ_ATTEMPTS = 3
+# Clean-up requests still go out after the deadline guard's time has come: leaving an upload or a
+# bad version behind is worse than a request Lambda may cut short.
+_CLEANUP_OPERATIONS = {"AbortMultipartUpload", "DeleteObject"}
 _STREAM_ERRORS = (HTTPClientError, IncompleteReadError)
 
 META_APP = "xrdeploy-app"
@@ -106,6 +116,7 @@ class Paused:
     percent: int
     bytes_read: int
     bytes_written: int
+    upload_id: str | None = None  # the multipart upload the token resumes, which must be kept
 
 
 Outcome = Completed | Paused
@@ -116,15 +127,15 @@ def part_size_for(size: int) -> int:
     return max(MIN_PART_SIZE, math.ceil(size / MAX_PARTS / _MIB) * _MIB)
 
 
-def promote(
-    job: Job, clients: ClientFactory, *, time_left: Callable[[], float], log: JobLog
-) -> Outcome:
-    """Promote job's input artifact; raises PromotionFailure for every expected failure."""
-    run = _Run(time_left=time_left, log=log)
-    target = _open_target(job, clients)
-    _check_bucket(target)
-    source = _open_source(job, clients)
+def promote(job: Job, clients: ClientFactory, *, guard: Guard[Paused], log: JobLog) -> Outcome:
+    """Promote job's input artifact; raises PromotionFailure for every expected failure, and
+    Stop when the guard's time has come (the guard then holds the job's result)."""
+    run = _Run(guard=guard, log=log)
+    target = _open_target(job, clients, run)
+    _check_bucket(target, run)
+    source = _open_source(job, clients, run)
     if job.continuation_token is None:
+        _abort_stale_uploads(target, run)
         part_size = part_size_for(source.size)
         if source.size <= part_size:
             return _promote_whole(job.params, source, target, run)
@@ -147,23 +158,42 @@ def promote(
         except PromotionFailure:
             _abort(target, progress.upload_id, run.log)
             raise
+        if source.size <= progress.part_size:
+            # Only a PutObject cut off by the deadline guard leaves a token for a single part:
+            # the whole-object path checks whether that write landed before writing again.
+            return _promote_whole(job.params, source, target, run)
     return _promote_in_parts(job.params, source, target, progress, run)
 
 
 @dataclass
 class _Run:
-    """One invocation's clock, log and counters."""
+    """One invocation's deadline guard, log and counters."""
 
-    time_left: Callable[[], float]
+    guard: Guard[Paused]
     log: JobLog
     parts_done: int = 0
     bytes_read: int = 0
     bytes_written: int = 0
 
     def may_start_part(self) -> bool:
+        self.guard.check()
         # The first part is never refused: every invocation must move forward, or a function
         # timeout shorter than the margin would loop through continuations forever.
-        return self.parts_done == 0 or self.time_left() >= SAFETY_MARGIN_S
+        return self.parts_done == 0 or self.guard.time_left() >= SAFETY_MARGIN_S
+
+    def before_attempt(self, operation: str) -> None:
+        """Run by the clients before every attempt of every request."""
+        if operation not in _CLEANUP_OPERATIONS:
+            self.guard.check()
+
+    def keeps(self, upload_id: str | None) -> bool:
+        """After Stop: whether the guard's result is a token resuming upload_id, so it must stay."""
+        verdict = self.guard.expire()
+        return (
+            isinstance(verdict, Paused)
+            and upload_id is not None
+            and (verdict.upload_id == upload_id)
+        )
 
 
 @dataclass(frozen=True)
@@ -195,17 +225,22 @@ class _Target:
 # --- opening both ends ---------------------------------------------------------------------------
 
 
-def _open_target(job: Job, clients: ClientFactory) -> _Target:
+def _open_target(job: Job, clients: ClientFactory, run: _Run) -> _Target:
     destination = job.params.destination
     if destination.role_arn is None:
         return _Target(
-            clients.s3(region=destination.region, credentials=None),
+            clients.s3(
+                region=destination.region, credentials=None, before_attempt=run.before_attempt
+            ),
             destination,
             writer="this function's execution role",
         )
+    run.guard.doing(f"assuming {destination.role_arn}")
     try:
         credentials = clients.assume_role(
-            destination.role_arn, session_name=f"xrdeploy-{job.id}"[:64]
+            destination.role_arn,
+            session_name=f"xrdeploy-{job.id}"[:64],
+            before_attempt=run.before_attempt,
         )
     except ClientError as error:
         code = _code(error)
@@ -218,14 +253,17 @@ def _open_target(job: Job, clients: ClientFactory) -> _Target:
             ) from error
         raise _unexpected(error, f"assuming {destination.role_arn}") from error
     return _Target(
-        clients.s3(region=destination.region, credentials=credentials),
+        clients.s3(
+            region=destination.region, credentials=credentials, before_attempt=run.before_attempt
+        ),
         destination,
         writer=f"role {destination.role_arn}",
     )
 
 
-def _check_bucket(target: _Target) -> None:
+def _check_bucket(target: _Target, run: _Run) -> None:
     destination = target.destination
+    run.guard.doing(f"looking up bucket {destination.bucket}")
     with _writing(target, "find the bucket of", grant="s3:ListBucket on the bucket"):
         try:
             found = target.client.head_bucket(Bucket=destination.bucket, **target.owner)
@@ -247,8 +285,11 @@ def _check_bucket(target: _Target) -> None:
         )
 
 
-def _open_source(job: Job, clients: ClientFactory) -> _Source:
-    client = clients.s3(region=None, credentials=job.artifact_credentials)
+def _open_source(job: Job, clients: ClientFactory, run: _Run) -> _Source:
+    client = clients.s3(
+        region=None, credentials=job.artifact_credentials, before_attempt=run.before_attempt
+    )
+    run.guard.doing(f"looking up input artifact {job.artifact.uri}")
     with _reading(job.artifact, job.artifact_key_id):
         head = client.head_object(Bucket=job.artifact.bucket, Key=job.artifact.key)
     return _Source(
@@ -285,9 +326,25 @@ def _promote_whole(
     data = _read(source, 0, source.size, run)
     digest = hashlib.sha256(data).digest()
     sha256 = digest.hex()
-    existing = _already_promoted(target, sha256, params.source_version_id)
+    existing = _already_promoted(target, sha256, params.source_version_id, b64(digest), run)
     if existing is not None:
         return _skipped(params, target, sha256, existing, run)
+    # If time runs out once the PutObject is on its way, whether it lands is unknowable here: the
+    # guard reports a token for this single part, and the next invocation looks before writing.
+    unsure = Progress(
+        phase="copy",
+        key=target.destination.key,
+        etag=source.etag,
+        part_size=part_size_for(source.size),  # >= size: what marks the token as single-part
+        offset=0,
+        full_state=None,
+        parts_state=None,
+        sha256=sha256,
+        parts_digest=b64(hashlib.sha256(digest).digest()),  # a copy-phase token carries both
+        upload_id=None,
+    )
+    run.guard.commit(_paused(source, target, unsure, run))
+    run.guard.doing(f"writing {target.uri}")
     with _writing(target, "write", grant=_write_grant(target)):
         written = target.client.put_object(
             Bucket=target.destination.bucket,
@@ -314,31 +371,35 @@ def _promote_in_parts(
 ) -> Outcome:
     if progress.phase == "hash":
         try:
-            progress = _hash_pass(source, progress, run)
+            progress = _hash_pass(source, target, progress, run)
         except CheckpointUnavailable as error:
             raise _cannot_pause(source, error) from error
         if progress.phase == "hash":
             return _paused(source, target, progress, run)
-        assert progress.sha256 is not None  # set by a finished hash pass
-        existing = _already_promoted(target, progress.sha256, params.source_version_id)
+        run.guard.offer(_paused(source, target, progress, run))
+        assert progress.sha256 is not None and progress.parts_digest is not None
+        existing = _already_promoted(
+            target,
+            progress.sha256,
+            params.source_version_id,
+            _composite(progress.parts_digest, source.size, progress.part_size),
+            run,
+        )
         if existing is not None:
             return _skipped(params, target, progress.sha256, existing, run)
     return _copy_pass(params, source, target, progress, run)
 
 
-def _hash_pass(source: _Source, progress: Progress, run: _Run) -> Progress:
+def _hash_pass(source: _Source, target: _Target, progress: Progress, run: _Run) -> Progress:
     """Hash from progress.offset on; returns paused hash progress or fresh copy progress."""
     full = new_sha256(progress.full_state)
     parts = new_sha256(progress.parts_state)
     offset = progress.offset
     while offset < source.size:
+        here = partial(_hash_point, progress, offset, full, parts)
+        _offer(source, target, here, run)
         if not run.may_start_part():
-            return replace(
-                progress,
-                offset=offset,
-                full_state=full.checkpoint(),
-                parts_state=parts.checkpoint(),
-            )
+            return here()
         data = _read(source, offset, min(progress.part_size, source.size - offset), run)
         full.update(data)
         parts.update(hashlib.sha256(data).digest())
@@ -356,6 +417,13 @@ def _hash_pass(source: _Source, progress: Progress, run: _Run) -> Progress:
     )
 
 
+def _hash_point(progress: Progress, offset: int, full: Sha256, parts: Sha256) -> Progress:
+    """Where the hash pass stands before the part at offset."""
+    return replace(
+        progress, offset=offset, full_state=full.checkpoint(), parts_state=parts.checkpoint()
+    )
+
+
 def _copy_pass(
     params: PromotionParams, source: _Source, target: _Target, progress: Progress, run: _Run
 ) -> Outcome:
@@ -365,22 +433,29 @@ def _copy_pass(
     try:
         parts = new_sha256(progress.parts_state)
         offset = progress.offset
+        # A token standing at the end comes only from commit below: its digests matched already.
+        verified = offset >= source.size
         while offset < source.size:
+            here = partial(_copy_point, progress, offset, parts, upload_id)
+            _offer(source, target, here, run)
             if not run.may_start_part():
-                paused = replace(
-                    progress, offset=offset, parts_state=parts.checkpoint(), upload_id=upload_id
-                )
-                return _paused(source, target, paused, run)
+                return _paused(source, target, here(), run)
             if upload_id is None:
-                upload_id = _create_upload(params, source, target, progress.sha256)
+                upload_id = _create_upload(params, source, target, progress.sha256, run)
+                _offer(
+                    source, target, partial(_copy_point, progress, offset, parts, upload_id), run
+                )
             data = _read(source, offset, min(progress.part_size, source.size - offset), run)
             digest = hashlib.sha256(data).digest()
             parts.update(digest)
+            run.guard.doing(
+                f"uploading part {offset // progress.part_size + 1} of {part_count} to {target.uri}"
+            )
             _upload_part(target, upload_id, offset // progress.part_size + 1, data, digest)
             run.bytes_written += len(data)
             offset += len(data)
             run.parts_done += 1
-        if b64(parts.digest()) != progress.parts_digest:
+        if not verified and b64(parts.digest()) != progress.parts_digest:
             raise PromotionFailure(
                 FailureType.JOB_FAILED,
                 f"checksum mismatch: the parts uploaded to {target.uri} differ from "
@@ -388,19 +463,63 @@ def _copy_pass(
                 "written: retry the stage",
             )
         assert upload_id is not None  # at least two parts were uploaded
-        version_id = _complete(target, upload_id, part_count)
+        done = replace(progress, offset=source.size, parts_state=None, upload_id=upload_id)
+        run.guard.commit(_paused(source, target, done, run))
+        version_id = _complete(target, upload_id, part_count, run)
+    except Stop:
+        if not run.keeps(upload_id):
+            _abort(target, upload_id, run.log)
+        raise
     except CheckpointUnavailable as error:
         _abort(target, upload_id, run.log)
         raise _cannot_pause(source, error) from error
+    except _UploadGone:
+        # Completed meanwhile by an earlier invocation's request that landed after its deadline
+        # guard had reported: if that is this revision, the promotion is done.
+        existing = _already_promoted(
+            target, progress.sha256, params.source_version_id, _expected(progress, source), run
+        )
+        if existing is None:
+            raise
+        return _skipped(params, target, progress.sha256, existing, run)
     except Exception:
         _abort(target, upload_id, run.log)
         raise
-    expected = composite_checksum(base64.b64decode(progress.parts_digest), part_count)
-    _verify_stored(target, version_id, expected, progress.sha256, source.size, run)
+    _verify_stored(
+        target, version_id, _expected(progress, source), progress.sha256, source.size, run
+    )
     return _written(source, target, progress.sha256, version_id, run)
 
 
-def _create_upload(params: PromotionParams, source: _Source, target: _Target, sha256: str) -> str:
+def _copy_point(progress: Progress, offset: int, parts: Sha256, upload_id: str | None) -> Progress:
+    """Where the copy pass stands before the part at offset (parts: digests hashed so far)."""
+    parts_state = parts.checkpoint() if offset > 0 else None
+    return replace(progress, offset=offset, parts_state=parts_state, upload_id=upload_id)
+
+
+def _expected(progress: Progress, source: _Source) -> str:
+    assert progress.parts_digest is not None
+    return _composite(progress.parts_digest, source.size, progress.part_size)
+
+
+def _composite(parts_digest: str, size: int, part_size: int) -> str:
+    return composite_checksum(base64.b64decode(parts_digest), math.ceil(size / part_size))
+
+
+def _offer(source: _Source, target: _Target, here: Callable[[], Progress], run: _Run) -> None:
+    """Offer the guard this resume point; without a saveable hash there is none to offer."""
+    try:
+        progress = here()
+    except CheckpointUnavailable:
+        run.guard.offer(None)
+        return
+    run.guard.offer(_paused(source, target, progress, run))
+
+
+def _create_upload(
+    params: PromotionParams, source: _Source, target: _Target, sha256: str, run: _Run
+) -> str:
+    run.guard.doing(f"starting a multipart upload to {target.uri}")
     with _writing(target, "start a multipart upload to", grant=_write_grant(target)):
         created = target.client.create_multipart_upload(
             Bucket=target.destination.bucket,
@@ -430,9 +549,10 @@ def _upload_part(
         )
 
 
-def _complete(target: _Target, upload_id: str, part_count: int) -> str | None:
+def _complete(target: _Target, upload_id: str, part_count: int, run: _Run) -> str | None:
     destination = target.destination
     parts: list[dict[str, Any]] = []
+    run.guard.doing(f"completing the multipart upload to {target.uri}")
     with _writing(target, "list the uploaded parts of", grant="s3:ListMultipartUploadParts"):
         pages = target.client.get_paginator("list_parts").paginate(
             Bucket=destination.bucket, Key=destination.key, UploadId=upload_id, **target.owner
@@ -461,11 +581,60 @@ def _complete(target: _Target, upload_id: str, part_count: int) -> str | None:
     return completed.get("VersionId")
 
 
-def _abort(target: _Target, upload_id: str | None, log: JobLog) -> None:
+def _abort_stale_uploads(target: _Target, run: _Run) -> None:
+    """Abort multipart uploads to the destination key that an earlier invocation left behind.
+
+    An invocation that dies mid-copy (killed at its timeout, crashed, or abandoned by the deadline
+    guard with no token to hand over) cannot abort its own upload. Run only for a job without a
+    continuation token: no earlier invocation of this job has an upload to resume, and, as a
+    stage runs one execution at a time, no other job is writing this key. Which uploads are
+    ours: those to exactly this key (Prefix also matches longer keys) with SHA-256 checksums, as
+    every upload this function starts has. The key is the next stage's source object, written
+    only by promotions; S3 shows no metadata of an unfinished upload, and its Initiator is a
+    per-job role session (or the function's own role), so neither identifies us better.
+    """
+    destination = target.destination
+    run.guard.doing(f"listing unfinished multipart uploads to {target.uri}")
+    try:
+        pages = target.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=destination.bucket, Prefix=destination.key, **target.owner
+        )
+        stale = [
+            upload
+            for page in pages
+            for upload in page.get("Uploads", [])
+            if upload.get("Key") == destination.key and upload.get("ChecksumAlgorithm") == "SHA256"
+        ]
+    except (ClientError, ConnectionError, HTTPClientError) as error:
+        # Clean-up only: the promotion goes on, and the lifecycle rule is the backstop.
+        run.log.warning(
+            f"cannot list unfinished multipart uploads to {target.uri}: grant {target.writer} "
+            "s3:ListBucketMultipartUploads on the bucket so interrupted copies are cleaned up",
+            extra={"fields": {"error": str(error)}},
+        )
+        return
+    for upload in stale:
+        _abort(
+            target,
+            upload["UploadId"],
+            run.log,
+            reason="stale multipart upload aborted",
+            initiated=str(upload.get("Initiated", "")),
+        )
+
+
+def _abort(
+    target: _Target,
+    upload_id: str | None,
+    log: JobLog,
+    *,
+    reason: str = "multipart upload aborted",
+    **fields: str,
+) -> None:
     """Abort so no parts linger; a failure here must not hide the one being reported."""
     if upload_id is None:
         return
-    fields = {"upload_id": upload_id, "destination": target.uri}
+    fields = {"upload_id": upload_id, "destination": target.uri, **fields}
     try:
         target.client.abort_multipart_upload(
             Bucket=target.destination.bucket,
@@ -487,7 +656,7 @@ def _abort(target: _Target, upload_id: str | None, log: JobLog) -> None:
             extra={"fields": {**fields, "error": str(error)}},
         )
     else:
-        log.info("multipart upload aborted", extra={"fields": fields})
+        log.info(reason, extra={"fields": fields})
 
 
 # --- reading, checking, describing ---------------------------------------------------------------
@@ -496,6 +665,7 @@ def _abort(target: _Target, upload_id: str | None, log: JobLog) -> None:
 def _read(source: _Source, start: int, length: int, run: _Run) -> bytes:
     if length == 0:
         return b""
+    run.guard.doing(f"reading bytes {start}-{start + length - 1} of {source.location.uri}")
     with _reading(source.location, source.kms_key_id):
         for attempt in range(1, _READ_ATTEMPTS + 1):
             response = source.client.get_object(
@@ -525,13 +695,23 @@ def _read(source: _Source, start: int, length: int, run: _Run) -> bytes:
     return data
 
 
-def _already_promoted(target: _Target, sha256: str, source_version_id: str) -> str | None:
-    """The destination's current version id if it already holds this revision, else None."""
+def _already_promoted(
+    target: _Target, sha256: str, source_version_id: str, checksum: str, run: _Run
+) -> str | None:
+    """The destination's current version id if it already holds this revision, else None.
+
+    S3's own checksum must match too: a version whose bytes failed _verify_stored but could not
+    be deleted carries the right metadata, and must be replaced, not accepted.
+    """
     destination = target.destination
+    run.guard.doing(f"checking what {target.uri} holds")
     with _writing(target, "read", grant="s3:GetObject and s3:ListBucket"):
         try:
             head = target.client.head_object(
-                Bucket=destination.bucket, Key=destination.key, **target.owner
+                Bucket=destination.bucket,
+                Key=destination.key,
+                ChecksumMode="ENABLED",
+                **target.owner,
             )
         except ClientError as error:
             if _code(error) in _NOT_FOUND:
@@ -541,6 +721,7 @@ def _already_promoted(target: _Target, sha256: str, source_version_id: str) -> s
     if (
         metadata.get(META_SHA256) == sha256
         and metadata.get(META_SOURCE_VERSION_ID) == source_version_id
+        and _same_checksum(head.get("ChecksumSHA256"), checksum)
     ):
         return head.get("VersionId", "null")
     return None
@@ -557,6 +738,7 @@ def _verify_stored(
     """S3's checksum of what it stored must be ours; otherwise that version is deleted again."""
     destination = target.destination
     version: dict[str, Any] = {"VersionId": version_id} if version_id else {}
+    run.guard.doing(f"reading back {target.uri} version {version_id}")
     with _writing(target, "read back", grant="s3:GetObject and s3:GetObjectVersion"):
         head = target.client.head_object(
             Bucket=destination.bucket,
@@ -658,19 +840,27 @@ def _skipped(
 
 
 def _paused(source: _Source, target: _Target, progress: Progress, run: _Run) -> Paused:
-    parts = math.ceil(source.size / progress.part_size)
-    done = progress.offset // progress.part_size
+    parts = max(1, math.ceil(source.size / progress.part_size))  # an empty artifact is one
+    done = math.ceil(progress.offset / progress.part_size)  # the end may be a short part
     # Each pass reads the whole artifact once: hashing is the first half of the work.
-    percent = (done + (parts if progress.phase == "copy" else 0)) * 50 // parts
+    # min: a promotion that is only completing is still not done.
+    percent = min(99, (done + (parts if progress.phase == "copy" else 0)) * 50 // parts)
+    if source.size <= progress.part_size:  # the token of a PutObject cut off by the guard
+        where = "checking whether the write landed"
+    elif progress.offset >= source.size:
+        where = "all parts uploaded, completing"
+    else:
+        where = f"{progress.phase} pass at part {done + 1} of {parts}"
     return Paused(
         token=continuation.encode(progress),
         summary=(
-            f"Promoting {source.location.uri} to {target.uri}: {progress.phase} pass at part "
-            f"{done + 1} of {parts}, continuing in the next invocation"
+            f"Promoting {source.location.uri} to {target.uri}: {where}, continuing in the next "
+            "invocation"
         ),
         percent=percent,
         bytes_read=run.bytes_read,
         bytes_written=run.bytes_written,
+        upload_id=progress.upload_id,
     )
 
 
@@ -687,6 +877,10 @@ def _size(size: int) -> str:
 
 
 # --- error translation ---------------------------------------------------------------------------
+
+
+class _UploadGone(PromotionFailure):
+    """The multipart upload being written no longer exists: aborted, expired, or completed."""
 
 
 # HEAD responses have no body, so botocore can only give the status as the error code.
@@ -755,7 +949,7 @@ def _writing(target: _Target, doing: str, *, grant: str) -> Iterator[None]:
                 f"check that account {destination.account_id} owns {destination.bucket}",
             ) from error
         if code == "NoSuchUpload":
-            raise PromotionFailure(
+            raise _UploadGone(
                 FailureType.JOB_FAILED,
                 f"the multipart upload to {target.uri} no longer exists (aborted, or expired by "
                 "a lifecycle rule): retry the stage",

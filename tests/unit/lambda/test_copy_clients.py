@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from clients import ClientFactory
+from deadline import Stop
 from errors import FailureType, PromotionFailure
 from job import Credentials
 
@@ -53,3 +57,58 @@ def test_a_bad_addressing_style_is_a_configuration_error(monkeypatch: pytest.Mon
         "virtual: fix the function's environment"
     )
     assert factory.codepipeline() is not None
+
+
+def test_every_attempt_is_bounded_in_time() -> None:
+    # GIVEN the factory
+    factory = ClientFactory.from_environment()
+
+    # WHEN S3 and CodePipeline clients are made
+    clients = [factory.s3(region=None, credentials=None), factory.codepipeline()]
+
+    # THEN connecting and each silence on the socket are bounded well inside the deadline guard
+    for client in clients:
+        config = client.meta.config
+        assert (config.connect_timeout, config.read_timeout) == (5.0, 15.0)
+
+
+def test_the_attempt_hook_runs_before_every_attempt_and_can_end_the_retries() -> None:
+    # GIVEN an S3 client whose hook refuses the second attempt, over a network that drops
+    # every connection (so botocore would retry up to ten times)
+    seen: list[str] = []
+
+    def before_attempt(operation: str) -> None:
+        seen.append(operation)
+        if len(seen) == 2:
+            raise Stop("out of time")
+
+    s3 = ClientFactory.from_environment().s3(
+        region="us-east-1", credentials=CREDENTIALS, before_attempt=before_attempt
+    )
+    sent: list[str] = []
+
+    def connection_lost(event_name: str, **_: Any) -> None:
+        sent.append(event_name)
+        raise EndpointConnectionError(endpoint_url="https://s3.test")
+
+    s3.meta.events.register("before-send", connection_lost)
+
+    # WHEN a request is made
+    with pytest.raises(Stop):
+        s3.head_bucket(Bucket="xrdeploy-test")
+
+    # THEN the hook saw both attempts, and only the first went out
+    assert seen == ["HeadBucket", "HeadBucket"]
+    assert sent == ["before-send.s3.HeadBucket"]
+
+
+def test_assumed_role_sessions_are_gated_too() -> None:
+    # GIVEN a hook that refuses every attempt
+    def refuse(operation: str) -> None:
+        raise Stop(f"refused {operation}")
+
+    # WHEN a role is assumed THEN STS is not called
+    with pytest.raises(Stop, match="refused AssumeRole"):
+        ClientFactory.from_environment().assume_role(
+            "arn:aws:iam::000000000002:role/x", "xrdeploy-test", before_attempt=refuse
+        )

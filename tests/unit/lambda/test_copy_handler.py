@@ -27,10 +27,14 @@ from .world import (
     PIPELINE_ACCOUNT,
     SAME_ACCOUNT,
     SAME_ACCOUNT_BUCKET,
+    WRITER_ACTIONS,
     FakeContext,
     World,
+    failure,
     on_bucket,
     policy,
+    run,
+    success,
 )
 
 SOURCE_VERSION = "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
@@ -40,10 +44,6 @@ SAME_ACCOUNT_URI = f"s3://{SAME_ACCOUNT_BUCKET}/{KEY}"
 PART = promote.MIN_PART_SIZE
 SMALL = os.urandom(256 * 1024)
 LARGE = os.urandom(2 * PART + MIB)  # three parts: 8 MiB, 8 MiB, 1 MiB
-
-
-def run(world: World, event: dict[str, Any], context: FakeContext | None = None) -> None:
-    handler.handle(event, context or FakeContext(), world.factory())
 
 
 def sha256_hex(data: bytes) -> str:
@@ -61,24 +61,12 @@ def full(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
-def failure(world: World) -> dict[str, str]:
-    name, params = world.results.only()
-    assert name == "PutJobFailureResult"
-    return dict(params["failureDetails"])
-
-
-def success(world: World) -> dict[str, Any]:
-    name, params = world.results.only()
-    assert name == "PutJobSuccessResult"
-    return params
-
-
 def run_to_completion(
-    world: World, event: dict[str, Any], ample_calls: int | None
+    world: World, event: dict[str, Any], parts: int | None
 ) -> list[tuple[str, dict[str, Any]]]:
     """Invoke as CodePipeline does: again, with the returned token, until no token comes back."""
     for _ in range(20):
-        run(world, event, FakeContext(ample_calls))
+        run(world, event, FakeContext(parts))
         name, params = world.results.calls[-1]
         if name != "PutJobSuccessResult" or "continuationToken" not in params:
             return world.results.calls
@@ -227,6 +215,35 @@ def test_a_new_revision_is_written_as_a_new_version(world: World) -> None:
     assert head["Metadata"]["xrdeploy-source-version-id"] == "aNewerSourceVersion"
 
 
+@pytest.mark.parametrize("data", [SMALL, LARGE], ids=["whole", "parts"])
+def test_the_right_metadata_over_other_bytes_is_not_taken_for_the_revision(
+    world: World, data: bytes
+) -> None:
+    # GIVEN the destination holds the revision's metadata over other bytes, as a version that
+    # failed verification and could not be deleted would
+    world.put_artifact(data)
+    world.s3_destination_account.put_object(
+        Bucket=world.cross_account_bucket,
+        Key=KEY,
+        Body=b"not the artifact",
+        ChecksumAlgorithm="SHA256",
+        Metadata={
+            promote.META_SHA256: sha256_hex(data),
+            promote.META_SOURCE_VERSION_ID: SOURCE_VERSION,
+        },
+    )
+
+    # WHEN the job runs
+    run(world, world.event())
+
+    # THEN S3's checksum tells them apart, and the revision is written as a new version
+    assert success(world)["executionDetails"]["summary"].startswith(
+        f"Promoted {world.artifact_uri}"
+    )
+    assert len(world.versions(world.cross_account_bucket)) == 2
+    assert world.body(world.cross_account_bucket) == data
+
+
 # --- continuation --------------------------------------------------------------------------------
 
 
@@ -236,7 +253,7 @@ def test_continues_a_large_artifact_across_two_invocations(world: World) -> None
     world.put_artifact(LARGE)
 
     # WHEN the first invocation runs out of time
-    run(world, world.event(), FakeContext(ample_calls=3))
+    run(world, world.event(), FakeContext(parts=4))
 
     # THEN it reports success with a continuation token, and nothing is visible yet
     _, first = world.results.calls[0]
@@ -268,18 +285,18 @@ def test_continues_a_large_artifact_across_two_invocations(world: World) -> None
     assert upload["Key"] == KEY
 
 
-@pytest.mark.parametrize("ample_calls", [0, 1, 2, 3, 4])
-def test_every_pause_point_resumes_to_the_same_object(world: World, ample_calls: int) -> None:
+@pytest.mark.parametrize("parts", [1, 2, 3, 4, 5])
+def test_every_pause_point_resumes_to_the_same_object(world: World, parts: int) -> None:
     # GIVEN a three-part artifact (six parts of work: three hashed, three copied)
     world.put_artifact(LARGE)
 
-    # WHEN each invocation only has time for ample_calls + 1 parts
-    calls = run_to_completion(world, world.event(), ample_calls)
+    # WHEN each invocation only has time for `parts` parts
+    calls = run_to_completion(world, world.event(), parts)
 
     # THEN every intermediate result carries a token, the last does not, and one version exists
     *paused, (last_name, last) = calls
     assert all("continuationToken" in params for _, params in paused)
-    assert len(paused) == -(-6 // (ample_calls + 1)) - 1
+    assert len(paused) == -(-6 // parts) - 1
     assert last_name == "PutJobSuccessResult" and "continuationToken" not in last
     assert world.body(world.cross_account_bucket) == LARGE
     assert len(world.versions(world.cross_account_bucket)) == 1
@@ -619,7 +636,7 @@ def test_a_read_that_breaks_off_is_read_again(
 def test_the_upload_is_aborted_when_the_artifact_changes_between_invocations(world: World) -> None:
     # GIVEN a promotion paused after copying its first part
     world.put_artifact(LARGE)
-    run(world, world.event(), FakeContext(ample_calls=3))
+    run(world, world.event(), FakeContext(parts=4))
     token = world.results.calls[0][1]["continuationToken"]
     assert len(world.uploads(world.cross_account_bucket)) == 1
 
@@ -649,7 +666,7 @@ def test_the_upload_is_aborted_when_writing_is_refused_mid_copy(world: World) ->
     world.put_artifact(LARGE)
     event = world.event()
     with enable_iam_authentication():
-        run(world, event, FakeContext(ample_calls=3))
+        run(world, event, FakeContext(parts=4))
     token = world.results.calls[0][1]["continuationToken"]
 
     # WHEN the role loses s3:PutObject (but may still abort) before the next invocation
@@ -687,7 +704,7 @@ def test_a_runtime_that_cannot_save_the_hash_fails_instead_of_pausing(
     world.put_artifact(LARGE)
 
     # WHEN the job would have to pause
-    run(world, world.event(), FakeContext(ample_calls=3))
+    run(world, world.event(), FakeContext(parts=4))
 
     # THEN JobFailed says what to change, and the started upload is aborted
     assert failure(world) == {
@@ -697,6 +714,91 @@ def test_a_runtime_that_cannot_save_the_hash_fails_instead_of_pausing(
         "timeout so the copy fits in one invocation",
     }
     assert world.uploads(world.cross_account_bucket) == []
+
+
+class Killed(BaseException):
+    """The invocation dies (Lambda's timeout, a crash): nothing in the function can catch it."""
+
+
+def test_a_fresh_job_aborts_the_upload_an_interrupted_invocation_left(
+    world: World, promoted_logs: list[logging.LogRecord]
+) -> None:
+    # GIVEN a multipart promotion that died after uploading its first part, reporting nothing
+    world.put_artifact(LARGE)
+
+    def die_after_part_1(**_: Any) -> None:
+        raise Killed
+
+    world.function_session.events.register("after-call.s3.UploadPart", die_after_part_1)
+    with pytest.raises(Killed):
+        run(world, world.event())
+    world.function_session.events.unregister("after-call.s3.UploadPart", die_after_part_1)
+    assert world.results.calls == []
+    [stale] = world.uploads(world.cross_account_bucket)
+
+    # WHEN a fresh job (no continuation token) promotes the same revision
+    run(world, world.event(params={"execution_id": "a-retried-execution"}))
+
+    # THEN the stale upload is aborted and logged, and the revision lands as one version
+    assert success(world)["executionDetails"]["percentComplete"] == 100
+    assert world.uploads(world.cross_account_bucket) == []
+    assert len(world.versions(world.cross_account_bucket)) == 1
+    assert world.body(world.cross_account_bucket) == LARGE
+    [aborted] = [r for r in promoted_logs if r.getMessage() == "stale multipart upload aborted"]
+    assert aborted.fields["upload_id"] == stale["UploadId"]  # type: ignore[attr-defined]
+
+
+def test_only_this_functions_uploads_to_exactly_this_key_count_as_stale(world: World) -> None:
+    # GIVEN unfinished uploads: one like ours, one to a longer key, one by another writer (CRC32)
+    world.put_artifact(SMALL)
+    s3 = world.s3_destination_account
+    bucket = world.cross_account_bucket
+
+    def start(key: str, algorithm: str) -> str:
+        created = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm=algorithm)
+        return str(created["UploadId"])
+
+    start(KEY, "SHA256")
+    longer = start(f"{KEY}.previous", "SHA256")
+    other_writer = start(KEY, "CRC32")
+
+    # WHEN a fresh job runs
+    run(world, world.event())
+
+    # THEN only the upload like ours is aborted
+    assert success(world)["executionDetails"]["percentComplete"] == 100
+    assert sorted(u["UploadId"] for u in world.uploads(bucket)) == sorted([longer, other_writer])
+
+
+def test_a_role_that_cannot_list_uploads_still_promotes(
+    world: World, promoted_logs: list[logging.LogRecord]
+) -> None:
+    # GIVEN IAM is enforced and the destination role lacks s3:ListBucketMultipartUploads
+    world.put_artifact(SMALL)
+    world.iam_destination_account.put_role_policy(
+        RoleName="xrdeploy-demo-beta-promotion",
+        PolicyName="inline",
+        PolicyDocument=policy(
+            on_bucket(
+                world.cross_account_bucket,
+                [a for a in WRITER_ACTIONS if a != "s3:ListBucketMultipartUploads"],
+            )
+        ),
+    )
+    event = world.event()
+
+    # WHEN the job runs
+    with enable_iam_authentication():
+        run(world, event)
+
+    # THEN the clean-up is skipped with a warning saying what to grant, and the promotion succeeds
+    assert success(world)["executionDetails"]["percentComplete"] == 100
+    [warning] = [r for r in promoted_logs if r.levelname == "WARNING"]
+    assert warning.getMessage() == (
+        f"cannot list unfinished multipart uploads to s3://{world.cross_account_bucket}/{KEY}: "
+        f"grant role {ROLE} s3:ListBucketMultipartUploads on the bucket so interrupted copies "
+        "are cleaned up"
+    )
 
 
 # --- reporting and logging -----------------------------------------------------------------------

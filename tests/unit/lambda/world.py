@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
+import deadline
+import handler
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import EndpointConnectionError
 from clients import ClientFactory
 
 REPO = Path(__file__).resolve().parents[3]
@@ -37,6 +43,7 @@ WRITER_ACTIONS = [
     "s3:PutObject",
     "s3:AbortMultipartUpload",
     "s3:ListMultipartUploadParts",
+    "s3:ListBucketMultipartUploads",
     "s3:DeleteObjectVersion",
 ]
 
@@ -91,19 +98,97 @@ class JobResults:
 
 
 class FakeContext:
-    """Lambda context whose clock reports ample time for the first `ample_calls` readings, then
-    10 s. The copy reads the clock before each part except an invocation's first, so
-    ample_calls=k lets one invocation process k + 1 parts (hash and copy passes counted alike)."""
+    """Lambda context on a fake clock, which the function reads before each part, before each AWS
+    request and while it waits for the worker thread.
 
-    def __init__(self, ample_calls: int | None = None) -> None:
-        self._ample_calls = ample_calls
-        self.calls = 0
+    With `parts`, time is ample (900 s) until that many parts have been read from the source (hash
+    and copy passes alike), then 20 s: below promote.SAFETY_MARGIN_S, so no further part is
+    started, and above deadline.GUARD_S, so the deadline guard stays quiet."""
+
+    AMPLE_S = 900.0
+    SHORT_S = 20.0
+
+    def __init__(self, parts: int | None = None) -> None:
+        self.remaining_s = self.AMPLE_S
+        self._parts = parts
+        self.reads = 0
 
     def get_remaining_time_in_millis(self) -> int:
-        self.calls += 1
-        if self._ample_calls is None or self.calls <= self._ample_calls:
-            return 900_000
-        return 10_000
+        return int(self.remaining_s * 1000)
+
+    @contextmanager
+    def attached(self, session: boto3.session.Session) -> Iterator[None]:
+        """Count the source reads of the clients made from session (only those use GetObject)."""
+        unique_id = f"fake-clock-{id(self)}"
+        session.events.register("after-call.s3.GetObject", self._read, unique_id=unique_id)
+        try:
+            yield
+        finally:
+            session.events.unregister("after-call.s3.GetObject", unique_id=unique_id)
+
+    def _read(self, **_: Any) -> None:
+        self.reads += 1
+        if self._parts is not None and self.reads >= self._parts:
+            self.remaining_s = min(self.remaining_s, self.SHORT_S)
+
+
+class Hang:
+    """Holds the `nth` request of one S3 operation until released, after moving the clock to
+    `left_s` (inside the deadline guard's time) as the hang begins.
+
+    lands=False: the request never reaches S3; once released it fails as a lost connection.
+    lands=True: S3 (moto) has processed the request; only the answer is held back."""
+
+    def __init__(
+        self,
+        context: FakeContext,
+        operation: str,
+        *,
+        nth: int = 1,
+        lands: bool,
+        left_s: float = 5.0,
+    ) -> None:
+        self.context = context
+        self.operation = operation
+        self.nth = nth
+        self.lands = lands
+        self.left_s = left_s
+        self.seen = 0
+        self.entered = threading.Event()
+        self._released = threading.Event()
+
+    def install(self, session: boto3.session.Session) -> None:
+        if self.lands:
+            # Handlers on the bare event run in registration order after the more specific ones:
+            # after moto's (registered when the session was made), so moto has stored the request.
+            session.events.register("before-send", self._hook)
+        else:
+            # A handler on the specific event runs before moto's: the request goes nowhere.
+            session.events.register(f"before-send.s3.{self.operation}", self._hook)
+
+    def _hook(self, event_name: str, **_: Any) -> None:
+        if not event_name.endswith(f".s3.{self.operation}"):
+            return
+        self.seen += 1
+        if self.seen != self.nth:
+            return
+        self.context.remaining_s = self.left_s
+        self.entered.set()
+        assert self._released.wait(timeout=30), "hang never released"
+        if not self.lands:
+            raise EndpointConnectionError(endpoint_url="https://s3.test")
+
+    def release(self) -> None:
+        """Let the held request go, and wait until the abandoned worker thread has finished."""
+        self._released.set()
+        join_workers()
+
+
+def join_workers() -> None:
+    for thread in threading.enumerate():
+        if thread.name == deadline.THREAD_NAME:
+            thread.join(timeout=30)
+            assert not thread.is_alive(), "the promotion's worker thread did not finish"
 
 
 @dataclass
@@ -186,3 +271,22 @@ class World:
 
     def body(self, bucket: str) -> bytes:
         return bytes(self.s3_for(bucket).get_object(Bucket=bucket, Key=KEY)["Body"].read())
+
+
+def run(world: World, event: dict[str, Any], context: FakeContext | None = None) -> None:
+    """Invoke the function as Lambda does, counting source reads on the fake clock."""
+    context = context or FakeContext()
+    with context.attached(world.function_session):
+        handler.handle(event, context, world.factory())
+
+
+def failure(world: World) -> dict[str, str]:
+    name, params = world.results.only()
+    assert name == "PutJobFailureResult"
+    return dict(params["failureDetails"])
+
+
+def success(world: World) -> dict[str, Any]:
+    name, params = world.results.only()
+    assert name == "PutJobSuccessResult"
+    return params
