@@ -376,6 +376,56 @@ def test_removed_trust_fails_with_permission_error_then_recovers(chain: LocalDep
     assert current_sha(chain, prod) == current_sha(chain, beta)
 
 
+def test_hung_write_near_the_timeout_reports_in_time_and_the_retry_delivers(
+    chain: LocalDeployment, faults: Any
+) -> None:
+    # GIVEN alpha's function limited to 30 s, and beta's bucket hanging every PutObject for 40 s
+    # before failing (a write that never lands)
+    alpha, beta, _ = chain.stage_outputs()
+    functions = chain.pipeline().client("lambda", alpha["account_id"], alpha["region"])
+    name = alpha["copy_function_name"]
+    original = functions.get_function_configuration(FunctionName=name)["Timeout"]
+    expected = new_build(chain, "hung")
+    before = versions(chain, beta)
+    faults(
+        service="s3",
+        operation="PutObject",
+        resource=beta["source_bucket"],
+        delay_seconds=40,
+        error={
+            "code": "RequestTimeout",
+            "status": 400,
+            "message": "Your socket connection to the server was not read from or written "
+            "to within the timeout period.",
+        },
+    )
+    reported: list[dict[str, Any]] = []
+
+    def fault_gone_on_continuation(event: dict[str, Any]) -> None:
+        reported.append(event)
+        if event["CodePipeline.job"]["data"].get("continuationToken"):
+            clear_faults(chain.emulator.endpoint)
+
+    functions.update_function_configuration(FunctionName=name, Timeout=30)
+    functions.get_waiter("function_updated_v2").wait(FunctionName=name)
+    try:
+        # WHEN alpha promotes
+        started = time.monotonic()
+        run = chain.pipeline().run(alpha, job_event_hook=fault_gone_on_continuation)
+        elapsed = time.monotonic() - started
+    finally:
+        functions.update_function_configuration(FunctionName=name, Timeout=original)
+        functions.get_waiter("function_updated_v2").wait(FunctionName=name)
+    # THEN the first invocation reported before Lambda's timeout (a continuation, not a hang),
+    # CodePipeline's second call delivered the build once, and nothing was left behind
+    assert run.invocations == 2 and len(reported) == 2
+    assert run.promoted, run.job_result
+    assert elapsed < 60
+    assert len(versions(chain, beta)) == len(before) + 1
+    assert current_sha(chain, beta) == expected
+    assert multipart_uploads(chain, beta) == []
+
+
 LOAD = 50
 
 
