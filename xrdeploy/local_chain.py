@@ -184,11 +184,12 @@ def upload_build(deployment: LocalDeployment, build: Path) -> str:
     """Put the build into the first stage's source bucket; returns its version id."""
     first = deployment.stage_outputs()[0]
     s3 = deployment.pipeline().client("s3", first["account_id"], first["region"])
-    digest = hashlib.sha256(build.read_bytes()).digest()
+    body = build.read_bytes()
+    digest = hashlib.sha256(body).digest()
     response = s3.put_object(
         Bucket=first["source_bucket"],
         Key=first["source_key"],
-        Body=build.read_bytes(),
+        Body=body,
         ChecksumSHA256=base64.b64encode(digest).decode(),
         Metadata={"xrdeploy-sha256": digest.hex()},
     )
