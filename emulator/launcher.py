@@ -2,7 +2,7 @@
 
 LocalStack's runtime (``localstack-core``) is a Python 3.13 program; the project runs on 3.11, so it
 gets a venv of its own. :func:`ensure_environment` builds that venv from ``requirements.txt`` plus
-the ``local_lambda`` plugin package, :class:`LocalStackServer` starts and stops one LocalStack
+the ``plugins`` plugin package, :class:`LocalStackServer` starts and stops one LocalStack
 process on a free loopback port, and :func:`existing_endpoint` finds one that is already running.
 :func:`add_fault`, :func:`list_faults` and :func:`clear_faults` drive the fault injector of the
 package's ``xrdeploy-guards`` extension.
@@ -34,15 +34,28 @@ from xrdeploy.locking import file_lock, run_logged
 EMULATOR_DIR = Path(__file__).resolve().parent
 REPO_ROOT = EMULATOR_DIR.parent
 REQUIREMENTS = EMULATOR_DIR / "requirements.txt"
-LOCAL_LAMBDA_DIR = EMULATOR_DIR / "local_lambda"
+PLUGINS_DIR = EMULATOR_DIR / "plugins"
 
 HOME_ENV = "XRDEPLOY_LOCALSTACK_HOME"
 PYTHON_ENV = "XRDEPLOY_PYTHON313"
 ENDPOINT_ENVS = ("LOCALSTACK_ENDPOINT", "AWS_ENDPOINT_URL")
 
 # What the pipeline and its tests use; all others stay disabled (faster start, less memory).
-DEFAULT_SERVICES = ("s3", "sts", "iam", "kms", "ec2", "ssm", "events", "logs", "lambda")
-RUNTIME_EXECUTOR = "local-process"  # entry-point names registered by emulator/local_lambda
+DEFAULT_SERVICES = (
+    "s3",
+    "sts",
+    "iam",
+    "kms",
+    "ec2",
+    "ssm",
+    "events",
+    "logs",
+    "lambda",
+    "cloudwatch",
+    "codepipeline",
+    "codedeploy",
+)
+RUNTIME_EXECUTOR = "local-process"  # entry-point names registered by emulator/plugins
 GATEWAY_SERVER = "twisted-loopback"
 HEALTH_PATH = "/_localstack/health"
 GUARDS_PATH = "/_xrdeploy/guards"  # answered once the xrdeploy-guards extension is loaded
@@ -116,7 +129,7 @@ def find_python313() -> Path:
 def _package_sources() -> list[Path]:
     return sorted(
         path
-        for path in LOCAL_LAMBDA_DIR.rglob("*")
+        for path in PLUGINS_DIR.rglob("*")
         if path.is_file()
         and not any(
             part in _SKIPPED_SOURCE_PARTS or part.endswith(".egg-info") for part in path.parts
@@ -142,12 +155,12 @@ def _run_logged(command: Sequence[str], log_path: Path, what: str) -> None:
         raise EmulatorError(f"{what} failed (exit {code}); see {log_path}")
 
 
-def _install_local_lambda(python: Path, log_path: Path) -> None:
+def _install_plugins(python: Path, log_path: Path) -> None:
     # Build from a copy: an in-tree build would leave build/ and *.egg-info in the repo.
-    with tempfile.TemporaryDirectory(prefix="xrdeploy-local-lambda-") as scratch:
-        source = Path(scratch) / "local_lambda"
+    with tempfile.TemporaryDirectory(prefix="xrdeploy-localstack-plugins-") as scratch:
+        source = Path(scratch) / "plugins"
         shutil.copytree(
-            LOCAL_LAMBDA_DIR,
+            PLUGINS_DIR,
             source,
             ignore=shutil.ignore_patterns(*_SKIPPED_SOURCE_PARTS, "*.egg-info"),
         )
@@ -163,7 +176,7 @@ def _install_local_lambda(python: Path, log_path: Path) -> None:
                 str(source),
             ],
             log_path,
-            "installing emulator/local_lambda",
+            "installing emulator/plugins",
         )
 
 
@@ -171,7 +184,7 @@ def ensure_environment(progress: Callable[[str], None] = _stderr_progress) -> Pa
     """Create or update LocalStack's venv and return its directory.
 
     The venv lives at ``<home>/venv`` (see :func:`localstack_home`). A stamp file records hashes
-    of ``requirements.txt`` and of the ``local_lambda`` sources: when the requirements changed the
+    of ``requirements.txt`` and of the ``plugins`` sources: when the requirements changed the
     venv is rebuilt from scratch (so it holds exactly the pinned closure), when only the package
     changed just the package is reinstalled, and otherwise nothing runs.
     """
@@ -182,7 +195,7 @@ def ensure_environment(progress: Callable[[str], None] = _stderr_progress) -> Pa
     with file_lock(home / "venv.lock"):
         wanted = {
             "requirements": _fingerprint([REQUIREMENTS]),
-            "local_lambda": _fingerprint(_package_sources()),
+            "plugins": _fingerprint(_package_sources()),
         }
         try:
             current = json.loads(stamp_path.read_text())
@@ -209,8 +222,8 @@ def ensure_environment(progress: Callable[[str], None] = _stderr_progress) -> Pa
                 log_path,
                 "installing emulator/requirements.txt",
             )
-        progress("installing emulator/local_lambda into LocalStack's venv")
-        _install_local_lambda(_venv_python(venv), log_path)
+        progress("installing emulator/plugins into LocalStack's venv")
+        _install_plugins(_venv_python(venv), log_path)
         stamp_path.write_text(json.dumps(wanted, indent=2))
     return venv
 
@@ -265,7 +278,7 @@ def add_fault(endpoint: str, **rule: object) -> str:
     """Add a fault rule to the LocalStack at ``endpoint`` and return its id.
 
     ``rule`` holds the fields of the rule as the extension documents them
-    (``emulator/local_lambda/src/xrdeploy_local_lambda/faults.py``), e.g.
+    (``emulator/plugins/src/xrdeploy_localstack/faults.py``), e.g.
     ``add_fault(url, service="s3", operation="PutObject", error={"code": "SlowDown",
     "message": "Please reduce your request rate.", "status": 503}, times=1)``.
     """

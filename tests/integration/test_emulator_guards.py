@@ -1,6 +1,6 @@
 """The emulator behaves like AWS where the chain's tests rely on it, and injects faults on request.
 
-Covers the ``xrdeploy-guards`` extension of ``emulator/local_lambda`` (fault injection, STS trust
+Covers the ``xrdeploy-guards`` extension of ``emulator/plugins`` (fault injection, STS trust
 policies, KMS key state in S3), the identity Lambda functions run as, and the loopback-only
 gateway. The module starts its own LocalStack: state never leaks into or out of other tests, and
 stopping it is the clean-up.

@@ -1,4 +1,4 @@
-"""Lambda functions really run in the local emulator (emulator/local_lambda executor)."""
+"""Lambda functions really run in the local emulator (emulator/plugins executor)."""
 
 from __future__ import annotations
 

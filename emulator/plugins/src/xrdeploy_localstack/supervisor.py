@@ -11,7 +11,7 @@ Towards LocalStack it speaks the executor protocol:
   ``.../response`` or ``.../error`` with the function's result.
 
 Towards the function it serves the Lambda Runtime API (``/2018-06-01/runtime/...``) on the same
-port to :mod:`xrdeploy_local_lambda.python_runtime`, which it runs as a child process. It applies
+port to :mod:`xrdeploy_localstack.python_runtime`, which it runs as a child process. It applies
 the timeout (kill, then a fresh runtime on the next invoke, as Lambda resets a timed-out
 sandbox) and the memory size (kill when the resident set exceeds it), and writes the
 ``START``/``END``/``REPORT`` lines LocalStack's init writes.
@@ -38,7 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-LOG = logging.getLogger("xrdeploy_local_lambda.supervisor")
+LOG = logging.getLogger("xrdeploy_localstack.supervisor")
 
 PORT_FILE = "port"
 ENVIRONMENT_LOG = "environment.log"

@@ -5,7 +5,7 @@
 * ``twisted-loopback`` (group ``localstack.runtime.server``): the gateway server that listens on
   ``GATEWAY_LISTEN``'s host only, selected with ``GATEWAY_SERVER=twisted-loopback``;
 * hooks that load LocalStack Extensions (our ``xrdeploy-guards``), which the community runtime
-  does not do itself (:mod:`xrdeploy_local_lambda.extension_loader`).
+  does not do itself (:mod:`xrdeploy_localstack.extension_loader`).
 
 Kept free of heavy imports: plux imports every plugin module of a namespace to list its plugins,
 also when another plugin of that namespace is selected.
@@ -15,9 +15,10 @@ from typing import Any
 
 from localstack.runtime import hooks
 from localstack.runtime.server.core import RuntimeServer, RuntimeServerPlugin
+from localstack.services.plugins import aws_provider
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
 
-from xrdeploy_local_lambda import PLUGIN_NAME, SERVER_PLUGIN_NAME
+from xrdeploy_localstack import PLUGIN_NAME, SERVER_PLUGIN_NAME
 
 
 class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
@@ -26,7 +27,7 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
     name = PLUGIN_NAME
 
     def load(self, *args: Any, **kwargs: Any) -> Any:
-        from xrdeploy_local_lambda.executor import LocalProcessRuntimeExecutor
+        from xrdeploy_localstack.executor import LocalProcessRuntimeExecutor
 
         return LocalProcessRuntimeExecutor
 
@@ -37,27 +38,62 @@ class LoopbackTwistedServerPlugin(RuntimeServerPlugin):
     name = SERVER_PLUGIN_NAME
 
     def load(self, *args: Any, **kwargs: Any) -> RuntimeServer:
-        from xrdeploy_local_lambda.loopback_server import LoopbackTwistedRuntimeServer
+        from xrdeploy_localstack.loopback_server import LoopbackTwistedRuntimeServer
 
         return LoopbackTwistedRuntimeServer()
 
 
 @hooks.on_infra_start()
 def xrdeploy_load_extensions() -> None:
-    from xrdeploy_local_lambda import extension_loader
+    from xrdeploy_localstack import extension_loader
 
     extension_loader.start()
 
 
 @hooks.on_infra_ready()
 def xrdeploy_extensions_ready() -> None:
-    from xrdeploy_local_lambda import extension_loader
+    from xrdeploy_localstack import extension_loader
 
     extension_loader.ready()
 
 
 @hooks.on_infra_shutdown()
 def xrdeploy_extensions_shutdown() -> None:
-    from xrdeploy_local_lambda import extension_loader
+    from xrdeploy_localstack import extension_loader
 
     extension_loader.shutdown()
+
+
+@aws_provider(api="codepipeline")
+def codepipeline() -> Any:
+    from xrdeploy_localstack.codepipeline.service import create_service
+
+    return create_service()
+
+
+@aws_provider(api="codedeploy")
+def codedeploy() -> Any:
+    from xrdeploy_localstack.codedeploy.service import create_service
+
+    return create_service()
+
+
+@hooks.on_infra_start()
+def xrdeploy_ec2_fixes() -> None:
+    from xrdeploy_localstack.ec2 import fixes
+
+    fixes.apply()
+
+
+@hooks.on_infra_start()
+def xrdeploy_pipeline_triggers() -> None:
+    from xrdeploy_localstack.codepipeline import triggers
+
+    triggers.register()
+
+
+@hooks.on_infra_start()
+def xrdeploy_instance_support() -> None:
+    from xrdeploy_localstack.instances import support
+
+    support.report()

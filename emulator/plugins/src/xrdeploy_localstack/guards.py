@@ -2,10 +2,10 @@
 
 One request handler runs for every parsed AWS request, before LocalStack's service provider:
 
-1. fault injection (:mod:`xrdeploy_local_lambda.faults`), for requests from clients;
-2. trust policies on ``sts:AssumeRole`` (:mod:`xrdeploy_local_lambda.trust`), unless
+1. fault injection (:mod:`xrdeploy_localstack.faults`), for requests from clients;
+2. trust policies on ``sts:AssumeRole`` (:mod:`xrdeploy_localstack.trust`), unless
    ``XRDEPLOY_ENFORCE_TRUST=0``;
-3. KMS key state for SSE-KMS reads and writes in S3 (:mod:`xrdeploy_local_lambda.kms_state`),
+3. KMS key state for SSE-KMS reads and writes in S3 (:mod:`xrdeploy_localstack.kms_state`),
    unless ``XRDEPLOY_ENFORCE_KMS_STATE=0``.
 
 ``GET GUARDS_PATH`` on the gateway reports the switches, so a launcher can tell that the extension
@@ -25,8 +25,8 @@ from localstack.aws.chain import CompositeHandler, HandlerChain
 from localstack.extensions.api import Extension
 from localstack.http import Request, Response, Router, route
 
-from xrdeploy_local_lambda import kms_state, trust
-from xrdeploy_local_lambda.faults import FaultRegistry, FaultsApi
+from xrdeploy_localstack import kms_state, trust
+from xrdeploy_localstack.faults import FaultRegistry, FaultsApi
 
 LOG = logging.getLogger(__name__)
 

@@ -3,19 +3,19 @@
 Lambda functions run as local processes, no Docker; three processes take part in one execution
 environment:
 
-* LocalStack itself loads :mod:`xrdeploy_local_lambda.executor` through the plugin in
-  :mod:`xrdeploy_local_lambda.plugin` (entry-point group ``localstack.lambda.runtime_executor``,
+* LocalStack itself loads :mod:`xrdeploy_localstack.executor` through the plugin in
+  :mod:`xrdeploy_localstack.plugin` (entry-point group ``localstack.lambda.runtime_executor``,
   name ``local-process``).
-* The executor starts :mod:`xrdeploy_local_lambda.supervisor` per environment. It plays the part
+* The executor starts :mod:`xrdeploy_localstack.supervisor` per environment. It plays the part
   LocalStack's Go init plays inside a Lambda container: it answers ``POST /invoke``, calls back
   ``status/ready``, ``invocations/<id>/logs``, ``.../response`` and ``.../error`` on LocalStack's
   gateway, enforces the timeout and the memory size, and serves the Lambda Runtime API.
-* The supervisor starts :mod:`xrdeploy_local_lambda.python_runtime`, a minimal Python runtime
+* The supervisor starts :mod:`xrdeploy_localstack.python_runtime`, a minimal Python runtime
   interface client that imports the handler and runs invocations.
 
-The Extension :mod:`xrdeploy_local_lambda.guards` adds fault injection and enforces STS trust
-policies and KMS key state in S3; :mod:`xrdeploy_local_lambda.extension_loader` loads it, since
-the community runtime loads no extensions. :mod:`xrdeploy_local_lambda.loopback_server` is a
+The Extension :mod:`xrdeploy_localstack.guards` adds fault injection and enforces STS trust
+policies and KMS key state in S3; :mod:`xrdeploy_localstack.extension_loader` loads it, since
+the community runtime loads no extensions. :mod:`xrdeploy_localstack.loopback_server` is a
 gateway server that binds only the configured host.
 """
 

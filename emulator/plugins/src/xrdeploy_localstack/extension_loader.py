@@ -3,7 +3,7 @@
 ``localstack-core`` defines the Extension API (``localstack.extensions.api``) but only LocalStack's
 licensed runtime loads extensions; the community runtime ignores the ``localstack.extensions``
 entry-point group, and its ``config`` has no extension settings (``EXTENSION_AUTO_INSTALL`` and
-the like belong to the licensed runtime). The hooks in :mod:`xrdeploy_local_lambda.plugin` call
+the like belong to the licensed runtime). The hooks in :mod:`xrdeploy_localstack.plugin` call
 these functions so that every installed extension goes through its documented lifecycle: on
 start, before the gateway serves, ``on_extension_load``, ``on_platform_start`` and the
 ``update_*`` methods with the gateway's router and custom handler lists; ``on_platform_ready``

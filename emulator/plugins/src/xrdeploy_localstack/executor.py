@@ -1,7 +1,7 @@
 """The runtime executor LocalStack instantiates per Lambda execution environment.
 
 Where the Docker executor creates a container running LocalStack's Go init, this one starts
-:mod:`xrdeploy_local_lambda.supervisor` as a local process that speaks the same executor
+:mod:`xrdeploy_localstack.supervisor` as a local process that speaks the same executor
 protocol, so everything around it (invoke, FunctionError, CloudWatch Logs, environment reuse
 and keep-alive) stays LocalStack's own code.
 """
@@ -34,7 +34,7 @@ from localstack.services.lambda_.invocation.runtime_executor import (
     RuntimeExecutor,
 )
 
-from xrdeploy_local_lambda import supervisor
+from xrdeploy_localstack import supervisor
 
 LOG = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         log_file = (workdir / supervisor.ENVIRONMENT_LOG).open("ab")
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "xrdeploy_local_lambda.supervisor", str(config_path)],
+                [sys.executable, "-I", "-m", "xrdeploy_localstack.supervisor", str(config_path)],
                 cwd=workdir,
                 env={"PATH": host_path, "LANG": "C.UTF-8"},
                 stdin=subprocess.DEVNULL,

@@ -1,0 +1,5 @@
+"""EventBridge → CodePipeline target (placeholder)."""
+
+
+def register() -> None:
+    return None
