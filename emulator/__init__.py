@@ -1,13 +1,6 @@
-"""Local AWS emulator for integration tests: LocalStack without Docker, real Lambda execution.
+"""The local cloud: LocalStack's Python runtime without Docker, with xrdeploy's plugins (Lambda as
+local processes, CodePipeline, CodeDeploy, local EC2 instances, guards).
 
-See emulator/README.md. The public API is in :mod:`emulator.launcher`.
+Users start it with ``python -m emulator up`` (see emulator/README.md); Python callers use
+:mod:`emulator.launcher`.
 """
-
-from emulator.launcher import (
-    EmulatorError,
-    LocalStackServer,
-    ensure_environment,
-    existing_endpoint,
-)
-
-__all__ = ["EmulatorError", "LocalStackServer", "ensure_environment", "existing_endpoint"]

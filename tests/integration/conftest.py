@@ -1,26 +1,25 @@
-"""Integration tier: one LocalStack per test session, real Lambda execution, and reusable
-fixtures for deploying a chain into it.
+"""Integration tier: the local cloud (LocalStack with our plugins, no Docker) for the session, and
+fixtures that deploy a chain into it and destroy it afterwards.
 
-Fixtures (session scope unless noted):
+Fixtures (session scope):
 
-- ``local_emulator``: LocalStack started by the harness (``emulator/``; the first run builds its
-  venv in ``.localstack/``), plus the endpoint that receives the copy functions' CodePipeline job
-  results. Uses ``$LOCALSTACK_ENDPOINT`` when one answers; that LocalStack must have been started
-  by ``emulator.launcher`` with ``XRDEPLOY_LAMBDA_ENDPOINT_OVERRIDES`` pointing at this session's
-  job-result endpoint, so in practice let the harness start it.
-- ``localstack_endpoint``: its URL. ``lambda_endpoint_overrides``: what functions get instead of
-  LocalStack for paid-only services.
-- ``deploy_chain(config_path_or_None)`` (function factory): synthesizes a chain for the emulator
-  with its state in an S3 bucket inside LocalStack, applies every stage, and destroys it when the
-  session ends (unless the test destroyed it already).
+- ``localstack_endpoint``: URL of the local cloud. A running one is used when
+  ``$LOCALSTACK_ENDPOINT`` or ``python -m emulator up`` provides it; otherwise the harness starts
+  one (the first run builds its venv in ``.localstack/``) and stops it at the end.
+- ``deploy_chain(config_path_or_None)``: synthesizes a chain for the local cloud with its state
+  in an S3 bucket inside it, applies every stage, and destroys it when the session ends (unless
+  a test destroyed it already). Each config is deployed once per session.
+- ``default_chain``: ``deploy_chain(None)``, the embedded three-stage chain.
 
-Adding a test for your own chain takes a few lines:
+A test for your own chain takes a few lines:
 
     def test_my_chain_promotes(deploy_chain, tmp_path):
         deployment = deploy_chain(Path("my-chain.yaml"))
+        follower = ChainFollower(stage_pipelines(deployment.chain), deployment.clients, ...)
+        known = follower.known_executions()
         upload_build(deployment, build_zip(Path("my_app"), tmp_path / "app.zip"))
-        runs, hops = promote_through_chain(deployment)
-        assert all(hop.outcome == "success" for hop in hops)
+        results, hops = follower.follow(known)
+        assert [r.status for r in results] == ["Succeeded"] * len(results)
 """
 
 from __future__ import annotations
@@ -30,8 +29,9 @@ from pathlib import Path
 
 import pytest
 
+from emulator.launcher import LocalStackServer, ensure_environment, existing_endpoint
 from xrdeploy.config import load_config
-from xrdeploy.local_chain import LocalDeployment, LocalEmulator, local_emulator, with_emulator_state
+from xrdeploy.local_chain import LocalDeployment, with_emulator_state
 
 
 def _progress(message: str) -> None:
@@ -40,40 +40,43 @@ def _progress(message: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def local_emulator_session() -> Iterator[LocalEmulator]:
-    with local_emulator(_progress) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="session")
-def localstack_endpoint(local_emulator_session: LocalEmulator) -> str:
-    return local_emulator_session.endpoint
-
-
-@pytest.fixture(scope="session")
-def lambda_endpoint_overrides(local_emulator_session: LocalEmulator) -> dict[str, str]:
-    return {"codepipeline": local_emulator_session.job_results.url}
+def localstack_endpoint() -> Iterator[str]:
+    running = existing_endpoint()
+    if running:
+        _progress(f"using the local cloud at {running}")
+        yield running
+        return
+    with LocalStackServer(ensure_environment(_progress)) as server:
+        _progress(f"local cloud up at {server.endpoint} (log: {server.log_path})")
+        yield server.endpoint
 
 
 @pytest.fixture(scope="session")
 def deploy_chain(
-    local_emulator_session: LocalEmulator, tmp_path_factory: pytest.TempPathFactory
+    localstack_endpoint: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[Path | None], LocalDeployment]]:
-    deployments: list[LocalDeployment] = []
+    deployments: dict[Path | None, LocalDeployment] = {}
 
     def deploy(config: Path | None = None) -> LocalDeployment:
+        if config in deployments and not deployments[config].destroyed:
+            return deployments[config]
         chain = with_emulator_state(load_config(config))
         workdir = tmp_path_factory.mktemp(f"chain-{chain.app.name}")
-        deployment = LocalDeployment(chain, local_emulator_session, workdir, progress=_progress)
-        deployments.append(deployment)
+        deployment = LocalDeployment(chain, localstack_endpoint, workdir, progress=_progress)
+        deployments[config] = deployment
         deployment.synthesize()
-        # All stages at once saves minutes (chain order: tests/unit/test_chain_runner.py).
+        # All stages at once saves minutes; chain order is tested by the CLI and cdktf tests.
         deployment.deploy(concurrently=True)
         return deployment
 
     try:
         yield deploy
     finally:
-        for deployment in reversed(deployments):
+        for deployment in reversed(list(deployments.values())):
             if not deployment.destroyed:
                 deployment.destroy()
+
+
+@pytest.fixture(scope="session")
+def default_chain(deploy_chain: Callable[[Path | None], LocalDeployment]) -> LocalDeployment:
+    return deploy_chain(None)

@@ -1,17 +1,19 @@
-"""The default chain, deployed into LocalStack with Terraform, promoting a real build through
-the deployed copy functions: alpha (us-west-2) → beta (us-east-1) → prod (other account, eu-west-1).
+"""The default chain in the local cloud: alpha (us-west-2) → beta (us-east-1, manual approval) →
+prod (other account, eu-west-1, two instances one at a time). Builds flow through the real
+CodePipeline and CodeDeploy services of the local cloud; the tests only upload, answer approvals,
+inject faults and read what happened through the AWS APIs.
 
-Tests run in file order against one deployment; the last one destroys it and checks nothing is
-left behind.
+Every test arranges what it needs on the shared deployment (`default_chain`), starting from quiet
+pipelines, so they pass in any order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import signal
+import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,289 +21,416 @@ import pytest
 
 from emulator.launcher import add_fault, clear_faults, list_faults
 from tests.conftest import REPO_ROOT
-from xrdeploy.local_chain import LocalDeployment, promote_through_chain, upload_build
+from tests.integration.chain_runs import (
+    current_sha,
+    execution_ids,
+    pipeline_of,
+    quiesce,
+    retry_failed_and_wait,
+    s3_of,
+    stage_outputs,
+    start_and_wait,
+    upload_bytes,
+    versions,
+    wait_for_run,
+)
+from xrdeploy.chain_run import ChainFollower
+from xrdeploy.local_chain import LocalDeployment, upload_build
 from xrdeploy.packaging import build_zip
-from xrdeploy.pipeline_emulator import JobResult
+from xrdeploy.pages import instance_stage_tags, read_page
+from xrdeploy.pipelines import stage_pipelines
 
 APP = "xrdeploy-demo"
 
 
-@pytest.fixture(scope="module")
-def chain(deploy_chain: Any) -> LocalDeployment:
-    return deploy_chain(None)
+@pytest.fixture
+def chain(default_chain: LocalDeployment) -> Iterator[LocalDeployment]:
+    quiesce(default_chain)
+    clear_faults(default_chain.endpoint)
+    yield default_chain
+    clear_faults(default_chain.endpoint)
 
 
-@pytest.fixture(scope="module")
-def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_zip(REPO_ROOT / "sample_app", tmp_path_factory.mktemp("build") / "app.zip")
+@pytest.fixture
+def make_build(tmp_path: Path) -> Callable[..., Path]:
+    """The sample app with its own VERSION (optionally with a page that fails validation)."""
+
+    def make(version: str, *, break_validation: bool = False) -> Path:
+        source = tmp_path / f"app-{version}"
+        shutil.copytree(REPO_ROOT / "sample_app", source)
+        (source / "VERSION").write_text(version + "\n")
+        if break_validation:
+            template = source / "site" / "index.html.template"
+            template.write_text(template.read_text().replace("@VERSION@", "unknown"))
+        return build_zip(source, tmp_path / f"app-{version}.zip")
+
+    return make
 
 
-def s3_for(chain: LocalDeployment, stage: dict[str, Any]) -> Any:
-    return chain.pipeline().client("s3", stage["account_id"], stage["region"])
+def unique(label: str) -> str:
+    return f"{label}-{time.time_ns() % 10**10}"
 
 
-def versions(chain: LocalDeployment, stage: dict[str, Any]) -> list[dict[str, Any]]:
-    listed = s3_for(chain, stage).list_object_versions(
-        Bucket=stage["source_bucket"], Prefix=stage["source_key"]
-    )
-    return [v for v in listed.get("Versions", []) if v["Key"] == stage["source_key"]]
-
-
-def object_exists(s3: Any, bucket: str | None, key: str) -> bool:
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key)
-    return any(o["Key"] == key for o in listed.get("Contents", []))
-
-
-def wait_for(condition: Any, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
-def promote_once(chain: LocalDeployment, stage: dict[str, Any], mutate: Any = None) -> JobResult:
-    """Play one stage's pipeline; `mutate` may change the job event before the invoke."""
-    run = chain.pipeline().run(stage, job_event_hook=mutate)
-    assert run.job_result is not None
-    return run.job_result
-
-
-def user_parameters(event: dict[str, Any]) -> dict[str, Any]:
-    config = event["CodePipeline.job"]["data"]["actionConfiguration"]["configuration"]
-    return json.loads(config["UserParameters"])
-
-
-def set_user_parameters(event: dict[str, Any], params: dict[str, Any]) -> None:
-    config = event["CodePipeline.job"]["data"]["actionConfiguration"]["configuration"]
-    config["UserParameters"] = json.dumps(params)
-
-
-def test_every_stage_applied_and_replans_with_no_changes(chain: LocalDeployment) -> None:
-    # GIVEN the chain applied into LocalStack (fixture), WHEN each stack is planned again
+def test_every_resource_type_applied_and_replans_with_no_changes(chain: LocalDeployment) -> None:
+    # GIVEN the chain applied into the local cloud (fixture), WHEN each stack is planned again
     assert chain.synthesis is not None
     runner = chain.runner()
     assert [s.name for s in chain.synthesis.stacks] == ["alpha", "beta", "prod"]
     for stack in chain.synthesis.stacks:
         # THEN Terraform sees nothing to change (exit code 0 of -detailed-exitcode)
-        assert runner.terraform(stack).plan() == 0, stack.name
-    # ... and the state lives in the S3 backend inside LocalStack, one object per stack
-    state = s3_for(chain, chain.stage_outputs()[0]).list_objects_v2(
+        terraform = runner.terraform(stack)
+        assert terraform.plan() == 0, stack.name
+        # ... and every resource type the stack declares is in its state: nothing left out
+        declared = set(json.loads(stack.json_path.read_text())["resource"])
+        in_state = {a.split(".")[0] for a in terraform.run("state", "list").stdout.split()}
+        assert declared <= in_state, declared - in_state
+        assert {"aws_codepipeline", "aws_instance", "aws_codedeploy_deployment_group"} <= in_state
+    # ... and the state lives in the S3 backend inside the local cloud, one object per stack
+    first = chain.chain.stages[0]
+    state = chain.client("s3", first.account_id, first.region).list_objects_v2(
         Bucket=chain.chain.backend.bucket, Prefix="xrdeploy/"
     )
     keys = {o["Key"] for o in state.get("Contents", [])}
     assert {"xrdeploy/alpha.tfstate", "xrdeploy/beta.tfstate", "xrdeploy/prod.tfstate"} <= keys
 
 
-def test_concurrent_apply_is_refused_by_the_s3_lockfile(chain: LocalDeployment) -> None:
-    # GIVEN an apply holding alpha's state lock (a lockfile object beside the state in S3)
-    assert chain.synthesis is not None
-    terraform = chain.runner().terraform(chain.synthesis.stack("alpha"))
-    first = terraform.start("apply", "-input=false", "-auto-approve")
-    try:
-        s3 = s3_for(chain, chain.stage_outputs()[0])
-        lock_key = "xrdeploy/alpha.tfstate.tflock"
-        assert wait_for(lambda: object_exists(s3, chain.chain.backend.bucket, lock_key))
-        # WHEN a second run wants the same state
-        second = terraform.run("plan", "-input=false", "-lock-timeout=0s", check=False)
-        # THEN it is refused, naming the lock
-        assert second.returncode == 1
-        assert "Error acquiring the state lock" in second.stderr
-    finally:
-        output, _ = first.communicate(timeout=300)
-    assert first.returncode == 0, output
-    assert not object_exists(s3, chain.chain.backend.bucket, lock_key)
-
-
-def test_interrupted_apply_can_be_rerun_to_completion(chain: LocalDeployment) -> None:
-    # GIVEN an apply replacing alpha's source bucket policy, interrupted mid-way (Ctrl-C)
-    assert chain.synthesis is not None
-    terraform = chain.runner().terraform(chain.synthesis.stack("alpha"))
-    listed = terraform.run("state", "list").stdout.split()
-    policy = next(a for a in listed if a.startswith("aws_s3_bucket_policy.") and "source" in a)
-    interrupted = terraform.start("apply", "-input=false", "-auto-approve", f"-replace={policy}")
-    assert interrupted.stdout is not None
-    for line in interrupted.stdout:
-        if "Destroying..." in line or "Creating..." in line:
-            interrupted.send_signal(signal.SIGINT)
-            break
-    interrupted.communicate(timeout=300)
-    # WHEN it is simply run again
-    terraform.apply()
-    # THEN the stage converges: nothing left to change
-    assert terraform.plan() == 0
-
-
-def test_build_travels_through_every_stage_unchanged(chain: LocalDeployment, build: Path) -> None:
-    # GIVEN the sample app uploaded to alpha's source bucket
+def test_one_upload_reaches_prod_by_itself(chain: LocalDeployment, make_build: Any) -> None:
+    # GIVEN a new build of the sample app
+    version = unique("1.1")
+    build = make_build(version)
     expected = hashlib.sha256(build.read_bytes()).hexdigest()
+    pipelines = stage_pipelines(chain.chain)
+    follower = ChainFollower(
+        pipelines,
+        chain.clients,
+        on_action=lambda *_: None,
+        on_approval=lambda p, _: chain_console_approve(chain, p.stage),
+    )
+    known = follower.known_executions()
+    # WHEN it is uploaded to alpha's bucket, and nothing else starts any pipeline
     upload_build(chain, build)
-    # WHEN each stage's pipeline runs, invoking its deployed copy function
-    runs, hops = promote_through_chain(chain)
-    # THEN both hops succeed, through LocalStack's Lambda, and prod's pipeline runs too
-    assert [(h.source_stage, h.destination_stage, h.outcome) for h in hops] == [
-        ("alpha", "beta", "success"),
-        ("beta", "prod", "success"),
+    results, hops = follower.follow(known)
+    # THEN every stage deployed it and passed, in chain order, each started by EventBridge
+    assert [(r.stage, r.status) for r in results] == [
+        ("alpha", "Succeeded"),
+        ("beta", "Succeeded"),
+        ("prod", "Succeeded"),
     ]
-    assert [r.stage for r in runs] == ["alpha", "beta", "prod"]
-    assert all(r.invocations == 1 for r in runs[:2])
-    alpha, beta, prod = chain.stage_outputs()
-    assert prod["account_id"] != alpha["account_id"] and prod["region"] != beta["region"]
-    for downstream, upstream in ((beta, "alpha"), (prod, "beta")):
-        # ... each destination holds exactly one version: the same bytes, named by its origin
-        [version] = versions(chain, downstream)
-        s3 = s3_for(chain, downstream)
-        obj = s3.get_object(
-            Bucket=downstream["source_bucket"],
-            Key=downstream["source_key"],
-            VersionId=version["VersionId"],
-            ChecksumMode="ENABLED",
+    for result, pipeline in zip(results, pipelines, strict=True):
+        new = execution_ids(chain, pipeline.stage) - known[pipeline.stage]
+        assert new == {result.execution_id}, "exactly one execution per upload"
+        summary = next(
+            e
+            for e in chain_console_executions(chain, pipeline.stage)
+            if e["pipelineExecutionId"] == result.execution_id
         )
+        assert summary["trigger"]["triggerType"] == "CloudWatchEvent"
+        deployed = {a.action_name: a.status for a in result.actions}
+        assert deployed["Deploy"] == "Succeeded"
+    # ... each hop carried the same bytes, named by its origin
+    assert [(h.source_stage, h.destination_stage) for h in hops] == [
+        ("alpha", "beta"),
+        ("beta", "prod"),
+    ]
+    for hop, upstream in zip(hops, results, strict=False):
+        s3 = s3_of(chain, hop.destination_stage)
+        obj = s3.get_object(Bucket=hop.bucket, Key=hop.key, VersionId=hop.version_id)
         assert hashlib.sha256(obj["Body"].read()).hexdigest() == expected
         metadata = obj["Metadata"]
         assert metadata["xrdeploy-sha256"] == expected
         assert metadata["xrdeploy-app"] == APP
-        assert metadata["xrdeploy-source-stage"] == upstream
-        assert metadata["xrdeploy-source-version-id"]
-        assert (
-            metadata["xrdeploy-execution-id"] == runs[0 if upstream == "alpha" else 1].execution_id
-        )
+        assert metadata["xrdeploy-source-stage"] == upstream.stage
+        assert metadata["xrdeploy-execution-id"] == upstream.execution_id
         assert obj["ServerSideEncryption"] == "aws:kms"
+    # ... and every instance of every stage serves the new version with its own stage and region
+    assert_pages_show(chain, version)
 
 
-def test_retried_job_creates_no_new_version(chain: LocalDeployment) -> None:
-    # GIVEN beta already holds alpha's current revision (previous test)
-    alpha, beta, _ = chain.stage_outputs()
-    before = versions(chain, beta)
-    # WHEN alpha's pipeline runs again for the same revision
-    result = promote_once(chain, alpha)
-    # THEN the job succeeds without writing, so beta's pipeline is not started twice
-    assert result.outcome == "success"
-    assert result.summary is not None and "nothing written" in result.summary
-    assert versions(chain, beta) == before
+def chain_console_approve(chain: LocalDeployment, stage: str) -> None:
+    from xrdeploy.pipelines import PipelineConsole
 
-
-def test_missing_artifact_fails_and_writes_nothing(chain: LocalDeployment) -> None:
-    alpha, beta, _ = chain.stage_outputs()
-    before = versions(chain, beta)
-
-    def lose_artifact(event: dict[str, Any]) -> None:
-        location = event["CodePipeline.job"]["data"]["inputArtifacts"][0]["location"]
-        location["s3Location"]["objectKey"] = "xrdeploy-demo-alpha/SourceArti/gone"
-
-    result = promote_once(chain, alpha, lose_artifact)
-    assert (result.outcome, result.failure_type) == ("failure", "JobFailed")
-    assert result.message is not None
-    assert "xrdeploy-demo-alpha/SourceArti/gone does not exist" in result.message
-    assert versions(chain, beta) == before
-
-
-def test_missing_destination_bucket_fails_with_configuration_error(chain: LocalDeployment) -> None:
-    alpha = chain.stage_outputs()[0]
-
-    def wrong_bucket(event: dict[str, Any]) -> None:
-        params = user_parameters(event)
-        params["destination"]["bucket"] = "xrdeploy-demo-beta-src-does-not-exist"
-        set_user_parameters(event, params)
-
-    result = promote_once(chain, alpha, wrong_bucket)
-    assert (result.outcome, result.failure_type) == ("failure", "ConfigurationError")
-    assert result.message is not None
-    assert "destination bucket xrdeploy-demo-beta-src-does-not-exist does not exist" in (
-        result.message
+    PipelineConsole(chain.clients).answer_approval(
+        pipeline_of(chain, stage), approve=True, comment="approved by the test"
     )
 
 
-def test_denied_write_fails_with_permission_error(chain: LocalDeployment) -> None:
-    # GIVEN alpha's function told to write with a role that does not trust it (prod's promotion
-    # role trusts only beta's copy function)
-    alpha, beta, prod = chain.stage_outputs()
-    before = versions(chain, beta)
+def chain_console_executions(chain: LocalDeployment, stage: str) -> list[dict[str, Any]]:
+    from xrdeploy.pipelines import PipelineConsole
 
-    def untrusted_role(event: dict[str, Any]) -> None:
-        params = user_parameters(event)
-        params["destination"]["role_arn"] = prod["promotion_role_arn"]
-        params["destination"]["account_id"] = prod["account_id"]
-        set_user_parameters(event, params)
-
-    result = promote_once(chain, alpha, untrusted_role)
-    assert (result.outcome, result.failure_type) == ("failure", "PermissionError")
-    assert result.message is not None and prod["promotion_role_arn"] in result.message
-    assert versions(chain, beta) == before
+    return PipelineConsole(chain.clients).executions(pipeline_of(chain, stage), 100)
 
 
-def new_build(chain: LocalDeployment, label: str) -> str:
-    """Upload a build no stage has seen to alpha; returns its sha256."""
-    alpha = chain.stage_outputs()[0]
-    body = f"xrdeploy build {label} {time.time_ns()}\n".encode() * 200
-    s3_for(chain, alpha).put_object(
-        Bucket=alpha["source_bucket"], Key=alpha["source_key"], Body=body
-    )
-    return hashlib.sha256(body).hexdigest()
+def local_instance_urls(chain: LocalDeployment) -> dict[str, str]:
+    from xrdeploy.local_cloud import local_instances
+
+    return {i["instance_id"]: i["page_url"] for i in local_instances(chain.endpoint)}
 
 
-def multipart_uploads(chain: LocalDeployment, stage: dict[str, Any]) -> list[dict[str, Any]]:
-    listed = s3_for(chain, stage).list_multipart_uploads(Bucket=stage["source_bucket"])
-    return list(listed.get("Uploads", []))
+def assert_pages_show(chain: LocalDeployment, version: str) -> None:
+    urls = local_instance_urls(chain)
+    for stage in chain.chain.stages:
+        tagged = instance_stage_tags(chain.client("ec2", stage.account_id, stage.region))
+        ours = [i for i, s in tagged.items() if s == stage.name]
+        assert len(ours) == stage.fleet.instance_count, stage.name
+        for instance_id in ours:
+            page = read_page(instance_id, urls[instance_id])
+            assert (page.version, page.stage, page.region) == (version, stage.name, stage.region)
 
 
-def current_sha(chain: LocalDeployment, stage: dict[str, Any]) -> str:
-    head = s3_for(chain, stage).head_object(Bucket=stage["source_bucket"], Key=stage["source_key"])
-    return str(head["Metadata"].get("xrdeploy-sha256", ""))
-
-
-@pytest.fixture
-def faults(chain: LocalDeployment) -> Any:
-    """Fault injection in the emulator; every rule is cleared after the test."""
-    endpoint = chain.emulator.endpoint
-    clear_faults(endpoint)
-    yield lambda **rule: add_fault(endpoint, **rule)
-    clear_faults(endpoint)
-
-
-def test_throttling_and_transient_errors_are_retried(chain: LocalDeployment, faults: Any) -> None:
-    # GIVEN beta's bucket answering PutObject with SlowDown twice, then a 500 once
-    alpha, beta, _ = chain.stage_outputs()
-    expected = new_build(chain, "throttled")
-    before = versions(chain, beta)
-    faults(
-        service="s3",
-        operation="PutObject",
-        resource=beta["source_bucket"],
-        times=2,
-        error={"code": "SlowDown", "message": "Please reduce your request rate.", "status": 503},
-    )
-    faults(
-        service="s3",
-        operation="PutObject",
-        resource=beta["source_bucket"],
-        times=1,
-        error={
-            "code": "InternalError",
-            "message": "We encountered an internal error.",
-            "status": 500,
-        },
-    )
-    # WHEN alpha promotes
-    result = promote_once(chain, alpha)
-    # THEN the function's retries absorb the faults: one new version, the right bytes
-    assert result.outcome == "success", result
-    assert len(versions(chain, beta)) == len(before) + 1
-    assert current_sha(chain, beta) == expected
-    hits = [rule["hits"] for rule in list_faults(chain.emulator.endpoint)]
-    assert hits == [2, 1]
-
-
-def test_corrupted_upload_fails_then_clean_retry_succeeds(
-    chain: LocalDeployment, faults: Any
+def test_a_build_failing_validation_rolls_back_and_is_not_promoted(
+    chain: LocalDeployment, make_build: Any
 ) -> None:
-    # GIVEN S3 detecting a corrupted body on every write to beta (BadDigest: the checksum sent
-    # with the request does not match the bytes received)
-    alpha, beta, _ = chain.stage_outputs()
-    expected = new_build(chain, "corrupted")
-    before = versions(chain, beta)
-    faults(
+    # GIVEN alpha running a good build
+    good = unique("2.0")
+    known = execution_ids(chain, "alpha")
+    upload_build(chain, make_build(good))
+    assert wait_for_run(chain, "alpha", known).status == "Succeeded"
+    quiesce(chain)
+    beta_before = versions(chain, "beta")
+    # WHEN a build whose page fails ValidateService is uploaded
+    known = execution_ids(chain, "alpha")
+    upload_build(chain, make_build(unique("2.1"), break_validation=True))
+    run = wait_for_run(chain, "alpha", known)
+    # THEN alpha's Deploy fails, the pipeline stops there, and beta receives nothing
+    assert run.status == "Failed"
+    assert run.actions["Deploy"].status == "Failed"
+    assert "Promote" not in run.actions
+    assert versions(chain, "beta") == beta_before
+    # ... and CodeDeploy rolled alpha back: its page shows the good version again
+    codedeploy = chain.client("codedeploy", "111111111111", "us-west-2")
+    group = stage_outputs(chain, "alpha")
+    deployments = codedeploy.list_deployments(
+        applicationName=group["codedeploy_app"], deploymentGroupName=group["deployment_group"]
+    )["deployments"]
+    latest = codedeploy.get_deployment(deploymentId=deployments[0])["deploymentInfo"]
+    codedeploy.get_waiter("deployment_successful").wait(deploymentId=latest["deploymentId"])
+    assert latest["creator"] == "codeDeployRollback"
+    urls = local_instance_urls(chain)
+    tagged = instance_stage_tags(chain.client("ec2", "111111111111", "us-west-2"))
+    [alpha_instance] = [i for i, s in tagged.items() if s == "alpha"]
+    assert read_page(alpha_instance, urls[alpha_instance]).version == good
+
+
+def test_a_rerun_of_the_same_revision_writes_nothing(chain: LocalDeployment) -> None:
+    # GIVEN beta holding alpha's current revision (the first run makes sure)
+    start_and_wait(chain, "alpha")
+    quiesce(chain)
+    before = versions(chain, "beta")
+    known_beta = execution_ids(chain, "beta")
+    # WHEN alpha's pipeline runs again for the same revision
+    run = start_and_wait(chain, "alpha")
+    # THEN the promotion succeeds without writing, so beta's pipeline is not started twice
+    assert run.actions["Promote"].status == "Succeeded"
+    assert "nothing written" in run.actions["Promote"].summary
+    assert versions(chain, "beta") == before
+    time.sleep(2)  # an EventBridge delivery would have started beta by now
+    assert execution_ids(chain, "beta") == known_beta
+
+
+def test_a_rejected_approval_stops_the_build_before_prod(
+    chain: LocalDeployment, make_build: Any
+) -> None:
+    prod_before = versions(chain, "prod")
+    known = execution_ids(chain, "beta")
+    # WHEN a new build reaches beta and its approval is rejected
+    upload_bytes(chain, "beta", make_build(unique("3.0")).read_bytes())
+    run = wait_for_run(chain, "beta", known, approve=False)
+    # THEN beta's execution fails at the approval and prod receives nothing
+    assert run.status == "Failed"
+    assert run.actions["Approve"].status == "Failed"
+    assert "Promote" not in run.actions
+    assert versions(chain, "prod") == prod_before
+
+
+def test_a_second_upload_supersedes_the_first_waiting_at_the_approval(
+    chain: LocalDeployment, make_build: Any
+) -> None:
+    # GIVEN a build waiting at beta's approval
+    known = execution_ids(chain, "beta")
+    upload_bytes(chain, "beta", make_build(unique("4.0")).read_bytes())
+    first = wait_for_approval(chain, "beta", known)
+    # WHEN two more builds arrive while it waits
+    known_second = execution_ids(chain, "beta")
+    upload_bytes(chain, "beta", make_build(unique("4.1")).read_bytes())
+    second = wait_new(chain, "beta", known_second)
+    known_third = execution_ids(chain, "beta")
+    upload_bytes(chain, "beta", make_build(unique("4.2")).read_bytes())
+    third = wait_new(chain, "beta", known_third)
+    # THEN (SUPERSEDED mode) the newest one waiting to enter the approval stage replaces the
+    # older waiting one; once the first is answered, the newest one runs
+    assert status_of(chain, "beta", second) in ("Superseded", "InProgress")
+    chain_console_approve(chain, "beta")
+    wait_for_status(chain, "beta", first, "Succeeded")
+    wait_for_status(chain, "beta", second, "Superseded")
+    assert status_of(chain, "beta", third) == "InProgress"
+
+
+def wait_for_approval(chain: LocalDeployment, stage: str, known: set[str]) -> str:
+    from xrdeploy.pipelines import PipelineConsole
+
+    execution_id = wait_new(chain, stage, known)
+    console = PipelineConsole(chain.clients)
+    deadline = time.monotonic() + 300
+    while (pending := console.pending_approval(pipeline_of(chain, stage))) is None or (
+        pending.execution_id != execution_id
+    ):
+        assert time.monotonic() < deadline, "no approval waited"
+        time.sleep(0.5)
+    return execution_id
+
+
+def wait_new(chain: LocalDeployment, stage: str, known: set[str]) -> str:
+    from xrdeploy.pipelines import PipelineConsole
+
+    summary = PipelineConsole(chain.clients).wait_for_new_execution(
+        pipeline_of(chain, stage), known, 120
+    )
+    return str(summary["pipelineExecutionId"])
+
+
+def status_of(chain: LocalDeployment, stage: str, execution_id: str) -> str:
+    from xrdeploy.pipelines import PipelineConsole
+
+    execution = PipelineConsole(chain.clients).execution(pipeline_of(chain, stage), execution_id)
+    return str(execution["status"])
+
+
+def wait_for_status(chain: LocalDeployment, stage: str, execution_id: str, status: str) -> None:
+    deadline = time.monotonic() + 300
+    while (current := status_of(chain, stage, execution_id)) != status:
+        assert time.monotonic() < deadline, f"{execution_id} is {current}, not {status}"
+        time.sleep(0.5)
+
+
+def test_a_missing_artifact_fails_the_promotion_and_writes_nothing(
+    chain: LocalDeployment, make_build: Any
+) -> None:
+    prod_before = versions(chain, "prod")
+    known = execution_ids(chain, "beta")
+    upload_bytes(chain, "beta", make_build(unique("5.0")).read_bytes())
+    beta = stage_outputs(chain, "beta")
+    s3 = s3_of(chain, "beta")
+
+    def lose_artifacts(_: Any) -> None:
+        # The artifact store loses this execution's input while the approval waits.
+        listed = s3.list_object_versions(Bucket=beta["artifact_bucket"])
+        for version in listed.get("Versions", []):
+            s3.delete_object(
+                Bucket=beta["artifact_bucket"], Key=version["Key"], VersionId=version["VersionId"]
+            )
+
+    run = wait_for_run(chain, "beta", known, before_answer=lose_artifacts)
+    assert run.actions["Promote"].status == "Failed"
+    assert run.actions["Promote"].error_code == "JobFailed"
+    assert "does not exist" in run.actions["Promote"].error_message
+    assert versions(chain, "prod") == prod_before
+
+
+def promote_parameters(chain: LocalDeployment, stage: str) -> tuple[Any, dict[str, Any]]:
+    pipeline = pipeline_of(chain, stage)
+    codepipeline = chain.client("codepipeline", pipeline.account_id, pipeline.region)
+    declaration = codepipeline.get_pipeline(name=pipeline.pipeline)["pipeline"]
+    return codepipeline, declaration
+
+
+def with_promote_destination(
+    chain: LocalDeployment, stage: str, **changes: str
+) -> Callable[[], None]:
+    """Change the Promote action's destination through UpdatePipeline (as a mistaken edit in the
+    console would); returns the function that restores the declaration."""
+    codepipeline, declaration = promote_parameters(chain, stage)
+    original = json.loads(json.dumps(declaration))
+    for pipeline_stage in declaration["stages"]:
+        for action in pipeline_stage["actions"]:
+            if action["name"] == "Promote":
+                params = json.loads(action["configuration"]["UserParameters"])
+                params["destination"].update(changes)
+                action["configuration"]["UserParameters"] = json.dumps(params)
+    codepipeline.update_pipeline(pipeline=declaration)
+    return lambda: codepipeline.update_pipeline(pipeline=original)
+
+
+def test_a_missing_destination_bucket_fails_with_a_configuration_error(
+    chain: LocalDeployment,
+) -> None:
+    restore = with_promote_destination(chain, "alpha", bucket="xrdeploy-demo-beta-src-missing")
+    try:
+        run = start_and_wait(chain, "alpha")
+    finally:
+        restore()
+    assert run.actions["Promote"].status == "Failed"
+    assert run.actions["Promote"].error_code == "ConfigurationError"
+    assert "xrdeploy-demo-beta-src-missing" in run.actions["Promote"].error_message
+
+
+def test_a_destination_role_that_does_not_trust_the_function_is_a_permission_error(
+    chain: LocalDeployment,
+) -> None:
+    # GIVEN alpha's Promote told to write with prod's promotion role, which trusts only beta's
+    # copy function
+    prod = stage_outputs(chain, "prod")
+    before = versions(chain, "beta")
+    restore = with_promote_destination(
+        chain, "alpha", role_arn=prod["promotion_role_arn"], account_id=prod["account_id"]
+    )
+    try:
+        run = start_and_wait(chain, "alpha")
+    finally:
+        restore()
+    assert run.actions["Promote"].error_code == "PermissionError"
+    assert prod["promotion_role_arn"] in run.actions["Promote"].error_message
+    assert versions(chain, "beta") == before
+
+
+def new_alpha_build(chain: LocalDeployment, make_build: Any, label: str) -> tuple[str, set[str]]:
+    """Upload a build no stage has seen to alpha; returns its sha256 and the executions before."""
+    known = execution_ids(chain, "alpha")
+    sha = upload_bytes(chain, "alpha", make_build(unique(label)).read_bytes())
+    return sha, known
+
+
+def test_throttling_and_transient_errors_are_retried(
+    chain: LocalDeployment, make_build: Any
+) -> None:
+    # GIVEN beta's bucket answering PutObject with SlowDown twice, then a 500 once
+    beta = stage_outputs(chain, "beta")
+    for times, error in (
+        (2, {"code": "SlowDown", "message": "Please reduce your request rate.", "status": 503}),
+        (
+            1,
+            {
+                "code": "InternalError",
+                "message": "We encountered an internal error.",
+                "status": 500,
+            },
+        ),
+    ):
+        add_fault(
+            chain.endpoint,
+            service="s3",
+            operation="PutObject",
+            resource=beta["source_bucket"],
+            times=times,
+            error=error,
+        )
+    before = versions(chain, "beta")
+    # WHEN alpha promotes a new build
+    expected, known = new_alpha_build(chain, make_build, "throttled")
+    run = wait_for_run(chain, "alpha", known)
+    # THEN the function's retries absorb the faults: one new version, the right bytes
+    assert run.actions["Promote"].status == "Succeeded", run.actions["Promote"]
+    assert len(versions(chain, "beta")) == len(before) + 1
+    assert current_sha(chain, "beta") == expected
+    assert [rule["hits"] for rule in list_faults(chain.endpoint)] == [2, 1]
+
+
+def test_a_corrupted_upload_fails_then_a_stage_retry_delivers(
+    chain: LocalDeployment, make_build: Any
+) -> None:
+    # GIVEN S3 detecting a corrupted body on every write to beta
+    beta = stage_outputs(chain, "beta")
+    add_fault(
+        chain.endpoint,
         service="s3",
         operation="PutObject",
         resource=beta["source_bucket"],
@@ -311,41 +440,49 @@ def test_corrupted_upload_fails_then_clean_retry_succeeds(
             "message": "The SHA256 you specified did not match the calculated checksum.",
         },
     )
+    before = versions(chain, "beta")
+    expected, known = new_alpha_build(chain, make_build, "corrupted")
     # WHEN alpha promotes, THEN the job fails and nothing is visible or left behind
-    result = promote_once(chain, alpha)
-    assert (result.outcome, result.failure_type) == ("failure", "JobFailed")
-    assert result.message is not None and "BadDigest" in result.message
-    assert versions(chain, beta) == before
-    assert multipart_uploads(chain, beta) == []
-    # ... and once the fault is gone, the same revision promotes cleanly
-    clear_faults(chain.emulator.endpoint)
-    assert promote_once(chain, alpha).outcome == "success"
-    assert current_sha(chain, beta) == expected
+    run = wait_for_run(chain, "alpha", known)
+    assert run.actions["Promote"].error_code == "JobFailed"
+    assert "BadDigest" in run.actions["Promote"].error_message
+    assert versions(chain, "beta") == before
+    assert (
+        s3_of(chain, "beta").list_multipart_uploads(Bucket=beta["source_bucket"]).get("Uploads", [])
+        == []
+    )
+    # ... and once the fault is gone, retrying the failed stage promotes the same revision
+    clear_faults(chain.endpoint)
+    assert retry_failed_and_wait(chain, "alpha", run).status == "Succeeded"
+    assert current_sha(chain, "beta") == expected
 
 
-def test_disabled_key_fails_then_retry_succeeds_once_enabled(chain: LocalDeployment) -> None:
-    # GIVEN beta's stage key disabled
-    alpha, beta, _ = chain.stage_outputs()
-    kms = chain.pipeline().client("kms", beta["account_id"], beta["region"])
-    expected = new_build(chain, "kms")
-    before = versions(chain, beta)
+def test_a_disabled_key_fails_then_the_retry_succeeds_once_enabled(
+    chain: LocalDeployment, make_build: Any
+) -> None:
+    beta = stage_outputs(chain, "beta")
+    kms = chain.client("kms", beta["account_id"], beta["region"])
+    before = versions(chain, "beta")
+    expected, known = new_alpha_build(chain, make_build, "kms")
+    # GIVEN beta's stage key disabled once alpha's deployment is under way
     kms.disable_key(KeyId=beta["kms_key_arn"])
     try:
-        # WHEN alpha promotes, THEN the job fails naming the key problem and writes nothing
-        result = promote_once(chain, alpha)
-        assert (result.outcome, result.failure_type) == ("failure", "ConfigurationError")
-        assert result.message is not None and "KMS" in result.message
-        assert versions(chain, beta) == before
+        run = wait_for_run(chain, "alpha", known)
+        assert run.actions["Promote"].error_code == "ConfigurationError"
+        assert "KMS" in run.actions["Promote"].error_message
+        assert versions(chain, "beta") == before
     finally:
         kms.enable_key(KeyId=beta["kms_key_arn"])
-    assert promote_once(chain, alpha).outcome == "success"
-    assert current_sha(chain, beta) == expected
+    assert retry_failed_and_wait(chain, "alpha", run).status == "Succeeded"
+    assert current_sha(chain, "beta") == expected
 
 
-def test_removed_trust_fails_with_permission_error_then_recovers(chain: LocalDeployment) -> None:
+def test_removed_trust_is_a_permission_error_then_the_retry_recovers(
+    chain: LocalDeployment, make_build: Any
+) -> None:
     # GIVEN prod's promotion role no longer trusting beta's copy function
-    _, beta, prod = chain.stage_outputs()
-    iam = chain.pipeline().client("iam", prod["account_id"], prod["region"])
+    prod = stage_outputs(chain, "prod")
+    iam = chain.client("iam", prod["account_id"], prod["region"])
     role = prod["promotion_role_arn"].rsplit("/", 1)[1]
     trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
     nobody = {
@@ -358,146 +495,74 @@ def test_removed_trust_fails_with_permission_error_then_recovers(chain: LocalDep
             }
         ],
     }
-    before = versions(chain, prod)
+    before = versions(chain, "prod")
     iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(nobody))
     try:
-        # WHEN beta promotes its current build (not yet in prod), THEN access is denied
-        new_build(chain, "trust")
-        assert promote_once(chain, chain.stage_outputs()[0]).outcome == "success"
-        result = promote_once(chain, beta)
-        assert (result.outcome, result.failure_type) == ("failure", "PermissionError")
-        assert result.message is not None and role in result.message
-        assert versions(chain, prod) == before
+        known = execution_ids(chain, "beta")
+        upload_bytes(chain, "beta", make_build(unique("6.0")).read_bytes())
+        run = wait_for_run(chain, "beta", known)
+        assert run.actions["Promote"].error_code == "PermissionError"
+        assert role in run.actions["Promote"].error_message
+        assert versions(chain, "prod") == before
     finally:
         policy = trust if isinstance(trust, str) else json.dumps(trust)
         iam.update_assume_role_policy(RoleName=role, PolicyDocument=policy)
-    # ... and with the trust restored the same revision arrives
-    assert promote_once(chain, beta).outcome == "success"
-    assert current_sha(chain, prod) == current_sha(chain, beta)
+    assert retry_failed_and_wait(chain, "beta", run).status == "Succeeded"
+    assert current_sha(chain, "prod") == current_sha(chain, "beta")
 
 
-def test_hung_write_near_the_timeout_reports_in_time_and_the_retry_delivers(
-    chain: LocalDeployment, faults: Any
+def test_a_hung_write_near_the_timeout_continues_and_delivers_once(
+    chain: LocalDeployment, make_build: Any
 ) -> None:
-    # GIVEN alpha's function limited to 30 s, and beta's bucket hanging every PutObject for 40 s
+    # GIVEN alpha's function limited to 30 s, and the first PutObject to beta hanging for 40 s
     # before failing (a write that never lands)
-    alpha, beta, _ = chain.stage_outputs()
-    functions = chain.pipeline().client("lambda", alpha["account_id"], alpha["region"])
+    alpha, beta = stage_outputs(chain, "alpha"), stage_outputs(chain, "beta")
+    functions = chain.client("lambda", alpha["account_id"], alpha["region"])
     name = alpha["copy_function_name"]
     original = functions.get_function_configuration(FunctionName=name)["Timeout"]
-    expected = new_build(chain, "hung")
-    before = versions(chain, beta)
-    faults(
+    add_fault(
+        chain.endpoint,
         service="s3",
         operation="PutObject",
         resource=beta["source_bucket"],
         delay_seconds=40,
+        times=1,
         error={
             "code": "RequestTimeout",
             "status": 400,
-            "message": "Your socket connection to the server was not read from or written "
-            "to within the timeout period.",
+            "message": "Your socket connection timed out.",
         },
     )
-    reported: list[dict[str, Any]] = []
-
-    def fault_gone_on_continuation(event: dict[str, Any]) -> None:
-        reported.append(event)
-        if event["CodePipeline.job"]["data"].get("continuationToken"):
-            clear_faults(chain.emulator.endpoint)
-
+    before = versions(chain, "beta")
     functions.update_function_configuration(FunctionName=name, Timeout=30)
     functions.get_waiter("function_updated_v2").wait(FunctionName=name)
     try:
-        # WHEN alpha promotes
-        started = time.monotonic()
-        run = chain.pipeline().run(alpha, job_event_hook=fault_gone_on_continuation)
-        elapsed = time.monotonic() - started
+        expected, known = new_alpha_build(chain, make_build, "hung")
+        run = wait_for_run(chain, "alpha", known)
     finally:
         functions.update_function_configuration(FunctionName=name, Timeout=original)
         functions.get_waiter("function_updated_v2").wait(FunctionName=name)
-    # THEN the first invocation reported before Lambda's timeout (a continuation, not a hang),
-    # CodePipeline's second call delivered the build once, and nothing was left behind
-    assert run.invocations == 2 and len(reported) == 2
-    assert run.promoted, run.job_result
-    assert elapsed < 60
-    assert len(versions(chain, beta)) == len(before) + 1
-    assert current_sha(chain, beta) == expected
-    assert multipart_uploads(chain, beta) == []
-
-
-LOAD = 50
-
-
-def test_concurrent_promotions_each_arrive_exactly_once(chain: LocalDeployment, tmp_path) -> None:
-    # GIVEN 50 different builds uploaded to alpha, one version each
-    alpha, beta, _ = chain.stage_outputs()
-    s3_alpha = s3_for(chain, alpha)
-    builds: dict[str, str] = {}  # alpha version id -> sha256
-    for index in range(LOAD):
-        body = f"build {index}\n".encode() * 1000
-        put = s3_alpha.put_object(Bucket=alpha["source_bucket"], Key=alpha["source_key"], Body=body)
-        builds[put["VersionId"]] = hashlib.sha256(body).hexdigest()
-    before = {v["VersionId"] for v in versions(chain, beta)}
-    # WHEN all 50 pipeline executions promote at once
-    pipeline = chain.pipeline()
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=LOAD) as pool:
-        runs = list(pool.map(lambda v: pipeline.run(alpha, source_version_id=v), builds))
-    elapsed = time.monotonic() - started
-    # THEN every job succeeded, and beta gained exactly one version per build: none lost, none
-    # duplicated, each carrying the revision it came from
-    assert all(run.promoted for run in runs), [r.job_result for r in runs if not r.promoted]
-    new = [v for v in versions(chain, beta) if v["VersionId"] not in before]
-    assert len(new) == LOAD
-    s3_beta = s3_for(chain, beta)
-    arrived: dict[str, str] = {}
-    for version in new:
-        head = s3_beta.head_object(
-            Bucket=beta["source_bucket"], Key=beta["source_key"], VersionId=version["VersionId"]
-        )
-        arrived[head["Metadata"]["xrdeploy-source-version-id"]] = head["Metadata"][
-            "xrdeploy-sha256"
-        ]
-    assert arrived == builds
-    # ... stacked in the order the writes completed (S3 lists newest first)
-    stamps = [v["LastModified"] for v in new]
-    assert stamps == sorted(stamps, reverse=True)
-    assert new[0]["IsLatest"]
-    print(f"[load] {LOAD} concurrent promotions in {elapsed:.1f}s")  # noqa: T201
+    # THEN the first invocation reported a continuation before Lambda's timeout, CodePipeline
+    # invoked again, and that delivered the build once with nothing left behind
+    assert run.actions["Promote"].status == "Succeeded", run.actions["Promote"]
+    assert len(versions(chain, "beta")) == len(before) + 1
+    assert current_sha(chain, "beta") == expected
+    assert (
+        s3_of(chain, "beta").list_multipart_uploads(Bucket=beta["source_bucket"]).get("Uploads", [])
+        == []
+    )
+    logs = chain.client("logs", alpha["account_id"], alpha["region"])
+    events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+    continued = [e for e in events if '"outcome": "paused"' in e["message"]]
+    assert continued, "the first invocation should have asked CodePipeline to continue"
 
 
 def test_copy_function_logs_reach_cloudwatch_logs(chain: LocalDeployment) -> None:
-    alpha = chain.stage_outputs()[0]
-    logs = chain.pipeline().client("logs", alpha["account_id"], alpha["region"])
+    start_and_wait(chain, "alpha")
+    alpha = stage_outputs(chain, "alpha")
+    logs = chain.client("logs", alpha["account_id"], alpha["region"])
     group = f"/aws/lambda/{alpha['copy_function_name']}"
     events = logs.filter_log_events(logGroupName=group)["events"]
     records = [json.loads(e["message"]) for e in events if e["message"].startswith("{")]
-    outcomes = {r.get("outcome") for r in records}
-    assert {"promoted", "skipped", "failed"} <= outcomes
+    assert any(r.get("outcome") in ("promoted", "skipped") for r in records)
     assert all(r.get("job_id") for r in records if r.get("outcome"))
-
-
-def test_destroy_leaves_nothing_behind(chain: LocalDeployment) -> None:
-    # WHEN every stage is destroyed (reverse chain order)
-    chain.destroy()
-    # THEN no bucket, role or function of the app is left, and the keys await deletion
-    pipeline = chain.pipeline()
-    for stage in chain.stage_outputs():
-        account, region = stage["account_id"], stage["region"]
-        buckets = pipeline.client("s3", account, region).list_buckets()["Buckets"]
-        assert not [b["Name"] for b in buckets if b["Name"].startswith(f"{APP}-{stage['stage']}-")]
-        roles = pipeline.client("iam", account, region).list_roles()["Roles"]
-        assert not [r["RoleName"] for r in roles if r["RoleName"].startswith(f"{APP}-")]
-        functions = pipeline.client("lambda", account, region).list_functions()["Functions"]
-        assert not [f for f in functions if f["FunctionName"].startswith(f"{APP}-")]
-        kms = pipeline.client("kms", account, region)
-        ours = [
-            metadata
-            for metadata in (
-                kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]
-            )
-            if metadata.get("Description", "").startswith(f"xrdeploy alias/{APP}-{stage['stage']}")
-        ]
-        assert ours, "the stage key should still be listed while it awaits deletion"
-        assert {m["KeyState"] for m in ours} == {"PendingDeletion"}

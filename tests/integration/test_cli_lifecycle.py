@@ -7,7 +7,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
 from tests.conftest import CONFIGS
@@ -64,6 +66,35 @@ def test_deploy_then_plan_shows_no_changes_then_destroy(localstack_endpoint, wor
     assert "destroyed: only" in capsys.readouterr().out
     state = (workdir / "terraform.only.tfstate").read_text()
     assert '"resources": []' in state
+    assert_nothing_left(localstack_endpoint)
+
+
+def assert_nothing_left(endpoint: str) -> None:
+    """No pipeline, deployment group, instance, bucket, role or function of the app remains;
+    the stage key awaits deletion (KMS never deletes at once)."""
+    account, region = "444444444444", "ap-southeast-2"
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id=account,
+            aws_secret_access_key="test",
+        )
+
+    assert not [p for p in client("codepipeline").list_pipelines()["pipelines"]]
+    assert "solo" not in " ".join(client("codedeploy").list_applications()["applications"])
+    reservations = client("ec2").describe_instances(
+        Filters=[{"Name": "instance-state-name", "Values": ["pending", "running", "stopped"]}]
+    )["Reservations"]
+    assert not [i for r in reservations for i in r["Instances"]]
+    assert not [b for b in client("s3").list_buckets()["Buckets"] if b["Name"].startswith("solo-")]
+    assert not [r for r in client("iam").list_roles()["Roles"] if r["RoleName"].startswith("solo-")]
+    assert not client("lambda").list_functions()["Functions"]
+    keys = client("kms").list_keys()["Keys"]
+    states = {client("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] for k in keys}
+    assert states <= {"PendingDeletion"}
 
 
 def test_deploy_refuses_without_yes_when_not_interactive(localstack_endpoint, workdir, capsys):

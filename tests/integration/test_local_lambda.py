@@ -233,15 +233,11 @@ def test_function_calls_aws_in_its_own_account(
     assert payload == account
 
 
-def test_endpoint_overrides_reach_the_function(
-    aws: ClientFactory, functions: dict[str, Any], lambda_endpoint_overrides: dict[str, str]
+def test_a_function_reaches_the_local_codepipeline(
+    aws: ClientFactory, functions: dict[str, Any], localstack_endpoint: str
 ) -> None:
-    # GIVEN LocalStack started with XRDEPLOY_LAMBDA_ENDPOINT_OVERRIDES for codepipeline
-    # WHEN a function creates a CodePipeline client
+    # WHEN a function creates a CodePipeline client (as the copy function does for job results)
     error, payload = _invoke(aws, functions["probe"], {"action": "endpoints"})
-    # THEN the client targets the override, not LocalStack
+    # THEN it targets the local cloud, whose CodePipeline is a service like any other
     assert error is None
-    assert payload == {
-        "env": lambda_endpoint_overrides["codepipeline"],
-        "client": lambda_endpoint_overrides["codepipeline"],
-    }
+    assert payload == {"env": None, "client": localstack_endpoint}

@@ -38,7 +38,6 @@ from xrdeploy_localstack import supervisor
 
 LOG = logging.getLogger(__name__)
 
-ENDPOINT_OVERRIDES_ENV = "XRDEPLOY_LAMBDA_ENDPOINT_OVERRIDES"
 LOOPBACK = "127.0.0.1"
 # What AWS's Python runtimes put on sys.path besides the function code (their /var/runtime).
 # Functions see these and nothing else of LocalStack's venv, so a dependency missing from the
@@ -49,25 +48,6 @@ LOG_TAIL_CHARS = 20_000
 
 _runtime_path_lock = threading.Lock()
 _runtime_path: Path | None = None
-
-
-def parse_endpoint_overrides(raw: str) -> dict[str, str]:
-    """Turn ``codepipeline=http://127.0.0.1:4599,...`` into ``AWS_ENDPOINT_URL_<SERVICE>`` vars.
-
-    The key is the boto3 service id as the SDKs spell it in service-specific endpoint variables
-    (``codepipeline``, ``secrets-manager``); it is upper-cased and ``-``/space become ``_``.
-    """
-    overrides: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in raw.split(","))):
-        service, sep, url = item.partition("=")
-        if not sep or not service.strip() or not url.strip():
-            raise ValueError(
-                f"{ENDPOINT_OVERRIDES_ENV}: entry {item!r} is not SERVICE=URL; "
-                "write e.g. codepipeline=http://127.0.0.1:4599"
-            )
-        suffix = service.strip().upper().replace("-", "_").replace(" ", "_")
-        overrides[f"AWS_ENDPOINT_URL_{suffix}"] = url.strip()
-    return overrides
 
 
 def _runtime_packages_dir() -> Path:
@@ -141,7 +121,6 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn_config.runtime}",
             }
         )
-        function_env.update(parse_endpoint_overrides(os.environ.get(ENDPOINT_OVERRIDES_ENV, "")))
 
         settings = supervisor.SupervisorConfig(
             runtime_id=self.id,

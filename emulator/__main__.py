@@ -1,0 +1,103 @@
+"""``python -m emulator up|down|status|instances``: the local cloud as a service on this host.
+
+``up`` prints the endpoint and the exports that point boto3, the AWS CLI and Terraform at it.
+Errors are one line on stderr with exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from emulator.gateway import call
+from emulator.home import EmulatorError
+from emulator.local_cloud import RunningCloud, running_cloud, start_local_cloud, stop_local_cloud
+
+INSTANCES_PATH = "/_xrdeploy/instances"
+
+
+def _exports(cloud: RunningCloud) -> str:
+    return "\n".join(
+        [
+            f"export AWS_ENDPOINT_URL={cloud.endpoint}",
+            f"export LOCALSTACK_ENDPOINT={cloud.endpoint}",
+            # A 12-digit access key id selects the account and acts as its root.
+            "export AWS_ACCESS_KEY_ID=111111111111",
+            "export AWS_SECRET_ACCESS_KEY=test",
+            "export AWS_DEFAULT_REGION=us-west-2",
+        ]
+    )
+
+
+def _up(args: argparse.Namespace) -> int:
+    cloud = start_local_cloud(port=args.port)
+    if args.json:
+        sys.stdout.write(json.dumps(cloud.__dict__) + "\n")
+        return 0
+    sys.stdout.write(
+        f"local cloud running at {cloud.endpoint} (pid {cloud.pid}, log {cloud.log_path})\n"
+        "point boto3, the AWS CLI and Terraform at it with:\n" + _exports(cloud) + "\n"
+    )
+    return 0
+
+
+def _down(_: argparse.Namespace) -> int:
+    cloud = stop_local_cloud()
+    sys.stdout.write(f"stopped the local cloud at {cloud.endpoint}\n" if cloud else "not running\n")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    cloud = running_cloud()
+    if args.json:
+        sys.stdout.write(json.dumps(cloud.__dict__ if cloud else None) + "\n")
+    elif cloud:
+        sys.stdout.write(f"running at {cloud.endpoint} (pid {cloud.pid}, log {cloud.log_path})\n")
+    else:
+        sys.stdout.write("not running (start it with: python -m emulator up)\n")
+    return 0 if cloud else 3
+
+
+def _instances(args: argparse.Namespace) -> int:
+    endpoint = args.endpoint or (running_cloud() or _not_running()).endpoint
+    listed = call(endpoint, "GET", INSTANCES_PATH)
+    instances = listed.get("instances", []) if isinstance(listed, dict) else []
+    if args.json:
+        sys.stdout.write(json.dumps(instances) + "\n")
+    for instance in [] if args.json else instances:
+        sys.stdout.write(
+            "{instance_id} {account_id} {region} {state} {page_url}\n".format_map(instance)
+        )
+    return 0
+
+
+def _not_running() -> RunningCloud:
+    raise EmulatorError("the local cloud is not running (start it with: python -m emulator up)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start the local cloud and leave it running")
+    up.add_argument("--port", type=int, default=None, help="loopback port (default: a free one)")
+    up.add_argument("--json", action="store_true", help="print the running cloud as JSON")
+    up.set_defaults(run=_up)
+    commands.add_parser("down", help="stop the local cloud").set_defaults(run=_down)
+    status = commands.add_parser("status", help="is it running, and where (exit 3: not running)")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(run=_status)
+    instances = commands.add_parser("instances", help="local EC2 instances and their page URLs")
+    instances.add_argument("--endpoint", default=None, help="default: the running local cloud")
+    instances.add_argument("--json", action="store_true")
+    instances.set_defaults(run=_instances)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except EmulatorError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

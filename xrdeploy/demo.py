@@ -1,0 +1,128 @@
+"""The main job: the whole chain in the local cloud. Deploy every stage in chain order, upload one
+build to the first stage's bucket, and watch it flow by itself — each pipeline started by S3 →
+EventBridge, deployed by CodeDeploy onto the stage's local instances, approved where the chain
+asks, promoted by the copy function — then show each stage's page and clean up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from xrdeploy.chain_run import ChainFollower, StageResult
+from xrdeploy.config import ChainConfig
+from xrdeploy.local_chain import LocalDeployment, sha256_of, upload_build, with_emulator_state
+from xrdeploy.local_cloud import ensure_local_cloud, local_instances, stop_local_cloud
+from xrdeploy.pages import Page, instance_stage_tags, read_page
+from xrdeploy.pipelines import (
+    ActionRun,
+    PendingApproval,
+    PipelineConsole,
+    StagePipeline,
+    stage_pipelines,
+)
+
+
+class DemoReporter(Protocol):
+    def progress(self, message: str) -> None: ...
+    def line(self, message: str) -> None: ...
+    def approve(self, stage: str, pending: PendingApproval) -> tuple[bool, str]: ...
+
+
+@dataclass(frozen=True)
+class DemoRequest:
+    chain: ChainConfig
+    build: Path
+    workdir: Path
+    keep: bool = False
+
+
+def run_demo(request: DemoRequest, report: DemoReporter) -> int:
+    """0 when the build reached and passed every stage, 1 otherwise."""
+    cloud = ensure_local_cloud()
+    report.progress(f"local cloud at {cloud.endpoint}")
+    chain = with_emulator_state(request.chain)
+    deployment = LocalDeployment(chain, cloud.endpoint, request.workdir, progress=report.progress)
+    try:
+        deployment.synthesize()
+        deployment.deploy()
+        results = _promote(deployment, request.build, report)
+        _report_pages(deployment, report)
+    finally:
+        if request.keep:
+            report.line(f"left running: the stacks and the local cloud at {cloud.endpoint}")
+        else:
+            report.progress("cleaning up: destroying every stage (reverse order)")
+            deployment.destroy()
+            if cloud.started_here:
+                stop_local_cloud()
+    reached_all = len(results) == len(chain.stages) and all(
+        r.status == "Succeeded" for r in results
+    )
+    report.line(
+        "done: the build passed every stage"
+        if reached_all
+        else "done: the chain stopped at " + results[-1].stage
+        if results
+        else "done: nothing ran"
+    )
+    return 0 if reached_all else 1
+
+
+def _promote(deployment: LocalDeployment, build: Path, report: DemoReporter) -> list[StageResult]:
+    pipelines = stage_pipelines(deployment.chain)
+    console = PipelineConsole(deployment.clients)
+    follower = ChainFollower(
+        pipelines,
+        deployment.clients,
+        on_action=lambda p, run: report.line(_action_line(p, run)),
+        on_approval=_answer_with(report, console),
+    )
+    known = follower.known_executions()
+    version = upload_build(deployment, build)
+    report.line(
+        f"uploaded {build.name} sha256 {sha256_of(build)[:16]}… to "
+        f"s3://{pipelines[0].source_bucket}/{pipelines[0].source_key} (version {version})"
+    )
+    results, hops = follower.follow(known)
+    for result in results:
+        report.line(f"stage {result.stage}: {result.status} in {result.seconds:.0f}s")
+    for hop in hops:
+        report.line(
+            f"{hop.source_stage} → {hop.destination_stage}: s3://{hop.bucket}/{hop.key} "
+            f"version {hop.version_id} sha256 {hop.sha256[:12]}…"
+        )
+    return results
+
+
+def _answer_with(
+    report: DemoReporter, console: PipelineConsole
+) -> Callable[[StagePipeline, PendingApproval], None]:
+    def answer(pipeline: StagePipeline, pending: PendingApproval) -> None:
+        approve, comment = report.approve(pipeline.stage, pending)
+        console.answer_approval(pipeline, approve=approve, comment=comment)
+        report.line(f"  {pipeline.stage}: {'approved' if approve else 'rejected'} ({comment})")
+
+    return answer
+
+
+def _action_line(pipeline: StagePipeline, run: ActionRun) -> str:
+    summary = f" — {run.summary}" if run.summary else ""
+    return f"  {pipeline.stage}: {run.stage_name}/{run.action_name} {run.status}{summary}"
+
+
+def _report_pages(deployment: LocalDeployment, report: DemoReporter) -> list[Page]:
+    pages: list[Page] = []
+    instances = local_instances(deployment.endpoint)
+    for stage in deployment.chain.stages:
+        ec2 = deployment.client("ec2", stage.account_id, stage.region)
+        tagged = instance_stage_tags(ec2)
+        for instance in instances:
+            if tagged.get(instance["instance_id"]) != stage.name:
+                continue
+            page = read_page(instance["instance_id"], instance["page_url"])
+            pages.append(page)
+            shows = page.error or f"version {page.version}, stage {page.stage}, {page.region}"
+            report.line(f"page of {stage.name} ({page.instance_id}): {page.url} → {shows}")
+    return pages
