@@ -37,9 +37,9 @@ _ADDRESSING_STYLES = ("auto", "path", "virtual")
 # - 15 s of silence: S3 answers an 8 MiB part or PutObject within a second or two of receiving it,
 #   starts streaming a GetObject at once, and keeps CompleteMultipartUpload's connection alive with
 #   whitespace while it works, so 15 s of nothing is a stalled connection, and botocore retries it.
-#   botocore's default, 60 s, would alone outlast promote.SAFETY_MARGIN_S.
-# Together, 5 + 15 + deadline.GUARD_S (10) <= promote.SAFETY_MARGIN_S (30): the first attempt at a
-# part started at the margin has answered or failed before the guard must report.
+#   botocore's default, 60 s, would alone outlast invocation.SAFETY_MARGIN_S.
+# Together, 5 + 15 + deadline.GUARD_S (10) <= invocation.SAFETY_MARGIN_S (30): the first attempt at
+# a part started at the margin has answered or failed before the guard must report.
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 15.0
 # Adaptive = standard retries (throttling and transient 5xx/connection errors, exponential backoff

@@ -11,8 +11,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from checksums import check_state
 from errors import FailureType, PromotionFailure
+from resumable_sha256 import check_state
 
 MAX_TOKEN_LENGTH = 2048
 VERSION = 1
@@ -27,10 +27,10 @@ class Progress:
     etag: str  # the source artifact's ETag: every read is pinned to it with If-Match
     part_size: int
     # Bytes of the source done in this phase; always a part boundary, or in the copy phase the
-    # end: every part uploaded and checked, only CompleteMultipartUpload left (promote.py).
+    # end: every part uploaded and checked, only CompleteMultipartUpload left (passes.py).
     offset: int
-    # Saved SHA-256 states (checksums.Sha256.checkpoint), None before the first part: the whole
-    # object (hash phase only) and the running hash over part digests (both phases).
+    # Saved SHA-256 states (resumable_sha256.Sha256.checkpoint), None before the first part: the
+    # whole object (hash phase only) and the running hash over part digests (both phases).
     full_state: str | None
     parts_state: str | None
     # Known once the hash phase is over.

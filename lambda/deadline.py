@@ -36,7 +36,7 @@ GUARD_S = 10.0
 POLL_S = 0.25
 THREAD_NAME = "xrdeploy-promotion"
 
-T = TypeVar("T")  # the resumable outcome (promote.Paused)
+T = TypeVar("T")  # the resumable outcome (outcomes.Paused)
 R = TypeVar("R")  # the work's outcome
 
 

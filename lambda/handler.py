@@ -8,29 +8,20 @@ artifact credentials.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-from checksums import checkpoints_supported
 from clients import ClientFactory
 from deadline import Guard, run
 from errors import FailureType, MalformedEvent, PromotionFailure
-from job import parse_job, read_job_id
+from job import Job, parse_job, read_job_id
+from job_results import report_failure, report_success
 from logs import JobLog, get_logger
-from promote import Outcome, Paused, promote
-
-if TYPE_CHECKING:
-    from mypy_boto3_codepipeline import CodePipelineClient
-    from mypy_boto3_codepipeline.type_defs import ExecutionDetailsTypeDef
+from outcomes import Outcome, Paused
+from promote import promote
+from resumable_sha256 import checkpoints_supported
 
 _LOG = get_logger()
-# CodePipeline caps FailureDetails.message at 5000 and ExecutionDetails.summary at 2048.
-_MAX_MESSAGE = 5000
-_MAX_SUMMARY = 2048
-# Reporting again cannot help with these: the job already has a result or has timed out.
-_FINAL_REPORT_ERRORS = {"InvalidJobStateException", "JobNotFoundException"}
 
 _clients: ClientFactory | None = None
 
@@ -58,28 +49,11 @@ def handle(event: Mapping[str, Any], context: LambdaContext, clients: ClientFact
     log = JobLog(_LOG, job_id=job_id)
     try:
         job = parse_job(event)
-        log = JobLog(
-            _LOG,
-            job_id=job_id,
-            source_stage=job.params.source_stage,
-            destination_stage=job.params.destination.stage,
-        )
-        log.info(
-            "promotion started",
-            extra={
-                "fields": {
-                    "source": job.artifact.uri,
-                    "destination": job.params.destination.location.uri,
-                    "resumed": job.continuation_token is not None,
-                    # False means large copies cannot pause: see checksums.py.
-                    "resumable_hash": checkpoints_supported(),
-                }
-            },
-        )
+        log = _started(job)
         guard = Guard[Paused](lambda: context.get_remaining_time_in_millis() / 1000)
         outcome = run(lambda: promote(job, clients, guard=guard, log=log), guard, log=log)
     except PromotionFailure as failure:
-        _report_failure(clients.codepipeline(), job_id, failure, log)
+        report_failure(clients.codepipeline(), job_id, failure, log)
         log.warning(
             "promotion failed",
             extra={"fields": _done("failed", started, failure_type=failure.failure_type.value)},
@@ -90,21 +64,32 @@ def handle(event: Mapping[str, Any], context: LambdaContext, clients: ClientFact
             f"unexpected {type(error).__name__} while promoting: {error}; "
             f"see the function's logs for job {job_id}",
         )
-        _report_failure(clients.codepipeline(), job_id, unexpected, log)
+        report_failure(clients.codepipeline(), job_id, unexpected, log)
         log.exception("unexpected error", extra={"fields": _done("failed", started)})
     else:
-        _report_success(clients.codepipeline(), job_id, outcome, log)
-        log.info(
-            f"promotion {_outcome_name(outcome)}",
-            extra={
-                "fields": _done(
-                    _outcome_name(outcome),
-                    started,
-                    bytes_read=outcome.bytes_read,
-                    bytes_written=outcome.bytes_written,
-                )
-            },
-        )
+        report_success(clients.codepipeline(), job_id, outcome, log)
+        name = _outcome_name(outcome)
+        counts = {"bytes_read": outcome.bytes_read, "bytes_written": outcome.bytes_written}
+        log.info(f"promotion {name}", extra={"fields": _done(name, started, **counts)})
+
+
+def _started(job: Job) -> JobLog:
+    """The job's log, bound to its stages, with the first line written."""
+    log = JobLog(
+        _LOG,
+        job_id=job.id,
+        source_stage=job.params.source_stage,
+        destination_stage=job.params.destination.stage,
+    )
+    fields = {
+        "source": job.artifact.uri,
+        "destination": job.params.destination.location.uri,
+        "resumed": job.continuation_token is not None,
+        # False means large copies cannot pause: see resumable_sha256.py.
+        "resumable_hash": checkpoints_supported(),
+    }
+    log.info("promotion started", extra={"fields": fields})
+    return log
 
 
 def _outcome_name(outcome: Outcome) -> str:
@@ -119,55 +104,3 @@ def _done(outcome: str, started: float, **fields: Any) -> dict[str, Any]:
         "duration_ms": round((time.monotonic() - started) * 1000),
         **fields,
     }
-
-
-def _report_success(
-    codepipeline: CodePipelineClient, job_id: str, outcome: Outcome, log: JobLog
-) -> None:
-    details: ExecutionDetailsTypeDef = {"summary": _one_line(outcome.summary, _MAX_SUMMARY)}
-    extra: dict[str, Any] = {}
-    if isinstance(outcome, Paused):
-        details["percentComplete"] = outcome.percent
-        extra["continuationToken"] = outcome.token
-    else:
-        details["percentComplete"] = 100
-        if outcome.version_id:
-            details["externalExecutionId"] = outcome.version_id
-    with _reporting(log):
-        codepipeline.put_job_success_result(
-            jobId=job_id,
-            executionDetails=details,
-            **extra,
-        )
-
-
-def _report_failure(
-    codepipeline: CodePipelineClient, job_id: str, failure: PromotionFailure, log: JobLog
-) -> None:
-    with _reporting(log):
-        codepipeline.put_job_failure_result(
-            jobId=job_id,
-            failureDetails={
-                "type": failure.failure_type.value,
-                "message": _one_line(failure.message, _MAX_MESSAGE),
-            },
-        )
-
-
-@contextmanager
-def _reporting(log: JobLog) -> Iterator[None]:
-    try:
-        yield
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in _FINAL_REPORT_ERRORS:
-            log.error("job result refused", extra={"fields": {"error": str(error)}})
-            return
-        # Raised so Lambda retries the invocation; the promotion itself is idempotent.
-        log.exception("could not report the job result")
-        raise
-
-
-def _one_line(text: str, limit: int) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."

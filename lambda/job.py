@@ -23,8 +23,10 @@ _METADATA_TEXT = re.compile(r"^[\x20-\x7e]{1,256}$")
 _MAX_KEY_BYTES = 1024
 
 _TOP_LEVEL = ("app", "source_stage", "execution_id", "source_version_id", "destination")
-_DESTINATION_REQUIRED = ("stage", "bucket", "key", "region", "account_id")
-_DESTINATION_OPTIONAL = ("role_arn", "kms_key_id")
+_DESTINATION_FIELDS = ("stage", "bucket", "key", "region", "account_id", "role_arn")
+# The generator still writes "kms_key_id": null (modules/pipeline.py). No key can be given: the
+# destination bucket's default encryption applies.
+_NULL_ONLY = "kms_key_id"
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,8 @@ class Destination:
     key: str
     region: str
     account_id: str
-    role_arn: str | None
-    kms_key_id: str | None
+    # Everything at the destination is done as this role, in account_id.
+    role_arn: str
 
     @property
     def location(self) -> S3Location:
@@ -72,7 +74,6 @@ class PromotionParams:
 @dataclass(frozen=True)
 class Job:
     id: str
-    account_id: str
     artifact: S3Location
     artifact_credentials: Credentials
     # The artifact store's KMS key: S3 decrypts transparently, we only name it in error messages.
@@ -93,21 +94,18 @@ def read_job_id(event: object) -> str:
 def parse_job(event: Mapping[str, Any]) -> Job:
     """Typed job from a CodePipeline Invoke event; PromotionFailure names the first bad field."""
     job_id = read_job_id(event)
-    job = event["CodePipeline.job"]
-    account_id = _event_text(job, "accountId")
-    data = _event_mapping(job, "data")
+    data = _event_mapping(event["CodePipeline.job"], "data")
     return Job(
         id=job_id,
-        account_id=account_id,
         artifact=_input_artifact(data),
         artifact_credentials=_credentials(data),
         artifact_key_id=_encryption_key_id(data),
         continuation_token=_continuation_token(data),
-        params=parse_user_parameters(_user_parameters_text(data), pipeline_account=account_id),
+        params=parse_user_parameters(_user_parameters_text(data)),
     )
 
 
-def parse_user_parameters(text: str, *, pipeline_account: str) -> PromotionParams:
+def parse_user_parameters(text: str) -> PromotionParams:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as error:
@@ -125,33 +123,32 @@ def parse_user_parameters(text: str, *, pipeline_account: str) -> PromotionParam
         source_stage=_metadata_text(doc, "source_stage", "UserParameters"),
         execution_id=_metadata_text(doc, "execution_id", "UserParameters"),
         source_version_id=_metadata_text(doc, "source_version_id", "UserParameters"),
-        destination=_destination(destination_doc, pipeline_account=pipeline_account),
+        destination=_destination(destination_doc),
     )
 
 
-def _destination(doc: dict[str, Any], *, pipeline_account: str) -> Destination:
+def _destination(doc: dict[str, Any]) -> Destination:
     where = "UserParameters.destination"
-    _reject_unknown(doc, _DESTINATION_REQUIRED + _DESTINATION_OPTIONAL, where)
+    _reject_unknown(doc, (*_DESTINATION_FIELDS, _NULL_ONLY), where)
+    if doc.get(_NULL_ONLY) is not None:
+        raise _config(
+            f"{where}.{_NULL_ONLY} is not supported: the destination bucket's default encryption "
+            "applies; remove the field"
+        )
     bucket = _checked(doc, "bucket", where, _BUCKET, "is not a valid S3 bucket name")
     region = _checked(doc, "region", where, _REGION, "is not an AWS region name like us-east-1")
     account_id = _checked(doc, "account_id", where, _ACCOUNT, "must be a 12-digit account id")
     key = _required_text(doc, "key", where)
     if len(key.encode("utf-8")) > _MAX_KEY_BYTES:
         raise _config(f"{where}.key is longer than S3's {_MAX_KEY_BYTES}-byte limit")
-    role_arn = _optional_text(doc, "role_arn", where)
-    if role_arn is not None:
-        match = _ROLE_ARN.match(role_arn)
-        if match is None:
-            raise _config(f"{where}.role_arn {role_arn!r} is not an IAM role ARN")
-        if match["account"] != account_id:
-            raise _config(
-                f"{where}.role_arn is in account {match['account']} but "
-                f"{where}.account_id is {account_id}: they must name the same account"
-            )
-    elif account_id != pipeline_account:
+    role_arn = _required_text(doc, "role_arn", where)
+    match = _ROLE_ARN.match(role_arn)
+    if match is None:
+        raise _config(f"{where}.role_arn {role_arn!r} is not an IAM role ARN")
+    if match["account"] != account_id:
         raise _config(
-            f"{where}.account_id {account_id} is not the pipeline's account {pipeline_account}: "
-            f"set {where}.role_arn to a role in {account_id} that may write {bucket}"
+            f"{where}.role_arn is in account {match['account']} but "
+            f"{where}.account_id is {account_id}: they must name the same account"
         )
     return Destination(
         stage=_metadata_text(doc, "stage", where),
@@ -160,7 +157,6 @@ def _destination(doc: dict[str, Any], *, pipeline_account: str) -> Destination:
         region=region,
         account_id=account_id,
         role_arn=role_arn,
-        kms_key_id=_optional_text(doc, "kms_key_id", where),
     )
 
 
@@ -186,12 +182,6 @@ def _required_text(doc: dict[str, Any], name: str, where: str) -> str:
             "check the variable namespace of the action that produces it"
         )
     return value
-
-
-def _optional_text(doc: dict[str, Any], name: str, where: str) -> str | None:
-    if doc.get(name) is None:
-        return None
-    return _required_text(doc, name, where)
 
 
 def _checked(

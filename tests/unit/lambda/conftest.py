@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,9 @@ from .world import (
     DESTINATION_REGION,
     PIPELINE_ACCOUNT,
     PIPELINE_REGION,
+    PROMOTION_ROLE,
     SAME_ACCOUNT_BUCKET,
+    SAME_ACCOUNT_ROLE,
     TRUST_ANYONE,
     WRITER_ACTIONS,
     World,
@@ -52,6 +55,22 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def promoted_logs() -> Iterator[list[logging.LogRecord]]:
+    """The records the function's logger writes during the test."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep()
+    logger = logging.getLogger("xrdeploy")
+    logger.addHandler(keep)
+    yield records
+    logger.removeHandler(keep)
+
+
+@pytest.fixture
 def world() -> Iterator[World]:
     with mock_aws():
         event = load_event()["CodePipeline.job"]["data"]
@@ -75,20 +94,16 @@ def world() -> Iterator[World]:
         _role(
             iam,
             "xrdeploy-demo-alpha-promote-function",
-            allow(["sts:AssumeRole"], [destination["role_arn"]]),
-            on_bucket(SAME_ACCOUNT_BUCKET, WRITER_ACTIONS),
+            allow(["sts:AssumeRole"], [destination["role_arn"], SAME_ACCOUNT_ROLE]),
         )
+        _role(iam, PROMOTION_ROLE, on_bucket(SAME_ACCOUNT_BUCKET, WRITER_ACTIONS))
 
         # Anything acting in the destination account needs credentials from that account.
         admin = _session(sts, f"arn:aws:iam::{DESTINATION_ACCOUNT}:role/admin", DESTINATION_REGION)
         s3_destination = admin.client("s3")
         iam_destination = admin.client("iam")
         _versioned_bucket(s3_destination, destination["bucket"], DESTINATION_REGION)
-        _role(
-            iam_destination,
-            "xrdeploy-demo-beta-promotion",
-            on_bucket(destination["bucket"], WRITER_ACTIONS),
-        )
+        _role(iam_destination, PROMOTION_ROLE, on_bucket(destination["bucket"], WRITER_ACTIONS))
 
         world = World(
             s3_pipeline=s3,

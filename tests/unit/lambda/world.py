@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import deadline
@@ -22,6 +22,8 @@ import handler
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 from clients import ClientFactory
+from handles import Source, Target
+from job import Destination, S3Location
 
 REPO = Path(__file__).resolve().parents[3]
 EVENTS = REPO / "tests" / "events"
@@ -30,10 +32,18 @@ PIPELINE_ACCOUNT = "123456789012"  # moto's default account, also the events' ac
 DESTINATION_ACCOUNT = "000000000002"
 DESTINATION_REGION = "us-east-1"
 SAME_ACCOUNT_BUCKET = f"xrdeploy-demo-beta-src-{PIPELINE_ACCOUNT}-{DESTINATION_REGION}"
+PROMOTION_ROLE = "xrdeploy-demo-beta-promotion"  # in each account that holds a destination
+CROSS_ACCOUNT_ROLE = f"arn:aws:iam::{DESTINATION_ACCOUNT}:role/{PROMOTION_ROLE}"
+SAME_ACCOUNT_ROLE = f"arn:aws:iam::{PIPELINE_ACCOUNT}:role/{PROMOTION_ROLE}"
 KEY = "sample_app.zip"
 MIB = 1024 * 1024
-# Destination overrides that turn the recorded cross-account event into a same-account one.
-SAME_ACCOUNT = {"bucket": SAME_ACCOUNT_BUCKET, "account_id": PIPELINE_ACCOUNT, "role_arn": None}
+# Destination overrides that turn the recorded cross-account event into a same-account one: the
+# next stage in the pipeline's own account, reached through its promotion role there.
+SAME_ACCOUNT = {
+    "bucket": SAME_ACCOUNT_BUCKET,
+    "account_id": PIPELINE_ACCOUNT,
+    "role_arn": SAME_ACCOUNT_ROLE,
+}
 
 # What the writer of a destination bucket needs (docs/copy-lambda.md lists the same).
 WRITER_ACTIONS = [
@@ -102,7 +112,7 @@ class FakeContext:
     request and while it waits for the worker thread.
 
     With `parts`, time is ample (900 s) until that many parts have been read from the source (hash
-    and copy passes alike), then 20 s: below promote.SAFETY_MARGIN_S, so no further part is
+    and copy passes alike), then 20 s: below invocation.SAFETY_MARGIN_S, so no further part is
     started, and above deadline.GUARD_S, so the deadline guard stays quiet."""
 
     AMPLE_S = 900.0
@@ -251,6 +261,14 @@ class World:
             data["continuationToken"] = token
         return event
 
+    def allow_destination_role(self, actions: list[str]) -> None:
+        """Only these actions for the cross-account promotion role, on its bucket."""
+        self.iam_destination_account.put_role_policy(
+            RoleName=PROMOTION_ROLE,
+            PolicyName="inline",
+            PolicyDocument=policy(on_bucket(self.cross_account_bucket, actions)),
+        )
+
     def factory(self) -> ClientFactory:
         return ClientFactory(self.function_session)
 
@@ -286,7 +304,44 @@ def failure(world: World) -> dict[str, str]:
     return dict(params["failureDetails"])
 
 
+def failed(world: World, failure_type: str, *named: str, results: int = 1) -> str:
+    """The last of `results` job results is a failure of failure_type whose one-line message names
+    each of `named` (the field, resource or permission at fault); returns the message."""
+    assert len(world.results.calls) == results, world.results.calls
+    name, params = world.results.calls[-1]
+    assert name == "PutJobFailureResult"
+    details = params["failureDetails"]
+    message = details["message"]
+    assert details["type"] == failure_type, details
+    assert "\n" not in message
+    for name in named:
+        assert name in message, f"{name!r} not named in {message!r}"
+    return message
+
+
 def success(world: World) -> dict[str, Any]:
     name, params = world.results.only()
     assert name == "PutJobSuccessResult"
     return params
+
+
+# --- the two ends without AWS, for the pure parts ------------------------------------------------
+
+NO_CLIENT = cast(Any, None)  # the pure parts never call S3
+
+
+def source_end(size: int) -> Source:
+    return Source(NO_CLIENT, S3Location("artifacts", "build.zip"), '"etag"', size, None, None)
+
+
+def target_end() -> Target:
+    role_arn = f"arn:aws:iam::{DESTINATION_ACCOUNT}:role/{PROMOTION_ROLE}"
+    destination = Destination(
+        stage="beta",
+        bucket="beta-src",
+        key=KEY,
+        region=DESTINATION_REGION,
+        account_id=DESTINATION_ACCOUNT,
+        role_arn=role_arn,
+    )
+    return Target(NO_CLIENT, destination, writer=f"role {role_arn}")

@@ -6,8 +6,8 @@ import base64
 import hashlib
 import os
 
-import checksums
 import pytest
+import resumable_sha256
 
 DATA = os.urandom(3 * 1024 * 1024 + 17)
 
@@ -15,12 +15,12 @@ DATA = os.urandom(3 * 1024 * 1024 + 17)
 @pytest.mark.parametrize("split", [0, 1, 63, 64, 65, 1024 * 1024, len(DATA)])
 def test_a_resumed_hash_equals_hashlib_over_the_whole_object(split: int) -> None:
     # GIVEN a hash saved after `split` bytes, as a paused promotion saves it
-    first = checksums.new_sha256()
+    first = resumable_sha256.new_sha256()
     first.update(DATA[:split])
     state = first.checkpoint()
 
     # WHEN it is restored (as the next invocation does) and fed the rest
-    resumed = checksums.new_sha256(state)
+    resumed = resumable_sha256.new_sha256(state)
     resumed.update(DATA[split:])
 
     # THEN the digest is hashlib's for the whole object
@@ -29,7 +29,7 @@ def test_a_resumed_hash_equals_hashlib_over_the_whole_object(split: int) -> None
 
 def test_digest_does_not_end_the_hash() -> None:
     # GIVEN a hash that has reported a digest
-    running = checksums.new_sha256()
+    running = resumable_sha256.new_sha256()
     running.update(b"abc")
     assert running.digest() == hashlib.sha256(b"abc").digest()
 
@@ -55,37 +55,25 @@ def test_digest_does_not_end_the_hash() -> None:
 def test_a_corrupt_state_is_refused(state: str) -> None:
     # GIVEN / WHEN / THEN a state that did not come from checkpoint() is refused before use
     with pytest.raises(ValueError):
-        checksums.new_sha256(state)
+        resumable_sha256.new_sha256(state)
 
 
 def test_without_libcrypto_hashing_works_but_cannot_be_saved(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # GIVEN a runtime whose libcrypto lacks SHA256_Init/Update/Final
-    monkeypatch.setattr(checksums, "_LIBCRYPTO", None)
+    monkeypatch.setattr(resumable_sha256, "_LIBCRYPTO", None)
 
     # WHEN a hash is used
-    running = checksums.new_sha256()
+    running = resumable_sha256.new_sha256()
     running.update(DATA)
 
     # THEN it still hashes, but saving its state raises CheckpointUnavailable
     assert running.digest() == hashlib.sha256(DATA).digest()
-    with pytest.raises(checksums.CheckpointUnavailable):
+    with pytest.raises(resumable_sha256.CheckpointUnavailable):
         running.checkpoint()
 
 
 def test_this_runtime_can_save_hashes() -> None:
     # GIVEN / WHEN / THEN the CPython used for tests (like Lambda's) exposes OpenSSL's SHA-256
-    assert checksums.checkpoints_supported()
-
-
-def test_composite_checksum_is_s3s_format() -> None:
-    # GIVEN two parts
-    parts = [b"a" * 10, b"b" * 5]
-    digest = hashlib.sha256(b"".join(hashlib.sha256(p).digest() for p in parts)).digest()
-
-    # WHEN their composite checksum is written as S3 reports it
-    checksum = checksums.composite_checksum(digest, len(parts))
-
-    # THEN it is base64 of the digest of digests, then the part count
-    assert checksum == base64.b64encode(digest).decode() + "-2"
+    assert resumable_sha256.checkpoints_supported()

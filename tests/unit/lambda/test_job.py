@@ -11,7 +11,6 @@ from job import Credentials, Destination, S3Location, parse_job, parse_user_para
 
 from .world import load_event
 
-PIPELINE_ACCOUNT = "123456789012"
 VALID: dict[str, Any] = {
     "app": "xrdeploy-demo",
     "source_stage": "alpha",
@@ -24,7 +23,6 @@ VALID: dict[str, Any] = {
         "region": "us-east-1",
         "account_id": "000000000002",
         "role_arn": "arn:aws:iam::000000000002:role/xrdeploy-demo-beta-promotion",
-        "kms_key_id": None,
     },
 }
 
@@ -45,7 +43,6 @@ def test_the_recorded_event_parses_into_a_typed_job() -> None:
 
     # THEN every part the promotion needs is typed
     assert job.id == "11111111-abcd-1111-abcd-111111abcdef"
-    assert job.account_id == PIPELINE_ACCOUNT
     assert job.artifact == S3Location(
         "xrdeploy-demo-alpha-artifacts-123456789012-eu-west-1",
         "xrdeploy-demo-alpha/SourceArti/q1Xz9Rk",
@@ -59,7 +56,6 @@ def test_the_recorded_event_parses_into_a_typed_job() -> None:
         region="us-east-1",
         account_id="000000000002",
         role_arn="arn:aws:iam::000000000002:role/xrdeploy-demo-beta-promotion",
-        kms_key_id=None,
     )
     assert job.params.source_version_id == "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
 
@@ -89,68 +85,43 @@ def test_user_parameters_must_be_an_object() -> None:
     # GIVEN UserParameters that are JSON but not an object
     # WHEN they are parsed
     with pytest.raises(PromotionFailure) as raised:
-        parse_user_parameters("[]", pipeline_account=PIPELINE_ACCOUNT)
+        parse_user_parameters("[]")
 
     # THEN ConfigurationError says so
     assert raised.value.failure_type is FailureType.CONFIGURATION_ERROR
-    assert raised.value.message == "UserParameters must be a JSON object"
+    assert "JSON object" in raised.value.message
 
 
 DESTINATION = "UserParameters.destination"
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "named"),
     [
         (
             json.dumps({k: v for k, v in VALID.items() if k != "destination"}),
-            f"{DESTINATION} is required and must be an object",
+            [DESTINATION],
         ),
-        (
-            with_changes(colour="blue"),
-            f"{DESTINATION} has unknown field 'colour'; allowed fields: stage, bucket, key, "
-            "region, account_id, role_arn, kms_key_id",
-        ),
-        (
-            with_changes(bucket="Not_A_Bucket"),
-            f"{DESTINATION}.bucket 'Not_A_Bucket' is not a valid S3 bucket name",
-        ),
-        (
-            with_changes(region="Europe"),
-            f"{DESTINATION}.region 'Europe' is not an AWS region name like us-east-1",
-        ),
-        (
-            with_changes(account_id="2"),
-            f"{DESTINATION}.account_id '2' must be a 12-digit account id",
-        ),
-        (with_changes(key=""), f"{DESTINATION}.key must be a non-empty string"),
-        (with_changes(key="k" * 1025), f"{DESTINATION}.key is longer than S3's 1024-byte limit"),
-        (
-            with_changes(role_arn="beta-promotion"),
-            f"{DESTINATION}.role_arn 'beta-promotion' is not an IAM role ARN",
-        ),
+        (with_changes(colour="blue"), [DESTINATION, "'colour'"]),
+        (with_changes(bucket="Not_A_Bucket"), [f"{DESTINATION}.bucket", "'Not_A_Bucket'"]),
+        (with_changes(region="Europe"), [f"{DESTINATION}.region", "'Europe'"]),
+        (with_changes(account_id="2"), [f"{DESTINATION}.account_id", "'2'"]),
+        (with_changes(key=""), [f"{DESTINATION}.key"]),
+        (with_changes(key="k" * 1025), [f"{DESTINATION}.key", "1024"]),
+        (with_changes(role_arn="beta-promotion"), [f"{DESTINATION}.role_arn", "'beta-promotion'"]),
         (
             with_changes(role_arn="arn:aws:iam::000000000003:role/other"),
-            f"{DESTINATION}.role_arn is in account 000000000003 but {DESTINATION}.account_id is "
-            "000000000002: they must name the same account",
+            [f"{DESTINATION}.role_arn", "000000000003", f"{DESTINATION}.account_id"],
         ),
-        (
-            with_changes(role_arn=None),
-            f"{DESTINATION}.account_id 000000000002 is not the pipeline's account 123456789012: "
-            f"set {DESTINATION}.role_arn to a role in 000000000002 that may write "
-            "xrdeploy-demo-beta-src-000000000002-us-east-1",
-        ),
-        (with_changes(kms_key_id=""), f"{DESTINATION}.kms_key_id must be a non-empty string"),
-        (with_changes(stage=7), f"{DESTINATION}.stage must be a non-empty string"),
-        (
-            with_changes({"app": "démo"}),
-            "UserParameters.app must be 1-256 printable ASCII characters (it becomes S3 metadata)",
-        ),
+        # Every stage has a promotion role, in its own account as in another.
+        (with_changes(role_arn=None), [f"{DESTINATION}.role_arn", "required"]),
+        # The generator writes null; the bucket's default encryption is the only option.
+        (with_changes(kms_key_id="alias/beta"), [f"{DESTINATION}.kms_key_id", "encryption"]),
+        (with_changes(stage=7), [f"{DESTINATION}.stage"]),
+        (with_changes({"app": "démo"}), ["UserParameters.app", "ASCII"]),
         (
             with_changes({"execution_id": "#{codepipeline.PipelineExecutionId}"}),
-            "UserParameters.execution_id is the unresolved variable "
-            "'#{codepipeline.PipelineExecutionId}': check the variable namespace of the action "
-            "that produces it",
+            ["UserParameters.execution_id", "#{codepipeline.PipelineExecutionId}", "namespace"],
         ),
     ],
     ids=[
@@ -163,36 +134,40 @@ DESTINATION = "UserParameters.destination"
         "long-key",
         "role-arn",
         "role-in-other-account",
-        "cross-account-without-role",
-        "empty-kms-key",
+        "no-role",
+        "kms-key-given",
         "stage-not-text",
         "non-ascii-metadata",
         "unresolved-execution-id",
     ],
 )
-def test_each_bad_field_is_named_in_one_line(text: str, message: str) -> None:
+def test_each_bad_field_is_named_in_one_line(text: str, named: list[str]) -> None:
     # GIVEN UserParameters with one bad field
     # WHEN they are parsed
     with pytest.raises(PromotionFailure) as raised:
-        parse_user_parameters(text, pipeline_account=PIPELINE_ACCOUNT)
+        parse_user_parameters(text)
 
-    # THEN ConfigurationError names that field and what is wrong
+    # THEN ConfigurationError names that field (and the bad value, where there is one)
     assert raised.value.failure_type is FailureType.CONFIGURATION_ERROR
-    assert raised.value.message == message
+    for name in named:
+        assert name in raised.value.message
     assert "\n" not in raised.value.message
 
 
-def test_a_same_account_destination_needs_no_role() -> None:
-    # GIVEN a destination in the pipeline's own account, without a role, with a KMS key
+def test_a_same_account_destination_is_reached_through_its_role() -> None:
+    # GIVEN a destination in another region of the pipeline's own account, with its role there
     text = with_changes(
-        account_id=PIPELINE_ACCOUNT, role_arn=None, kms_key_id="alias/xrdeploy-beta"
+        account_id="123456789012", role_arn="arn:aws:iam::123456789012:role/beta-promotion"
     )
 
     # WHEN it is parsed
-    destination = parse_user_parameters(text, pipeline_account=PIPELINE_ACCOUNT).destination
+    destination = parse_user_parameters(text).destination
 
     # THEN it is accepted as is
-    assert (destination.role_arn, destination.kms_key_id) == (None, "alias/xrdeploy-beta")
+    assert (destination.account_id, destination.role_arn) == (
+        "123456789012",
+        "arn:aws:iam::123456789012:role/beta-promotion",
+    )
 
 
 def test_a_non_s3_input_artifact_is_malformed() -> None:
@@ -206,7 +181,4 @@ def test_a_non_s3_input_artifact_is_malformed() -> None:
 
     # THEN JobFailed says which part of the event is wrong
     assert raised.value.failure_type is FailureType.JOB_FAILED
-    assert raised.value.message == (
-        "malformed CodePipeline event: data.inputArtifacts[0].location is not an S3 location; "
-        "this function only handles Invoke jobs"
-    )
+    assert "data.inputArtifacts[0].location" in raised.value.message

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 
-import checksums
 import continuation
 import pytest
+import resumable_sha256
 from continuation import Progress
 from errors import FailureType, PromotionFailure
+from job import parse_job
+from parts import MIN_PART_SIZE
+
+from .world import KEY, load_event
 
 
 def state() -> str:
-    running = checksums.new_sha256()
+    running = resumable_sha256.new_sha256()
     running.update(b"x" * 100)
     return running.checkpoint()
 
@@ -92,5 +96,15 @@ def test_an_unreadable_token_fails_the_job(token: str) -> None:
 
     # THEN the job fails with advice to start afresh
     assert raised.value.failure_type is FailureType.JOB_FAILED
-    assert raised.value.message.startswith("continuation token is unreadable (")
-    assert raised.value.message.endswith("): retry the stage to start the promotion afresh")
+    assert "continuation token" in raised.value.message
+
+
+def test_the_recorded_continuation_event_carries_a_copy_phase_token() -> None:
+    # GIVEN the recorded event of a continued job
+    # WHEN it is parsed
+    job = parse_job(load_event("codepipeline_promote_job_continued.json"))
+
+    # THEN its token is a copy-phase token for the same key
+    assert job.continuation_token is not None
+    progress = continuation.decode(job.continuation_token)
+    assert (progress.phase, progress.key, progress.offset) == ("copy", KEY, MIN_PART_SIZE)

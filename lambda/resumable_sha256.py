@@ -7,6 +7,8 @@ family, not SHA-256. OpenSSL's low-level SHA256_CTX is a plain, documented struc
 so we drive the same libcrypto that hashlib uses through ctypes and save the struct's bytes.
 Where that libcrypto is not reachable, hashlib is used and saving the state raises
 CheckpointUnavailable; the caller then has to finish within one invocation.
+
+S3's checksum encodings and the checks against them are in verification.py.
 """
 
 from __future__ import annotations
@@ -150,14 +152,3 @@ def _restore(state: str) -> _Sha256Ctx:
     if ctx.num >= _BLOCK_SIZE or ctx.md_len != DIGEST_SIZE:
         raise ValueError("SHA-256 state is corrupt")
     return ctx
-
-
-def b64(digest: bytes) -> str:
-    """S3's x-amz-checksum-* encoding."""
-    return base64.b64encode(digest).decode("ascii")
-
-
-def composite_checksum(parts_digest: bytes, part_count: int) -> str:
-    """What S3 reports as ChecksumSHA256 for a multipart object: SHA-256 of the concatenated
-    part digests, base64, then '-' and the number of parts."""
-    return f"{b64(parts_digest)}-{part_count}"

@@ -52,10 +52,7 @@ def test_a_bad_addressing_style_is_a_configuration_error(monkeypatch: pytest.Mon
 
     # THEN ConfigurationError names the variable, while CodePipeline can still be told
     assert raised.value.failure_type is FailureType.CONFIGURATION_ERROR
-    assert raised.value.message == (
-        "environment variable AWS_S3_ADDRESSING_STYLE='paths' is not one of auto, path, "
-        "virtual: fix the function's environment"
-    )
+    assert "AWS_S3_ADDRESSING_STYLE='paths'" in raised.value.message
     assert factory.codepipeline() is not None
 
 
