@@ -35,6 +35,8 @@ EVENT = REPO / "tests" / "events" / "codepipeline_promote_job.json"
 PIPELINE_REGION = "eu-west-1"
 DESTINATION_REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
+PROMOTION_ROLE = "bench-promotion"
+PROMOTION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{PROMOTION_ROLE}"
 ARTIFACT_BUCKET = "bench-alpha-artifacts"
 DESTINATION_BUCKET = "bench-beta-src"
 DESTINATION_KEY = "sample_app.zip"
@@ -162,7 +164,10 @@ def _event(key: str) -> dict[str, Any]:
     configuration = data["actionConfiguration"]["configuration"]
     parameters = json.loads(configuration["UserParameters"])
     parameters["destination"].update(
-        bucket=DESTINATION_BUCKET, key=DESTINATION_KEY, account_id=ACCOUNT, role_arn=None
+        bucket=DESTINATION_BUCKET,
+        key=DESTINATION_KEY,
+        account_id=ACCOUNT,
+        role_arn=PROMOTION_ROLE_ARN,
     )
     configuration["UserParameters"] = json.dumps(parameters)
     return event
@@ -216,7 +221,29 @@ def _admin_s3(endpoint: str, region: str) -> Any:
     )
 
 
+def _prepare_promotion_role(endpoint: str) -> None:
+    """The role the function writes with, trusted by the account (the emulator checks trust)."""
+    import boto3
+
+    iam = boto3.client(
+        "iam",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=ACCOUNT,
+        aws_secret_access_key="test",
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=PROMOTION_ROLE, AssumeRolePolicyDocument=json.dumps(trust))
+
+
 def _prepare_buckets(endpoint: str) -> None:
+    _prepare_promotion_role(endpoint)
     for bucket, region in (
         (ARTIFACT_BUCKET, PIPELINE_REGION),
         (DESTINATION_BUCKET, DESTINATION_REGION),
