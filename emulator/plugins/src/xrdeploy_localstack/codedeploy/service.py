@@ -1,17 +1,45 @@
-"""The codedeploy service of the local cloud (placeholder: every operation goes to moto)."""
+"""The codedeploy service of the local cloud: our handlers for the operations we answer.
 
+Operations not listed in :mod:`.control` and :mod:`.deployments` (on-premises instances, GitHub
+tokens, Lambda/ECS hooks, blue/green) answer 501, as LocalStack does for what it lacks.
+"""
+
+from __future__ import annotations
+
+from functools import partial
 from typing import Any
+
+from xrdeploy_localstack.codedeploy import control, deployments
+from xrdeploy_localstack.codedeploy.cloud import LocalCloud
+from xrdeploy_localstack.codedeploy.model import CodeDeployError, RegionState
+
+
+def _answer(handler: control.Handler, context: Any, request: Any) -> dict[str, Any]:
+    from localstack.aws.api import CommonServiceException
+
+    from xrdeploy_localstack.codedeploy.store import region_state
+
+    state = region_state(context.account_id, context.region)
+    try:
+        return handler(state, dict(request or {}))
+    except CodeDeployError as error:
+        raise CommonServiceException(error.code, error.message, sender_fault=True) from error
 
 
 def create_service() -> Any:
     from localstack.aws.skeleton import Skeleton
     from localstack.aws.spec import load_service
-    from localstack.services.moto import call_moto
     from localstack.services.plugins import Service
 
-    spec = load_service("codedeploy")
+    cloud = LocalCloud()
 
-    def forward(context: Any, request: Any) -> Any:
-        return call_moto(context)
+    def create(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
+        return deployments.create_deployment(state, request, cloud)
 
-    return Service("codedeploy", skeleton=Skeleton(spec, {op: forward for op in spec.operation_names}))
+    handlers: dict[str, control.Handler] = {
+        **control.HANDLERS,
+        **deployments.HANDLERS,
+        "CreateDeployment": create,
+    }
+    table = {name: partial(_answer, handler) for name, handler in handlers.items()}
+    return Service("codedeploy", skeleton=Skeleton(load_service("codedeploy"), table))
