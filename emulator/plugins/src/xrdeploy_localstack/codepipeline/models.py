@@ -1,0 +1,134 @@
+"""State of the local CodePipeline: pipelines, their executions and the jobs of Lambda actions.
+
+Every change to this state is made under :data:`CHANGED` (one condition for the whole service),
+which is notified after each change: executions waiting for a stage, an approval or a job result
+wait on it. The state is small and changes a few times a second at most, so one lock is plenty.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import threading
+from typing import Any
+
+CHANGED = threading.Condition(threading.RLock())
+
+# Execution, stage and action statuses as the API spells them.
+IN_PROGRESS = "InProgress"
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+STOPPED = "Stopped"
+STOPPING = "Stopping"
+SUPERSEDED = "Superseded"
+CANCELLED = "Cancelled"
+ABANDONED = "Abandoned"
+FINISHED = frozenset({SUCCEEDED, FAILED, STOPPED, SUPERSEDED, CANCELLED})
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+@dataclasses.dataclass
+class ActionRun:
+    """One execution of one action (what ListActionExecutions and GetPipelineState show)."""
+
+    action_execution_id: str
+    execution_id: str
+    stage: str
+    declaration: dict[str, Any]
+    resolved_configuration: dict[str, str]
+    input_artifacts: list[dict[str, Any]]
+    status: str = IN_PROGRESS
+    started: datetime.datetime = dataclasses.field(default_factory=now)
+    updated: datetime.datetime = dataclasses.field(default_factory=now)
+    summary: str | None = None
+    external_id: str | None = None
+    external_url: str | None = None
+    error: dict[str, str] | None = None
+    token: str | None = None  # a Manual approval's, while it waits
+    approval: dict[str, str] | None = None  # PutApprovalResult's result, once answered
+    percent: int | None = None
+    updated_by: str | None = None
+    output_artifacts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    output_variables: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.declaration["name"])
+
+
+@dataclasses.dataclass
+class StageRun:
+    name: str
+    status: str = IN_PROGRESS
+    started: datetime.datetime = dataclasses.field(default_factory=now)
+
+
+@dataclasses.dataclass
+class Execution:
+    id: str
+    account_id: str
+    region: str
+    pipeline_name: str
+    pipeline_version: int
+    declaration: dict[str, Any]  # the pipeline as it was when the execution started
+    trigger: dict[str, str]
+    variables: dict[str, str]  # pipeline-level variables (V2), resolved at start
+    source_revisions: dict[str, dict[str, str]]  # source action name → its pinned revision
+    status: str = IN_PROGRESS
+    status_summary: str | None = None
+    started: datetime.datetime = dataclasses.field(default_factory=now)
+    updated: datetime.datetime = dataclasses.field(default_factory=now)
+    stop: str | None = None  # None, "abandon" or "wait" once StopPipelineExecution was called
+    stop_reason: str | None = None
+    stages: dict[str, StageRun] = dataclasses.field(default_factory=dict)
+    actions: list[ActionRun] = dataclasses.field(default_factory=list)
+    artifacts: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    namespaces: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    running: bool = False  # a thread is working on this execution
+
+    @property
+    def mode(self) -> str:
+        return str(self.declaration.get("executionMode", "SUPERSEDED"))
+
+    @property
+    def role_arn(self) -> str:
+        return str(self.declaration["roleArn"])
+
+    def touch(self) -> None:
+        self.updated = now()
+
+
+@dataclasses.dataclass
+class Pipeline:
+    declaration: dict[str, Any]
+    arn: str
+    created: datetime.datetime = dataclasses.field(default_factory=now)
+    updated: datetime.datetime = dataclasses.field(default_factory=now)
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    executions: list[Execution] = dataclasses.field(default_factory=list)  # oldest first
+    occupants: dict[str, str] = dataclasses.field(default_factory=dict)  # stage → execution id
+    waiting: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # stage → ids
+    latest_in_stage: dict[str, str] = dataclasses.field(default_factory=dict)
+    started_by_token: dict[str, str] = dataclasses.field(default_factory=dict)  # idempotency
+
+    @property
+    def name(self) -> str:
+        return str(self.declaration["name"])
+
+    def execution(self, execution_id: str) -> Execution | None:
+        return next((e for e in self.executions if e.id == execution_id), None)
+
+
+@dataclasses.dataclass
+class Job:
+    """A job of a Lambda invoke action: one per invocation, continuations get new ones."""
+
+    id: str
+    account_id: str
+    data: dict[str, Any]
+    status: str = "Dispatched"
+    nonce: str = ""
+    result: dict[str, Any] | None = None  # the PutJob*Result request, once reported
