@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from xrdeploy.cli_support import ConfigOption, err, guarded, out, resolve_config
+from xrdeploy.errors import UserError
 from xrdeploy.paths import LOCAL_HOME, SAMPLE_APP
 from xrdeploy.pipelines import PendingApproval
 
@@ -66,8 +67,6 @@ class ConsoleReporter:
     def approve(self, stage: str, pending: PendingApproval) -> tuple[bool, str]:
         if self.auto_approve:
             return True, "approved by demo --approve"
-        if not sys.stdin.isatty():
-            return False, "rejected: no terminal to ask (run the demo with --approve)"
         answer = typer.confirm(f"{stage}: promote this build past {pending.action_name}?")
         return answer, "approved at the terminal" if answer else "rejected at the terminal"
 
@@ -92,6 +91,13 @@ def demo(
         from xrdeploy.packaging import build_zip
 
         chain = resolve_config(config)
+        if not approve and not sys.stdin.isatty() and any(
+            s.gates.manual_approval for s in chain.stages
+        ):
+            raise UserError(
+                "demo: the chain has manual approvals and there is no terminal to ask; "
+                "add --approve"
+            )
         with tempfile.TemporaryDirectory(prefix="xrdeploy-demo-") as scratch:
             artifact = build or build_zip(SAMPLE_APP, Path(scratch) / "sample_app.zip")
             request = DemoRequest(chain, artifact, LOCAL_HOME / "demo", keep=keep)
