@@ -3,11 +3,24 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 PIPENV := PIPENV_VENV_IN_PROJECT=1 PIPENV_VERBOSITY=-1 $(PYTHON) -m pipenv
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# cdktf 0.21 runs on Node.js through jsii, which supports Node 20, 22 and 24. 20 is past its end
+# of life: it still works, and every synth says so in one line (xrdeploy/synth.py check_node).
+NODE_MIN := 20
 
-.PHONY: setup demo synth test test-fast lint check golden bench clean
+.PHONY: setup node-check demo synth test test-fast lint check golden bench clean
 
-setup: .venv/.synced
+setup: .venv/.synced node-check
+
+node-check:            ## Node.js >= $(NODE_MIN) on PATH, with one line saying what to install
+	@version=$$(node --version 2>/dev/null) || { \
+	  echo "error: node not found on PATH; cdktf needs Node.js >= $(NODE_MIN): install Node.js 22 or 24 (LTS)" >&2; exit 2; }; \
+	major=$${version#v}; major=$${major%%.*}; \
+	[ "$$major" -ge $(NODE_MIN) ] 2>/dev/null || { \
+	  echo "error: node $$version: cdktf needs Node.js >= $(NODE_MIN); install Node.js 22 or 24 (LTS)" >&2; exit 2; }
+
+# The pinned cdktf CLI (package-lock.json), for `npx cdktf` and its integration test.
+node_modules/.package-lock.json: package-lock.json | node-check
+	npm ci --no-audit --no-fund
 
 .venv/.synced: Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet pipenv
@@ -20,7 +33,7 @@ demo: setup            ## synth + deploy the default chain into LocalStack + pro
 synth: setup           ## Terraform JSON for the default chain in cdktf.out/
 	$(PIPENV) run python main.py synth
 
-test: setup            ## every tier: unit, synth, terraform, security, integration (LocalStack)
+test: setup node_modules/.package-lock.json  ## every tier: unit, synth, terraform, security, integration (LocalStack)
 	$(PIPENV) run pytest
 
 test-fast: setup       ## everything but LocalStack

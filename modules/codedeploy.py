@@ -14,10 +14,10 @@ from cdktf_cdktf_provider_aws.codedeploy_deployment_group import (
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from modules import arns
 from modules.fleet import DEPLOYMENT_TAG_KEY
 from modules.policy import Statement, assume_role_statement
 from modules.role import Role, RoleConfig
-from xrdeploy.naming import PARTITION
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,36 @@ class CodeDeployConfig:
     region: str
     account_id: str
     rollback_alarms: tuple[str, ...] = ()
+    partition: str = "aws"  # TRANSITIONAL(layers): required once the app assembly passes it
+
+
+def service_role_permissions(config: CodeDeployConfig) -> tuple[Statement, ...]:
+    permissions = [
+        # CodeDeploy finds instances by tag: EC2 Describe* and the tagging API have no
+        # resource-level permissions, so AWS allows nothing narrower than "*".
+        Statement(
+            sid="FindInstancesByTag",
+            actions=(
+                "ec2:DescribeInstances",
+                "ec2:DescribeInstanceStatus",
+                "tag:GetResources",
+            ),
+            resources=("*",),
+        ),
+    ]
+    if config.rollback_alarms:
+        # DescribeAlarms does take alarm ARNs: the group may read its own alarms only.
+        permissions.append(
+            Statement(
+                sid="ReadRollbackAlarms",
+                actions=("cloudwatch:DescribeAlarms",),
+                resources=tuple(
+                    arns.cloudwatch_alarm(config.partition, config.region, config.account_id, alarm)
+                    for alarm in config.rollback_alarms
+                ),
+            )
+        )
+    return tuple(permissions)
 
 
 class CodeDeploy(Construct):
@@ -37,32 +67,6 @@ class CodeDeploy(Construct):
         self, scope: Construct, id_: str, *, provider: AwsProvider, config: CodeDeployConfig
     ) -> None:
         super().__init__(scope, id_)
-        permissions = [
-            # CodeDeploy finds instances by tag: EC2 Describe* and the tagging API have no
-            # resource-level permissions, so AWS allows nothing narrower than "*".
-            Statement(
-                sid="FindInstancesByTag",
-                actions=(
-                    "ec2:DescribeInstances",
-                    "ec2:DescribeInstanceStatus",
-                    "tag:GetResources",
-                ),
-                resources=("*",),
-            ),
-        ]
-        if config.rollback_alarms:
-            # DescribeAlarms does take alarm ARNs: the group may read its own alarms only.
-            permissions.append(
-                Statement(
-                    sid="ReadRollbackAlarms",
-                    actions=("cloudwatch:DescribeAlarms",),
-                    resources=tuple(
-                        f"arn:{PARTITION}:cloudwatch:{config.region}:{config.account_id}"
-                        f":alarm:{alarm}"
-                        for alarm in config.rollback_alarms
-                    ),
-                )
-            )
         role = Role(
             self,
             "role",
@@ -71,7 +75,7 @@ class CodeDeploy(Construct):
                 name=config.role_name,
                 description=f"CodeDeploy service role for {config.group_name}",
                 trust=(assume_role_statement("Service", ("codedeploy.amazonaws.com",)),),
-                permissions=tuple(permissions),
+                permissions=service_role_permissions(config),
             ),
         )
         self.app = CodedeployApp(

@@ -38,32 +38,36 @@ class CopyFunctionConfig:
     downstream_role_arn: str | None
 
 
+def execution_role_permissions(config: CopyFunctionConfig) -> tuple[Statement, ...]:
+    permissions = [
+        Statement(
+            sid="WriteOwnLogs",
+            actions=("logs:CreateLogStream", "logs:PutLogEvents"),
+            resources=(f"{config.log_group_arn}:*",),
+        ),
+        # PutJob*Result act on a job id, not a resource: AWS offers nothing narrower than "*".
+        Statement(
+            sid="ReportJobResult",
+            actions=("codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"),
+            resources=("*",),
+        ),
+    ]
+    if config.downstream_role_arn:
+        permissions.append(
+            Statement(
+                sid="AssumeDownstreamPromotionRole",
+                actions=("sts:AssumeRole",),
+                resources=(config.downstream_role_arn,),
+            )
+        )
+    return tuple(permissions)
+
+
 class CopyFunction(Construct):
     def __init__(
         self, scope: Construct, id_: str, *, provider: AwsProvider, config: CopyFunctionConfig
     ) -> None:
         super().__init__(scope, id_)
-        permissions = [
-            Statement(
-                sid="WriteOwnLogs",
-                actions=("logs:CreateLogStream", "logs:PutLogEvents"),
-                resources=(f"{config.log_group_arn}:*",),
-            ),
-            # PutJob*Result act on a job id, not a resource: AWS offers nothing narrower than "*".
-            Statement(
-                sid="ReportJobResult",
-                actions=("codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"),
-                resources=("*",),
-            ),
-        ]
-        if config.downstream_role_arn:
-            permissions.append(
-                Statement(
-                    sid="AssumeDownstreamPromotionRole",
-                    actions=("sts:AssumeRole",),
-                    resources=(config.downstream_role_arn,),
-                )
-            )
         self.role = Role(
             self,
             "role",
@@ -72,7 +76,7 @@ class CopyFunction(Construct):
                 name=config.role_name,
                 description=f"Execution role of {config.function_name}",
                 trust=(assume_role_statement("Service", ("lambda.amazonaws.com",)),),
-                permissions=tuple(permissions),
+                permissions=execution_role_permissions(config),
             ),
         )
         log_group = CloudwatchLogGroup(

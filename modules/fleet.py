@@ -71,8 +71,6 @@ class FleetConfig:
     artifact_bucket_arn: str
     kms_key_arn: str
     ssh: SshAccess | None = None
-    # False where instances cannot run (the emulator): role, profile and security group remain.
-    launch_instances: bool = True
 
 
 class Fleet(Construct):
@@ -157,8 +155,6 @@ class Fleet(Construct):
             self, "profile", provider=provider, name=config.role_name, role=self.role.name
         )
 
-        if not config.launch_instances:
-            return
         subnets = DataAwsSubnets(
             self,
             "default-subnets",

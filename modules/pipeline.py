@@ -17,11 +17,13 @@ from cdktf_cdktf_provider_aws.codepipeline import (
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from modules import arns
 from modules.policy import Statement, assume_role_statement
 from modules.role import Role, RoleConfig
-from xrdeploy.naming import SOURCE_NAMESPACE
 
 SOURCE_ARTIFACT = "SourceArtifact"
+# The Source action's variable namespace: the Promote action reads the deployed VersionId from it.
+SOURCE_NAMESPACE = "SourceVariables"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class PipelineConfig:
     copy_function_name: str
     copy_function_arn: str
     promotion: PromotionTarget | None
+    partition: str = "aws"  # TRANSITIONAL(layers): required once the app assembly passes it
 
 
 def promote_user_parameters(config: PipelineConfig, target: PromotionTarget) -> str:
@@ -117,74 +120,62 @@ def pipeline_definition(config: PipelineConfig) -> list[PipelineStageDefinition]
     """The pipeline's stages as plain data: the resource is built from it, and the stack also
     outputs it so that the LocalStack harness plays exactly this pipeline where CodePipeline
     itself is not available."""
-    stages = [
-        PipelineStageDefinition(
-            "Source",
-            (
-                Action(
-                    "Source",
-                    "Source",
-                    "S3",
-                    {
-                        "S3Bucket": config.source_bucket,
-                        "S3ObjectKey": config.source_key,
-                        "PollForSourceChanges": "false",
-                    },
-                    namespace=SOURCE_NAMESPACE,
-                    output_artifacts=(SOURCE_ARTIFACT,),
-                ),
-            ),
-        ),
-        PipelineStageDefinition(
-            "Deploy",
-            (
-                Action(
-                    "Deploy",
-                    "Deploy",
-                    "CodeDeploy",
-                    {
-                        "ApplicationName": config.codedeploy_app,
-                        "DeploymentGroupName": config.deployment_group,
-                    },
-                    input_artifacts=(SOURCE_ARTIFACT,),
-                ),
-            ),
-        ),
-    ]
+    stages = [_source_stage(config), _deploy_stage(config)]
     if config.promotion is None:
         return stages
     if config.manual_approval:
-        stages.append(
-            PipelineStageDefinition(
-                "Approve",
-                (
-                    Action(
-                        "Approve",
-                        "Approval",
-                        "Manual",
-                        {"CustomData": f"Promote to {config.promotion.stage}?"},
-                    ),
-                ),
-            )
-        )
-    stages.append(
-        PipelineStageDefinition(
-            "Promote",
-            (
-                Action(
-                    "Promote",
-                    "Invoke",
-                    "Lambda",
-                    {
-                        "FunctionName": config.copy_function_name,
-                        "UserParameters": promote_user_parameters(config, config.promotion),
-                    },
-                    input_artifacts=(SOURCE_ARTIFACT,),
-                ),
-            ),
-        )
-    )
+        stages.append(_approve_stage(config.promotion))
+    stages.append(_promote_stage(config, config.promotion))
     return stages
+
+
+def _source_stage(config: PipelineConfig) -> PipelineStageDefinition:
+    source = Action(
+        "Source",
+        "Source",
+        "S3",
+        {
+            "S3Bucket": config.source_bucket,
+            "S3ObjectKey": config.source_key,
+            "PollForSourceChanges": "false",
+        },
+        namespace=SOURCE_NAMESPACE,
+        output_artifacts=(SOURCE_ARTIFACT,),
+    )
+    return PipelineStageDefinition("Source", (source,))
+
+
+def _deploy_stage(config: PipelineConfig) -> PipelineStageDefinition:
+    deploy = Action(
+        "Deploy",
+        "Deploy",
+        "CodeDeploy",
+        {
+            "ApplicationName": config.codedeploy_app,
+            "DeploymentGroupName": config.deployment_group,
+        },
+        input_artifacts=(SOURCE_ARTIFACT,),
+    )
+    return PipelineStageDefinition("Deploy", (deploy,))
+
+
+def _approve_stage(target: PromotionTarget) -> PipelineStageDefinition:
+    approve = Action("Approve", "Approval", "Manual", {"CustomData": f"Promote to {target.stage}?"})
+    return PipelineStageDefinition("Approve", (approve,))
+
+
+def _promote_stage(config: PipelineConfig, target: PromotionTarget) -> PipelineStageDefinition:
+    promote = Action(
+        "Promote",
+        "Invoke",
+        "Lambda",
+        {
+            "FunctionName": config.copy_function_name,
+            "UserParameters": promote_user_parameters(config, target),
+        },
+        input_artifacts=(SOURCE_ARTIFACT,),
+    )
+    return PipelineStageDefinition("Promote", (promote,))
 
 
 def _stage_resource(stage: PipelineStageDefinition) -> CodepipelineStage:
@@ -207,65 +198,80 @@ def _stage_resource(stage: PipelineStageDefinition) -> CodepipelineStage:
     )
 
 
+def service_role_permissions(config: PipelineConfig) -> tuple[Statement, ...]:
+    """What the pipeline's own role may do: read its source, use its artifact store and key,
+    deploy through its CodeDeploy group, and invoke its copy function."""
+    permissions = [
+        Statement(
+            sid="ReadSource",
+            actions=("s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning"),
+            resources=(
+                config.source_bucket_arn,
+                f"{config.source_bucket_arn}/{config.source_key}",
+            ),
+        ),
+        Statement(
+            sid="UseArtifactStore",
+            actions=(
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:PutObject",
+                "s3:GetBucketVersioning",
+            ),
+            resources=(config.artifact_bucket_arn, f"{config.artifact_bucket_arn}/*"),
+        ),
+        Statement(
+            sid="UseStageKey",
+            actions=("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
+            resources=(config.kms_key_arn,),
+        ),
+        *_deploy_statements(config),
+    ]
+    if config.promotion is not None:
+        permissions.append(
+            Statement(
+                sid="InvokeCopyFunction",
+                actions=("lambda:InvokeFunction",),
+                resources=(config.copy_function_arn,),
+            )
+        )
+    return tuple(permissions)
+
+
+def _deploy_statements(config: PipelineConfig) -> tuple[Statement, ...]:
+    def codedeploy_arn(resource: str) -> str:
+        return arns.codedeploy(config.partition, config.region, config.account_id, resource)
+
+    return (
+        Statement(
+            sid="Deploy",
+            actions=(
+                "codedeploy:CreateDeployment",
+                "codedeploy:GetApplication",
+                "codedeploy:GetApplicationRevision",
+                "codedeploy:GetDeployment",
+                "codedeploy:RegisterApplicationRevision",
+            ),
+            resources=(
+                codedeploy_arn(f"application:{config.codedeploy_app}"),
+                codedeploy_arn(
+                    f"deploymentgroup:{config.codedeploy_app}/{config.deployment_group}"
+                ),
+            ),
+        ),
+        Statement(
+            sid="ReadDeploymentConfig",
+            actions=("codedeploy:GetDeploymentConfig",),
+            resources=(codedeploy_arn(f"deploymentconfig:{config.deployment_config}"),),
+        ),
+    )
+
+
 class Pipeline(Construct):
     def __init__(
         self, scope: Construct, id_: str, *, provider: AwsProvider, config: PipelineConfig
     ) -> None:
         super().__init__(scope, id_)
-        codedeploy_arn = f"arn:aws:codedeploy:{config.region}:{config.account_id}"
-        permissions = [
-            Statement(
-                sid="ReadSource",
-                actions=("s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning"),
-                resources=(
-                    config.source_bucket_arn,
-                    f"{config.source_bucket_arn}/{config.source_key}",
-                ),
-            ),
-            Statement(
-                sid="UseArtifactStore",
-                actions=(
-                    "s3:GetObject",
-                    "s3:GetObjectVersion",
-                    "s3:PutObject",
-                    "s3:GetBucketVersioning",
-                ),
-                resources=(config.artifact_bucket_arn, f"{config.artifact_bucket_arn}/*"),
-            ),
-            Statement(
-                sid="UseStageKey",
-                actions=("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
-                resources=(config.kms_key_arn,),
-            ),
-            Statement(
-                sid="Deploy",
-                actions=(
-                    "codedeploy:CreateDeployment",
-                    "codedeploy:GetApplication",
-                    "codedeploy:GetApplicationRevision",
-                    "codedeploy:GetDeployment",
-                    "codedeploy:RegisterApplicationRevision",
-                ),
-                resources=(
-                    f"{codedeploy_arn}:application:{config.codedeploy_app}",
-                    f"{codedeploy_arn}:deploymentgroup:{config.codedeploy_app}/"
-                    f"{config.deployment_group}",
-                ),
-            ),
-            Statement(
-                sid="ReadDeploymentConfig",
-                actions=("codedeploy:GetDeploymentConfig",),
-                resources=(f"{codedeploy_arn}:deploymentconfig:{config.deployment_config}",),
-            ),
-        ]
-        if config.promotion is not None:
-            permissions.append(
-                Statement(
-                    sid="InvokeCopyFunction",
-                    actions=("lambda:InvokeFunction",),
-                    resources=(config.copy_function_arn,),
-                )
-            )
         role = Role(
             self,
             "role",
@@ -274,7 +280,7 @@ class Pipeline(Construct):
                 name=config.role_name,
                 description=f"CodePipeline service role for {config.pipeline_name}",
                 trust=(assume_role_statement("Service", ("codepipeline.amazonaws.com",)),),
-                permissions=tuple(permissions),
+                permissions=service_role_permissions(config),
             ),
         )
         self.pipeline = Codepipeline(
@@ -295,7 +301,10 @@ class Pipeline(Construct):
             ],
             stage=[_stage_resource(stage) for stage in pipeline_definition(config)],
         )
+        self._start_on_new_build(provider, config)
 
+    def _start_on_new_build(self, provider: AwsProvider, config: PipelineConfig) -> None:
+        """EventBridge starts the pipeline when the source key gets a new version."""
         events_role = Role(
             self,
             "events-role",

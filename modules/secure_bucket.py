@@ -31,8 +31,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
+from modules import arns
 from modules.policy import Condition, Statement, policy_document
-from xrdeploy.naming import PARTITION
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class SecureBucketConfig:
     # Lets `destroy` remove a bucket that still holds versions; the build it holds came from the
     # upstream stage or the operator, so nothing is lost that is not kept elsewhere.
     force_destroy: bool = True
+    partition: str = "aws"  # TRANSITIONAL(layers): required once the app assembly passes it
 
 
 class SecureBucket(Construct):
@@ -54,7 +55,6 @@ class SecureBucket(Construct):
         self, scope: Construct, id_: str, *, provider: AwsProvider, config: SecureBucketConfig
     ) -> None:
         super().__init__(scope, id_)
-        bucket_arn = f"arn:{PARTITION}:s3:::{config.name}"
         self.bucket = S3Bucket(
             self,
             "bucket",
@@ -64,6 +64,23 @@ class SecureBucket(Construct):
         )
         self.name = self.bucket.bucket
         self.arn = self.bucket.arn
+        self._block_public_access(provider)
+        self.versioning = S3BucketVersioningA(
+            self,
+            "versioning",
+            provider=provider,
+            bucket=self.bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        self._encrypt(provider, config.kms_key_arn)
+        self._expire_old_versions(provider, config.noncurrent_version_days)
+        if config.eventbridge_notifications:
+            S3BucketNotification(
+                self, "notifications", provider=provider, bucket=self.bucket.id, eventbridge=True
+            )
+        self._attach_policy(provider, config)
+
+    def _block_public_access(self, provider: AwsProvider) -> None:
         S3BucketPublicAccessBlock(
             self,
             "public-access-block",
@@ -82,13 +99,8 @@ class SecureBucket(Construct):
             bucket=self.bucket.id,
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
-        self.versioning = S3BucketVersioningA(
-            self,
-            "versioning",
-            provider=provider,
-            bucket=self.bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
+
+    def _encrypt(self, provider: AwsProvider, kms_key_arn: str) -> None:
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
@@ -100,12 +112,14 @@ class SecureBucket(Construct):
                     apply_server_side_encryption_by_default=(
                         S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
                             sse_algorithm="aws:kms",
-                            kms_master_key_id=config.kms_key_arn,
+                            kms_master_key_id=kms_key_arn,
                         )
                     ),
                 )
             ],
         )
+
+    def _expire_old_versions(self, provider: AwsProvider, noncurrent_days: int) -> None:
         S3BucketLifecycleConfiguration(
             self,
             "lifecycle",
@@ -118,7 +132,7 @@ class SecureBucket(Construct):
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                     noncurrent_version_expiration=[
                         S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=config.noncurrent_version_days,
+                            noncurrent_days=noncurrent_days,
                         )
                     ],
                     abort_incomplete_multipart_upload=[
@@ -130,10 +144,10 @@ class SecureBucket(Construct):
             ],
             depends_on=[self.versioning],
         )
-        if config.eventbridge_notifications:
-            S3BucketNotification(
-                self, "notifications", provider=provider, bucket=self.bucket.id, eventbridge=True
-            )
+
+    def _attach_policy(self, provider: AwsProvider, config: SecureBucketConfig) -> None:
+        """TLS-only for everyone, then the caller's grants."""
+        bucket_arn = arns.s3_bucket(config.partition, config.name)
         policy = policy_document(
             self,
             "policy-document",

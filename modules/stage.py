@@ -26,17 +26,6 @@ from xrdeploy.config import ChainConfig, Stage
 from xrdeploy.naming import Naming
 from xrdeploy.target import DeployTarget
 
-# Resource types each unsupported service would have created, for the CLI to report.
-OMITTED_BY_SERVICE = {
-    "codedeploy": ("aws_codedeploy_app", "aws_codedeploy_deployment_group"),
-    "ec2-instances": ("aws_instance",),
-    "codepipeline": (
-        "aws_codepipeline",
-        "aws_cloudwatch_event_rule",
-        "aws_cloudwatch_event_target",
-    ),
-}
-
 
 @dataclass(frozen=True)
 class StageDeploymentConfig:
@@ -56,14 +45,13 @@ class StageDeployment(Construct):
         config: StageDeploymentConfig,
     ) -> None:
         super().__init__(scope, id_)
-        chain, stage, target = config.chain, config.stage, config.target
+        chain, stage = config.chain, config.stage
         names = Naming(chain.app.name)
         upstream = chain.previous_stage(stage)
         downstream = chain.next_stage(stage)
         source_key = chain.app.source_object_key
         log_group = names.copy_function_log_group(stage)
         log_group_arn = f"arn:aws:logs:{stage.region}:{stage.account_id}:log-group:{log_group}"
-        self.omitted: list[str] = []
         Aspects.of(self).add(StageTagger(stage.name))
 
         key = StageKey(
@@ -143,31 +131,24 @@ class StageDeployment(Construct):
                 ssh=SshAccess(stage.fleet.ssh.cidr, stage.fleet.ssh.key_pair)
                 if stage.fleet.ssh
                 else None,
-                launch_instances=target.supports("ec2-instances"),
             ),
         )
 
-        if not target.supports("ec2-instances"):
-            self.omitted.extend(OMITTED_BY_SERVICE["ec2-instances"])
-
-        if target.supports("codedeploy"):
-            CodeDeploy(
-                self,
-                "codedeploy",
-                provider=provider,
-                config=CodeDeployConfig(
-                    app_name=names.codedeploy_app(stage),
-                    group_name=names.deployment_group(stage),
-                    role_name=names.codedeploy_role(stage),
-                    tag_value=stage.fleet.tag_value,
-                    deployment_config=stage.deployment_config,
-                    region=stage.region,
-                    account_id=stage.account_id,
-                    rollback_alarms=stage.gates.rollback_alarms,
-                ),
-            )
-        else:
-            self.omitted.extend(OMITTED_BY_SERVICE["codedeploy"])
+        CodeDeploy(
+            self,
+            "codedeploy",
+            provider=provider,
+            config=CodeDeployConfig(
+                app_name=names.codedeploy_app(stage),
+                group_name=names.deployment_group(stage),
+                role_name=names.codedeploy_role(stage),
+                tag_value=stage.fleet.tag_value,
+                deployment_config=stage.deployment_config,
+                region=stage.region,
+                account_id=stage.account_id,
+                rollback_alarms=stage.gates.rollback_alarms,
+            ),
+        )
 
         downstream_role_arn = (
             names.role_arn(downstream, names.promotion_role(downstream)) if downstream else None
@@ -219,10 +200,7 @@ class StageDeployment(Construct):
             if downstream
             else None,
         )
-        if target.supports("codepipeline"):
-            Pipeline(self, "pipeline", provider=provider, config=pipeline_config)
-        else:
-            self.omitted.extend(OMITTED_BY_SERVICE["codepipeline"])
+        Pipeline(self, "pipeline", provider=provider, config=pipeline_config)
 
         # What operators and the LocalStack harness read after apply, instead of guessing names.
         TerraformOutput(

@@ -9,8 +9,8 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from modules import arns
 from modules.policy import Condition, Statement, policy_json
-from xrdeploy.naming import PARTITION
 
 # What CloudWatch Logs does with the key, spelled out: exactly what AWS's documented
 # "kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*" grant
@@ -35,6 +35,7 @@ class StageKeyConfig:
     region: str
     log_group_arn: str
     deletion_window_days: int = 7
+    partition: str = "aws"  # TRANSITIONAL(layers): required once the app assembly passes it
 
 
 class StageKey(Construct):
@@ -42,7 +43,7 @@ class StageKey(Construct):
         self, scope: Construct, id_: str, *, provider: AwsProvider, config: StageKeyConfig
     ) -> None:
         super().__init__(scope, id_)
-        account_root = f"arn:{PARTITION}:iam::{config.account_id}:root"
+        account_root = arns.account_root(config.partition, config.account_id)
         # A key policy's Resource can only be "*": it means "this key" (AWS KMS key policy rules).
         policy = policy_json(
             [

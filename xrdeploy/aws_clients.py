@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from modules import arns
 from xrdeploy.naming import PARTITION
 from xrdeploy.target import EMULATOR_SECRET_KEY, DeployTarget
 
@@ -45,7 +46,7 @@ class AwsClients:
         if self.deploy_role_name is None:
             return boto3.Session()
         if account_id not in self._sessions:
-            role_arn = f"arn:{PARTITION}:iam::{account_id}:role/{self.deploy_role_name}"
+            role_arn = arns.iam_role(PARTITION, account_id, self.deploy_role_name)
             credentials = boto3.client("sts").assume_role(
                 RoleArn=role_arn, RoleSessionName="xrdeploy-cli"
             )["Credentials"]

@@ -3,95 +3,41 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
-import traceback
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.console import Console
 
-from xrdeploy.config import ChainConfig, load_config
+from xrdeploy.cli_local import demo, local_app
+from xrdeploy.cli_pipelines import approve, status
+from xrdeploy.cli_support import (
+    ConfigOption,
+    Options,
+    OutdirOption,
+    TargetOption,
+    err,
+    guarded,
+    out,
+    resolve_config,
+    resolve_outdir,
+    resolve_target,
+)
+from xrdeploy.config import ChainConfig
 from xrdeploy.errors import UserError
-from xrdeploy.paths import DEFAULT_OUTDIR, LOCAL_HOME, SAMPLE_APP
-from xrdeploy.target import DeployTarget, parse_target
+from xrdeploy.paths import SAMPLE_APP
+from xrdeploy.target import DeployTarget
 
 if TYPE_CHECKING:
-    from xrdeploy.local_chain import Hop
-    from xrdeploy.pipeline_emulator import StageRun
     from xrdeploy.synth import Synthesis
 
-# cdktf's CLI runs `python main.py` with no arguments; these let it choose config and target.
-ENV_CONFIG = "XRDEPLOY_CONFIG"
-ENV_TARGET = "XRDEPLOY_TARGET"
-ENV_OUTDIR = "CDKTF_OUTDIR"  # set by the cdktf CLI
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=False,
     pretty_exceptions_enable=False,
     help="Promote one tested build through ordered AWS stages (Terraform via CDKTF).",
 )
-
-T = TypeVar("T")
-
-
-class Options:
-    verbose = False
-
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Chain config (YAML). Default: the embedded demo chain.",
-        show_default=False,
-    ),
-]
-TargetOption = Annotated[
-    str | None,
-    typer.Option("--target", "-t", help="aws, localstack or localstack=URL.", show_default=False),
-]
-OutdirOption = Annotated[
-    Path | None, typer.Option("--outdir", help="Where to write the stacks (default cdktf.out).")
-]
-
-
-def guarded(action: Callable[[], T]) -> T:
-    """Run a command body, turning operator errors into one line each and an exit code."""
-    try:
-        return action()
-    except UserError as exc:
-        if Options.verbose:
-            traceback.print_exc()
-        for problem in exc.problems:
-            err.print(f"[red]error:[/red] {problem}")
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        raise typer.Exit(130) from None
-
-
-def resolve_config(path: Path | None) -> ChainConfig:
-    if path is None and os.environ.get(ENV_CONFIG):
-        path = Path(os.environ[ENV_CONFIG])
-    return load_config(path)
-
-
-def resolve_target(value: str | None) -> DeployTarget:
-    return parse_target(value or os.environ.get(ENV_TARGET) or "aws")
-
-
-def resolve_outdir(value: Path | None) -> Path:
-    if value is not None:
-        return value
-    return Path(os.environ[ENV_OUTDIR]) if os.environ.get(ENV_OUTDIR) else DEFAULT_OUTDIR
 
 
 @app.callback(invoke_without_command=True)
@@ -121,9 +67,15 @@ def validate(config: ConfigOption = None) -> None:
 
 @app.command()
 def synth(
-    config: ConfigOption = None, target: TargetOption = None, outdir: OutdirOption = None
+    config: ConfigOption = None,
+    target: TargetOption = None,
+    outdir: OutdirOption = None,
+    hcl: Annotated[
+        bool, typer.Option("--hcl", help="Write HCL (cdk.tf) instead of HCL-JSON (cdk.tf.json).")
+    ] = False,
 ) -> None:
-    """Write Terraform HCL-JSON for every stack to <outdir>/stacks/<stack>/cdk.tf.json."""
+    """Write Terraform for every stack to <outdir>/stacks/<stack>/: cdk.tf.json, or cdk.tf with
+    --hcl; each stack gets the provider lock file."""
 
     def body() -> None:
         from xrdeploy.synth import synthesize
@@ -132,14 +84,9 @@ def synth(
         deploy_target = resolve_target(target)
         directory = resolve_outdir(outdir)
         with err.status(f"synthesizing {len(chain.stages)} stage(s) for {deploy_target.name}"):
-            result = synthesize(chain, deploy_target, directory)
+            result = synthesize(chain, deploy_target, directory, hcl=hcl)
         for stack in result.stacks:
-            out.print(f"stack {stack.name}: {stack.json_path}")
-            if stack.omitted_resource_types:
-                out.print(
-                    f"  left out for {deploy_target.name} (not in the free emulator): "
-                    + ", ".join(stack.omitted_resource_types)
-                )
+            out.print(f"stack {stack.name}: {stack.stack_file}")
 
     guarded(body)
 
@@ -282,6 +229,23 @@ def graph(
     guarded(body)
 
 
+@app.command("terraform-env")
+def terraform_env() -> None:
+    """Shell exports that give the cdktf CLI and plain Terraform this project's Terraform CLI
+    config (the provider mirror when there is one): eval "$(python main.py terraform-env)"."""
+
+    def body() -> None:
+        import shlex
+
+        from xrdeploy.terraform import describe_provider_source, terraform_env
+
+        out.print(f"# {describe_provider_source()}", markup=False)
+        for name, value in terraform_env().items():
+            out.print(f"export {name}={shlex.quote(value)}", markup=False)
+
+    guarded(body)
+
+
 @app.command("package-app")
 def package_app(
     source: Annotated[Path, typer.Argument(help="Directory with appspec.yml.")] = SAMPLE_APP,
@@ -300,93 +264,6 @@ def package_app(
         out.print(f"wrote {output} ({output.stat().st_size} bytes)")
 
     guarded(body)
-
-
-@app.command()
-def demo(
-    config: ConfigOption = None,
-    build: Annotated[
-        Path | None, typer.Option(help="Build to promote (default: sample_app/ packaged).")
-    ] = None,
-    keep: Annotated[
-        bool,
-        typer.Option(
-            help="Leave the stacks deployed (only useful with an external LOCALSTACK_ENDPOINT)."
-        ),
-    ] = False,
-) -> None:
-    """Start LocalStack, deploy every stage into it, promote the sample app through the chain
-    with the deployed copy functions, report each hop, then destroy."""
-
-    def body() -> int:
-        import tempfile
-
-        from xrdeploy.local_chain import (
-            LocalDeployment,
-            local_emulator,
-            promote_through_chain,
-            sha256_of,
-            upload_build,
-            with_emulator_state,
-        )
-        from xrdeploy.packaging import build_zip
-
-        chain = with_emulator_state(resolve_config(config))
-        with tempfile.TemporaryDirectory(prefix="xrdeploy-demo-") as scratch:
-            artifact = build or build_zip(SAMPLE_APP, Path(scratch) / "sample_app.zip")
-            with local_emulator(_progress) as emulator:
-                deployment = LocalDeployment(
-                    chain, emulator, LOCAL_HOME / "demo", progress=_progress
-                )
-                deployment.synthesize()
-                try:
-                    deployment.deploy()
-                    version = upload_build(deployment, artifact)
-                    first = deployment.stage_outputs()[0]
-                    out.print(
-                        f"uploaded {artifact.name} sha256 {sha256_of(artifact)[:16]}… to "
-                        f"s3://{first['source_bucket']}/{first['source_key']} "
-                        f"(version {version})"
-                    )
-                    runs, hops = promote_through_chain(deployment)
-                    _print_chain_report(runs, hops)
-                    promoted_all = len(hops) == len(chain.stages) - 1 and all(
-                        h.outcome == "success" for h in hops
-                    )
-                finally:
-                    if keep:
-                        out.print(
-                            "stacks left deployed; remove them with: python main.py "
-                            "destroy --target localstack=" + emulator.endpoint + " --yes"
-                        )
-                    else:
-                        _progress("cleaning up: destroying every stage (reverse order)")
-                        deployment.destroy()
-        out.print(
-            "done: "
-            + (
-                "the build reached every stage"
-                if promoted_all
-                else "the chain stopped early (see above)"
-            )
-        )
-        return 0 if promoted_all else 1
-
-    raise typer.Exit(guarded(body))
-
-
-def _print_chain_report(runs: list[StageRun], hops: list[Hop]) -> None:
-    for stage_run in runs:
-        steps = ", ".join(f"{r.action}: {r.outcome}" for r in stage_run.records)
-        out.print(f"stage {stage_run.stage}: {steps}", markup=False)
-    for hop in hops:
-        result = hop.outcome if hop.outcome == "success" else f"{hop.outcome}: {hop.message}"
-        out.print(
-            f"{hop.source_stage} → {hop.destination_stage}: s3://{hop.bucket}/{hop.key} "
-            f"version {hop.version_id or '-'} sha256 {hop.sha256[:12] or '-'}… "
-            f"{hop.seconds:.1f}s {result}",
-            markup=False,
-        )
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -414,6 +291,12 @@ def render_mermaid(source: str, output: Path) -> None:
     )
     if result.returncode != 0:
         raise UserError(f"mmdc failed: {(result.stderr or result.stdout).strip()[:200]}")
+
+
+app.add_typer(local_app, name="local")
+app.command()(demo)
+app.command()(status)
+app.command()(approve)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from xrdeploy.aws_clients import AwsClients
 from xrdeploy.config import Backend, ChainConfig
 from xrdeploy.errors import ToolError
-from xrdeploy.stacks import ChainRunner
+from xrdeploy.runner import ChainRunner
 from xrdeploy.synth import Synthesis, synthesize
 from xrdeploy.target import DeployTarget
 

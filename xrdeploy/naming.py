@@ -10,14 +10,16 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from modules import arns
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 # S3's rules for a bucket name (we also refuse periods, which break virtual-hosted TLS).
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 MAX_ROLE_NAME = 64
+# Config accepts commercial AWS regions only (config.py), which are all in this partition.
 PARTITION = "aws"
-SOURCE_NAMESPACE = "SourceVariables"  # the CodePipeline variable namespace of the Source action
 
 
 class StageLike(Protocol):
@@ -36,6 +38,7 @@ class Naming:
     """Names for one app; each method takes the stage the resource belongs to."""
 
     app: str
+    partition: str = PARTITION
 
     def prefix(self, stage: StageLike) -> str:
         return f"{self.app.replace('.', '-')}-{stage.name}"
@@ -93,15 +96,19 @@ class Naming:
 
     # ARNs of things in other stacks.
     def role_arn(self, stage: StageLike, role_name: str) -> str:
-        return f"arn:{PARTITION}:iam::{stage.account_id}:role/{role_name}"
+        return arns.iam_role(self.partition, stage.account_id, role_name)
 
     def bucket_arn(self, bucket: str) -> str:
-        return f"arn:{PARTITION}:s3:::{bucket}"
+        return arns.s3_bucket(self.partition, bucket)
 
     def function_arn(self, stage: StageLike) -> str:
-        return (
-            f"arn:{PARTITION}:lambda:{stage.region}:{stage.account_id}:function:"
-            f"{self.copy_function(stage)}"
+        return arns.lambda_function(
+            self.partition, stage.region, stage.account_id, self.copy_function(stage)
+        )
+
+    def log_group_arn(self, stage: StageLike) -> str:
+        return arns.log_group(
+            self.partition, stage.region, stage.account_id, self.copy_function_log_group(stage)
         )
 
     def problems(self, stage: StageLike) -> Iterator[tuple[str, str, str]]:

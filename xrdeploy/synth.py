@@ -1,4 +1,9 @@
-"""Config in, Terraform HCL-JSON out: builds the cdktf app and synthesizes every stack.
+"""Config in, Terraform out: builds the cdktf app and synthesizes every stack, as HCL-JSON
+(`cdk.tf.json`, the default) or as HCL (`cdk.tf`, for teams leaving CDKTF).
+
+Per-stage stacks depend on the previous stage's stack in the manifest, so the cdktf CLI deploys
+them in chain order and destroys them in reverse, as `python main.py deploy` does. Each stack
+gets the committed provider lock file.
 
 The AWS provider binding takes 10-20 s to import, so it is imported here, lazily, and only by
 commands that synthesize.
@@ -7,16 +12,35 @@ commands that synthesize.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xrdeploy.config import ChainConfig
+from xrdeploy.errors import ToolError
 from xrdeploy.packaging import build_zip
 from xrdeploy.paths import DEFAULT_OUTDIR, FUNCTION_SOURCE
 from xrdeploy.target import DeployTarget
+from xrdeploy.terraform import PROVIDER_LOCK_FILE
+
+if TYPE_CHECKING:
+    from cdktf import TerraformStack
+
+LOCK_FILE_NAME = ".terraform.lock.hcl"
+# cdktf runs on Node.js through jsii. jsii 1.142 (cdktf 0.21's) supports Node 20, 22 and 24; these
+# are their end-of-life dates (jsii's own table). Keep in step with package.json's "engines".
+MINIMUM_NODE_MAJOR = 20
+NODE_END_OF_LIFE = {20: date(2026, 4, 30), 22: date(2027, 4, 30), 24: date(2028, 4, 30)}
+NODE_ADVICE = "install Node.js 22 or 24 (LTS)"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,11 +49,16 @@ class SynthesizedStack:
     stages: tuple[str, ...]
     directory: Path
     provider_aliases: tuple[str, ...]
-    omitted_resource_types: tuple[str, ...]
+    hcl: bool = False
 
     @property
     def json_path(self) -> Path:
         return self.directory / "cdk.tf.json"
+
+    @property
+    def stack_file(self) -> Path:
+        """The file cdktf wrote: `cdk.tf` for HCL output, `cdk.tf.json` otherwise."""
+        return self.directory / "cdk.tf" if self.hcl else self.json_path
 
     def document(self) -> dict[str, object]:
         loaded: dict[str, object] = json.loads(self.json_path.read_text())
@@ -43,6 +72,34 @@ class Synthesis:
 
     def stack(self, name: str) -> SynthesizedStack:
         return next(s for s in self.stacks if s.name == name)
+
+
+def check_node(today: date | None = None) -> str:
+    """The Node.js version cdktf will run on; a one-line error when there is none or it is too
+    old, a one-line warning when it is past its end of life (then jsii's own multi-line banner is
+    silenced: the operator has been told)."""
+    node = shutil.which("node")
+    if node is None:
+        raise ToolError(f"node: not found on PATH; cdktf needs Node.js >= 20: {NODE_ADVICE}")
+    version = subprocess.run(
+        [node, "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    try:
+        major = int(version.removeprefix("v").split(".")[0])
+    except ValueError:
+        raise ToolError(f"node --version gave {version!r}; {NODE_ADVICE}") from None
+    if major < MINIMUM_NODE_MAJOR:
+        raise ToolError(f"node {version}: cdktf needs Node.js >= 20; {NODE_ADVICE}")
+    end_of_life = NODE_END_OF_LIFE.get(major)
+    if end_of_life is not None and end_of_life < (today or date.today()):
+        log.warning(
+            "node %s reached its end of life on %s; cdktf still runs on it, but %s",
+            version,
+            end_of_life,
+            NODE_ADVICE,
+        )
+        os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = str(major)
+    return version
 
 
 def _swap_in(partial: Path, outdir: Path) -> None:
@@ -61,11 +118,59 @@ def stack_plan(chain: ChainConfig) -> list[tuple[str, tuple[str, ...]]]:
     return [(stage.name, (stage.name,)) for stage in chain.stages]
 
 
+# cdktf 0.21's HCL renderer quotes references, which Terraform accepts with a deprecation warning
+# each: the provider meta-argument and depends_on entries.
+_QUOTED_PROVIDER = re.compile(r'^(\s*provider\s*=\s*)"(aws\.[A-Za-z0-9_-]+)"$', re.MULTILINE)
+_DEPENDS_ON = re.compile(r"^(\s*depends_on\s*=\s*\[\n)((?:\s*\"[^\"\n]+\",\n)*)", re.MULTILINE)
+# It writes a multi-line string S as "<<EOF\n" + S + "\nEOF", which means S plus a newline.
+_HEREDOC = re.compile(r"<<EOF\n(.*?)\nEOF$", re.MULTILINE | re.DOTALL)
+
+
+def _exact_heredoc(match: re.Match[str]) -> str:
+    body = match.group(1)
+    return f"<<EOF\n{body}EOF" if body.endswith("\n") else f"chomp(<<EOF\n{body}\nEOF\n)"
+
+
+def tidy_hcl(text: str) -> str:
+    """cdktf's HCL, corrected and as a team would keep it: multi-line strings exactly as in the
+    JSON, references unquoted, and `terraform fmt`."""
+    text = _HEREDOC.sub(_exact_heredoc, text)
+    text = _QUOTED_PROVIDER.sub(r"\1\2", text)
+    text = _DEPENDS_ON.sub(lambda m: m.group(1) + m.group(2).replace('"', ""), text)
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        raise ToolError("synth --hcl: terraform not found on PATH (it formats the HCL)")
+    result = subprocess.run(
+        [terraform, "fmt", "-no-color", "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ToolError(f"synth --hcl: terraform fmt refused cdktf's HCL: {result.stderr.strip()}")
+    return result.stdout
+
+
+def _render_hcl(stack: TerraformStack, directory: Path) -> None:
+    """cdktf 0.21 renders HCL only when its Node process started with SYNTH_HCL_OUTPUT=true;
+    App(hcl_output=True) alone just names the file cdk.tf. So render it here, as cdktf would."""
+    rendered = stack.to_hcl_terraform()
+    (directory / "cdk.tf").write_text(tidy_hcl(rendered["hcl"]))
+    (directory / "metadata.json").write_text(
+        json.dumps(rendered["metadata"], indent=2, sort_keys=True) + "\n"
+    )
+
+
+def _add_lock_files(stacks_dir: Path) -> None:
+    for stack_dir in stacks_dir.iterdir():
+        shutil.copyfile(PROVIDER_LOCK_FILE, stack_dir / LOCK_FILE_NAME)
+
+
 def synthesize(
-    chain: ChainConfig, target: DeployTarget, outdir: Path = DEFAULT_OUTDIR
+    chain: ChainConfig, target: DeployTarget, outdir: Path = DEFAULT_OUTDIR, *, hcl: bool = False
 ) -> Synthesis:
-    # jsii prints a banner on every start under Node 20; the runtime still works on it.
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    check_node()
     from cdktf import App
 
     from modules.chain_stack import ChainStack, ChainStackConfig
@@ -78,8 +183,10 @@ def synthesize(
     shutil.rmtree(partial, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="xrdeploy-package-") as staging:
         package = build_zip(FUNCTION_SOURCE, Path(staging) / "copy_function.zip")
-        app = App(outdir=str(partial), skip_validation=False)
-        built = []
+        app = App(outdir=str(partial), skip_validation=False, hcl_output=hcl)
+        # The cdktf CLI's `synth --hcl` asks through SYNTH_HCL_OUTPUT, which App obeys.
+        hcl = bool(app.hcl_output)
+        built: list[tuple[str, tuple[str, ...], ChainStack]] = []
         for name, stage_names in stack_plan(chain):
             stages = tuple(s for s in chain.stages if s.name in stage_names)
             stack = ChainStack(
@@ -89,9 +196,17 @@ def synthesize(
                     chain=chain, stages=stages, target=target, function_package=package
                 ),
             )
+            if built:
+                # IAM refuses a trust policy naming a role that does not exist yet, and each
+                # promotion role trusts the previous stage's function role.
+                stack.add_dependency(built[-1][2])
             built.append((name, stage_names, stack))
         try:
             app.synth()
+            if hcl:
+                for name, _, stack in built:
+                    _render_hcl(stack, partial / "stacks" / name)
+            _add_lock_files(partial / "stacks")
         except Exception:
             shutil.rmtree(partial, ignore_errors=True)
             raise
@@ -104,9 +219,7 @@ def synthesize(
                 stages=stage_names,
                 directory=outdir / "stacks" / name,
                 provider_aliases=tuple(stack.provider_aliases),
-                omitted_resource_types=tuple(
-                    sorted({kind for part in stack.stage_deployments for kind in part.omitted})
-                ),
+                hcl=hcl,
             )
             for name, stage_names, stack in built
         ),

@@ -1,7 +1,8 @@
-"""Where the synthesized Terraform deploys to: real AWS, or the LocalStack emulator.
+"""Where the synthesized Terraform deploys to: real AWS, or the local cloud (LocalStack with the
+plugins of `emulator/`).
 
-This is the only module that knows the emulator exists. Providers and the backend take their
-emulator settings from here, and constructs ask `supports()` instead of checking the target.
+Providers and the backend take their target-specific settings (endpoints, credentials, skip
+flags) from here. Every resource is the same for both targets: what runs locally is what AWS gets.
 """
 
 from __future__ import annotations
@@ -31,13 +32,6 @@ EMULATED_SERVICE_ENDPOINTS = (
     "sts",
 )
 
-# What the free LocalStack runtime cannot create: left out of emulator stacks (the CLI prints
-# which). CodePipeline and CodeDeploy are paid-only. EC2 instances: LocalStack's EC2 does not see
-# instance profiles created through its IAM (RunInstances answers NoSuchEntity), and an emulated
-# instance could not run the CodeDeploy agent anyway; the fleet's role, profile and security group
-# are still created.
-EMULATOR_UNSUPPORTED_SERVICES = frozenset({"codepipeline", "codedeploy", "ec2-instances"})
-
 # Credentials LocalStack accepts: a 12-digit access key id selects that account.
 EMULATOR_SECRET_KEY = "test"
 
@@ -55,9 +49,6 @@ class DeployTarget:
     @property
     def name(self) -> str:
         return f"localstack ({self.emulator_url})" if self.emulator_url else "aws"
-
-    def supports(self, service: str) -> bool:
-        return not (self.is_emulator and service in EMULATOR_UNSUPPORTED_SERVICES)
 
     def uses_deploy_role(self) -> bool:
         """No deploy role in the emulator: the access key alone selects the account."""

@@ -3,7 +3,12 @@
 Terraform reads its CLI config from TF_CLI_CONFIG_FILE. We always write our own and pass it to
 the child process only: with a local filesystem mirror of the AWS provider when this machine has
 one (offline machines), otherwise the registry; in both cases a shared plugin cache, so the
-700 MB provider is unpacked once, not once per stack.
+700 MB provider is unpacked once, not once per stack. `terraform_env()` hands the same settings
+to a shell, for the cdktf CLI and plain Terraform.
+
+Every synthesized stack gets a copy of the committed provider lock file (PROVIDER_LOCK_FILE), so
+`terraform init` verifies the provider against pinned hashes and the cdktf CLI skips its
+`terraform providers lock` step, which would ask the public registry.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from pathlib import Path
 
 from xrdeploy.errors import ToolError
 from xrdeploy.locking import file_lock
-from xrdeploy.paths import STATE_HOME
+from xrdeploy.paths import REPO_ROOT, STATE_HOME
 
 AWS_PROVIDER_VERSION = "5.100.0"
 AWS_PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
+# Regenerate after a provider bump with tools/lock_providers.py (docs/leaving-cdktf.md).
+PROVIDER_LOCK_FILE = REPO_ROOT / "terraform" / ".terraform.lock.hcl"
 # Where offline machines keep provider mirrors; XRDEPLOY_PROVIDER_MIRROR names another.
 MIRROR_CANDIDATES = (
     Path("/opt/tf-plugins"),
@@ -76,6 +83,25 @@ def write_cli_config(home: Path = STATE_HOME, mirror_override: str | None = None
         f.write(text)
     Path(f.name).replace(path)
     return path
+
+
+def describe_provider_source() -> str:
+    """Where our CLI config makes Terraform take the AWS provider from, in one line."""
+    mirror = find_provider_mirror(os.environ.get("XRDEPLOY_PROVIDER_MIRROR"))
+    where = f"the filesystem mirror {mirror}" if mirror else "the public registry (no mirror)"
+    return f"AWS provider {AWS_PROVIDER_VERSION} from {where}"
+
+
+def terraform_env(home: Path = STATE_HOME) -> dict[str, str]:
+    """What a shell needs so the cdktf CLI and plain Terraform use our CLI config (the mirror
+    when there is one) and our plugin cache. The cdktf CLI sets TF_PLUGIN_CACHE_DIR to a cache
+    of its own unless it is set, and the variable wins over the config's plugin_cache_dir."""
+    return {
+        "TF_CLI_CONFIG_FILE": str(write_cli_config(home)),
+        "TF_PLUGIN_CACHE_DIR": str(home / "plugin-cache"),
+        # Offline, Terraform's version check against checkpoint-api fails with a warning.
+        "CHECKPOINT_DISABLE": "1",
+    }
 
 
 @dataclass

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xrdeploy.local_chain import LocalDeployment
+from xrdeploy.naming import Naming
 from xrdeploy.pipelines import PipelineConsole, StagePipeline, find_stage, stage_pipelines
 
 STAGE_TIMEOUT = 600.0
@@ -186,11 +187,41 @@ def quiesce(deployment: LocalDeployment) -> None:
                     abandon=True,
                     reason="test isolation",
                 )
-    deadline = time.monotonic() + 120
-    for pipeline in stage_pipelines(deployment.chain):
+    deadline = time.monotonic() + 180
+    names = Naming(deployment.chain.app.name)
+    for stage in deployment.chain.stages:
+        pipeline = find_stage(stage_pipelines(deployment.chain), stage.name)
         while any(
             e["status"] in ("InProgress", "Stopping")
             for e in console(deployment).executions(pipeline, 100)
         ):
             assert time.monotonic() < deadline, f"{pipeline.stage} did not stop"
             time.sleep(0.5)
+        # An abandoned execution's deployment goes on (as on AWS), and a group takes one
+        # deployment at a time: wait for it, and for its rollback, to end.
+        codedeploy = deployment.client("codedeploy", stage.account_id, stage.region)
+        while codedeploy.list_deployments(
+            applicationName=names.codedeploy_app(stage),
+            deploymentGroupName=names.deployment_group(stage),
+            includeOnlyStatuses=["Created", "Queued", "InProgress", "Baking", "Ready"],
+        )["deployments"]:
+            assert time.monotonic() < deadline, f"{stage.name}: a deployment did not end"
+            time.sleep(0.5)
+
+
+def promote_of(run: StageRun) -> ActionOutcome:
+    """The Promote action's outcome; a run that never got there says how far it got."""
+    assert "Promote" in run.actions, f"no Promote in {run.status} run: {run.actions}"
+    return run.actions["Promote"]
+
+
+def latest_deployment(deployment: LocalDeployment, stage: str) -> dict[str, Any]:
+    names = Naming(deployment.chain.app.name)
+    config = next(s for s in deployment.chain.stages if s.name == stage)
+    codedeploy = deployment.client("codedeploy", config.account_id, config.region)
+    ids = codedeploy.list_deployments(
+        applicationName=names.codedeploy_app(config),
+        deploymentGroupName=names.deployment_group(config),
+    )["deployments"]
+    infos = [codedeploy.get_deployment(deploymentId=i)["deploymentInfo"] for i in ids]
+    return max(infos, key=lambda info: info["createTime"])

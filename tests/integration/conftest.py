@@ -7,8 +7,10 @@ Fixtures (session scope):
   ``$LOCALSTACK_ENDPOINT`` or ``python -m emulator up`` provides it; otherwise the harness starts
   one (the first run builds its venv in ``.localstack/``) and stops it at the end.
 - ``deploy_chain(config_path_or_None)``: synthesizes a chain for the local cloud with its state
-  in an S3 bucket inside it, applies every stage, and destroys it when the session ends (unless
-  a test destroyed it already). Each config is deployed once per session.
+  in an S3 bucket inside it and applies every stage, once per config and session. Destroying is
+  part of what stopping the session's own local cloud discards; in a local cloud the session did
+  not start, every deployment is destroyed at the end. Destroy itself is tested on its own
+  (`test_cli_lifecycle.py`: deploy, re-plan, destroy, nothing left).
 - ``default_chain``: ``deploy_chain(None)``, the embedded three-stage chain.
 
 A test for your own chain takes a few lines:
@@ -25,6 +27,7 @@ A test for your own chain takes a few lines:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -39,21 +42,34 @@ def _progress(message: str) -> None:
     print(f"[harness] {message}", flush=True)  # noqa: T201
 
 
+@dataclass(frozen=True)
+class LocalCloud:
+    endpoint: str
+    # Started by this session: stopping it discards everything in it, so deployments need no
+    # destroy at the end. A user's running local cloud keeps what they had: we destroy ours.
+    owned: bool
+
+
 @pytest.fixture(scope="session")
-def localstack_endpoint() -> Iterator[str]:
+def local_cloud() -> Iterator[LocalCloud]:
     running = existing_endpoint()
     if running:
         _progress(f"using the local cloud at {running}")
-        yield running
+        yield LocalCloud(running, owned=False)
         return
     with LocalStackServer(ensure_environment(_progress)) as server:
         _progress(f"local cloud up at {server.endpoint} (log: {server.log_path})")
-        yield server.endpoint
+        yield LocalCloud(server.endpoint, owned=True)
+
+
+@pytest.fixture(scope="session")
+def localstack_endpoint(local_cloud: LocalCloud) -> str:
+    return local_cloud.endpoint
 
 
 @pytest.fixture(scope="session")
 def deploy_chain(
-    localstack_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+    local_cloud: LocalCloud, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[Path | None], LocalDeployment]]:
     deployments: dict[Path | None, LocalDeployment] = {}
 
@@ -62,7 +78,7 @@ def deploy_chain(
             return deployments[config]
         chain = with_emulator_state(load_config(config))
         workdir = tmp_path_factory.mktemp(f"chain-{chain.app.name}")
-        deployment = LocalDeployment(chain, localstack_endpoint, workdir, progress=_progress)
+        deployment = LocalDeployment(chain, local_cloud.endpoint, workdir, progress=_progress)
         deployments[config] = deployment
         deployment.synthesize()
         # All stages at once saves minutes; chain order is tested by the CLI and cdktf tests.
@@ -72,9 +88,10 @@ def deploy_chain(
     try:
         yield deploy
     finally:
-        for deployment in reversed(list(deployments.values())):
-            if not deployment.destroyed:
-                deployment.destroy()
+        if not local_cloud.owned:
+            for deployment in reversed(list(deployments.values())):
+                if not deployment.destroyed:
+                    deployment.destroy()
 
 
 @pytest.fixture(scope="session")

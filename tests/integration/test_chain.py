@@ -14,6 +14,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ from tests.conftest import REPO_ROOT
 from tests.integration.chain_runs import (
     current_sha,
     execution_ids,
+    latest_deployment,
     pipeline_of,
+    promote_of,
     quiesce,
     retry_failed_and_wait,
     s3_of,
@@ -75,14 +78,22 @@ def test_every_resource_type_applied_and_replans_with_no_changes(chain: LocalDep
     # GIVEN the chain applied into the local cloud (fixture), WHEN each stack is planned again
     assert chain.synthesis is not None
     runner = chain.runner()
-    assert [s.name for s in chain.synthesis.stacks] == ["alpha", "beta", "prod"]
-    for stack in chain.synthesis.stacks:
-        # THEN Terraform sees nothing to change (exit code 0 of -detailed-exitcode)
+    stacks = chain.synthesis.stacks
+    assert [s.name for s in stacks] == ["alpha", "beta", "prod"]
+
+    def replan(stack: Any) -> tuple[int, set[str]]:
         terraform = runner.terraform(stack)
-        assert terraform.plan() == 0, stack.name
+        return terraform.plan(), {
+            address.split(".")[0] for address in terraform.run("state", "list").stdout.split()
+        }
+
+    with ThreadPoolExecutor(max_workers=len(stacks)) as pool:
+        replans = list(pool.map(replan, stacks))
+    for stack, (code, in_state) in zip(stacks, replans, strict=True):
+        # THEN Terraform sees nothing to change (exit code 0 of -detailed-exitcode)
+        assert code == 0, stack.name
         # ... and every resource type the stack declares is in its state: nothing left out
         declared = set(json.loads(stack.json_path.read_text())["resource"])
-        in_state = {a.split(".")[0] for a in terraform.run("state", "list").stdout.split()}
         assert declared <= in_state, declared - in_state
         assert {"aws_codepipeline", "aws_instance", "aws_codedeploy_deployment_group"} <= in_state
     # ... and the state lives in the S3 backend inside the local cloud, one object per stack
@@ -198,30 +209,29 @@ def test_a_build_failing_validation_rolls_back_and_is_not_promoted(
     assert versions(chain, "beta") == beta_before
     # ... and CodeDeploy rolled alpha back: its page shows the good version again
     codedeploy = chain.client("codedeploy", "111111111111", "us-west-2")
-    group = stage_outputs(chain, "alpha")
-    deployments = codedeploy.list_deployments(
-        applicationName=group["codedeploy_app"], deploymentGroupName=group["deployment_group"]
-    )["deployments"]
-    latest = codedeploy.get_deployment(deploymentId=deployments[0])["deploymentInfo"]
-    codedeploy.get_waiter("deployment_successful").wait(deploymentId=latest["deploymentId"])
-    assert latest["creator"] == "codeDeployRollback"
+    rollback = latest_deployment(chain, "alpha")
+    assert rollback["creator"] == "codeDeployRollback"
+    codedeploy.get_waiter("deployment_successful").wait(deploymentId=rollback["deploymentId"])
     urls = local_instance_urls(chain)
     tagged = instance_stage_tags(chain.client("ec2", "111111111111", "us-west-2"))
     [alpha_instance] = [i for i, s in tagged.items() if s == "alpha"]
     assert read_page(alpha_instance, urls[alpha_instance]).version == good
 
 
-def test_a_rerun_of_the_same_revision_writes_nothing(chain: LocalDeployment) -> None:
-    # GIVEN beta holding alpha's current revision (the first run makes sure)
-    start_and_wait(chain, "alpha")
+def test_a_rerun_of_the_same_revision_writes_nothing(
+    chain: LocalDeployment, make_build: Any
+) -> None:
+    # GIVEN a good build deployed in alpha and promoted to beta
+    _, known = new_alpha_build(chain, make_build, "rerun")
+    assert wait_for_run(chain, "alpha", known).status == "Succeeded"
     quiesce(chain)
     before = versions(chain, "beta")
     known_beta = execution_ids(chain, "beta")
     # WHEN alpha's pipeline runs again for the same revision
     run = start_and_wait(chain, "alpha")
     # THEN the promotion succeeds without writing, so beta's pipeline is not started twice
-    assert run.actions["Promote"].status == "Succeeded"
-    assert "nothing written" in run.actions["Promote"].summary
+    assert promote_of(run).status == "Succeeded"
+    assert "nothing written" in promote_of(run).summary
     assert versions(chain, "beta") == before
     time.sleep(2)  # an EventBridge delivery would have started beta by now
     assert execution_ids(chain, "beta") == known_beta
@@ -242,33 +252,57 @@ def test_a_rejected_approval_stops_the_build_before_prod(
     assert versions(chain, "prod") == prod_before
 
 
-def test_a_second_upload_supersedes_the_first_waiting_at_the_approval(
+def test_a_newer_build_supersedes_the_one_waiting_to_enter_the_approval(
     chain: LocalDeployment, make_build: Any
 ) -> None:
-    # GIVEN a build waiting at beta's approval
+    # GIVEN a build waiting at beta's approval, and a second one waiting to enter that stage
     known = execution_ids(chain, "beta")
     upload_bytes(chain, "beta", make_build(unique("4.0")).read_bytes())
     first = wait_for_approval(chain, "beta", known)
-    # WHEN two more builds arrive while it waits
-    known_second = execution_ids(chain, "beta")
+    known = execution_ids(chain, "beta")
     upload_bytes(chain, "beta", make_build(unique("4.1")).read_bytes())
-    second = wait_new(chain, "beta", known_second)
-    known_third = execution_ids(chain, "beta")
+    second = wait_new(chain, "beta", known)
+    wait_until(lambda: second in inbound(chain, "beta", "Approve"), "second waits for Approve")
+    # WHEN a third build arrives at that stage too
+    known = execution_ids(chain, "beta")
     upload_bytes(chain, "beta", make_build(unique("4.2")).read_bytes())
-    third = wait_new(chain, "beta", known_third)
-    # THEN (SUPERSEDED mode) the newest one waiting to enter the approval stage replaces the
-    # older waiting one; once the first is answered, the newest one runs
-    assert status_of(chain, "beta", second) in ("Superseded", "InProgress")
+    third = wait_new(chain, "beta", known)
+    # THEN (SUPERSEDED mode, as on AWS) the second is superseded by the third, and once the first
+    # is answered the third is the one that reaches the approval
+    wait_for_status(chain, "beta", second, "Superseded")
+    wait_until(lambda: third in inbound(chain, "beta", "Approve"), "third waits for Approve")
     chain_console_approve(chain, "beta")
     wait_for_status(chain, "beta", first, "Succeeded")
-    wait_for_status(chain, "beta", second, "Superseded")
-    assert status_of(chain, "beta", third) == "InProgress"
+    assert wait_for_approval(chain, "beta", set(), execution_id=third) == third
+    assert status_of(chain, "beta", second) == "Superseded"
 
 
-def wait_for_approval(chain: LocalDeployment, stage: str, known: set[str]) -> str:
+def inbound(chain: LocalDeployment, stage: str, pipeline_stage: str) -> set[str]:
     from xrdeploy.pipelines import PipelineConsole
 
-    execution_id = wait_new(chain, stage, known)
+    state = PipelineConsole(chain.clients).state(pipeline_of(chain, stage))
+    for stage_state in state["stageStates"]:
+        if stage_state["stageName"] == pipeline_stage:
+            waiting = stage_state.get("inboundExecutions") or []
+            if stage_state.get("inboundExecution"):
+                waiting = [*waiting, stage_state["inboundExecution"]]
+            return {w["pipelineExecutionId"] for w in waiting}
+    return set()
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out: {what}"
+        time.sleep(0.5)
+
+
+def wait_for_approval(
+    chain: LocalDeployment, stage: str, known: set[str], execution_id: str | None = None
+) -> str:
+    from xrdeploy.pipelines import PipelineConsole
+
+    execution_id = execution_id or wait_new(chain, stage, known)
     console = PipelineConsole(chain.clients)
     deadline = time.monotonic() + 300
     while (pending := console.pending_approval(pipeline_of(chain, stage))) is None or (
@@ -320,9 +354,9 @@ def test_a_missing_artifact_fails_the_promotion_and_writes_nothing(
             )
 
     run = wait_for_run(chain, "beta", known, before_answer=lose_artifacts)
-    assert run.actions["Promote"].status == "Failed"
-    assert run.actions["Promote"].error_code == "JobFailed"
-    assert "does not exist" in run.actions["Promote"].error_message
+    assert promote_of(run).status == "Failed"
+    assert promote_of(run).error_code == "JobFailed"
+    assert "does not exist" in promote_of(run).error_message
     assert versions(chain, "prod") == prod_before
 
 
@@ -351,20 +385,21 @@ def with_promote_destination(
 
 
 def test_a_missing_destination_bucket_fails_with_a_configuration_error(
-    chain: LocalDeployment,
+    chain: LocalDeployment, make_build: Any
 ) -> None:
     restore = with_promote_destination(chain, "alpha", bucket="xrdeploy-demo-beta-src-missing")
     try:
-        run = start_and_wait(chain, "alpha")
+        _, known = new_alpha_build(chain, make_build, "missing-bucket")
+        run = wait_for_run(chain, "alpha", known)
     finally:
         restore()
-    assert run.actions["Promote"].status == "Failed"
-    assert run.actions["Promote"].error_code == "ConfigurationError"
-    assert "xrdeploy-demo-beta-src-missing" in run.actions["Promote"].error_message
+    assert promote_of(run).status == "Failed"
+    assert promote_of(run).error_code == "ConfigurationError"
+    assert "xrdeploy-demo-beta-src-missing" in promote_of(run).error_message
 
 
 def test_a_destination_role_that_does_not_trust_the_function_is_a_permission_error(
-    chain: LocalDeployment,
+    chain: LocalDeployment, make_build: Any
 ) -> None:
     # GIVEN alpha's Promote told to write with prod's promotion role, which trusts only beta's
     # copy function
@@ -374,11 +409,12 @@ def test_a_destination_role_that_does_not_trust_the_function_is_a_permission_err
         chain, "alpha", role_arn=prod["promotion_role_arn"], account_id=prod["account_id"]
     )
     try:
-        run = start_and_wait(chain, "alpha")
+        _, known = new_alpha_build(chain, make_build, "untrusted")
+        run = wait_for_run(chain, "alpha", known)
     finally:
         restore()
-    assert run.actions["Promote"].error_code == "PermissionError"
-    assert prod["promotion_role_arn"] in run.actions["Promote"].error_message
+    assert promote_of(run).error_code == "PermissionError"
+    assert prod["promotion_role_arn"] in promote_of(run).error_message
     assert versions(chain, "beta") == before
 
 
@@ -418,7 +454,7 @@ def test_throttling_and_transient_errors_are_retried(
     expected, known = new_alpha_build(chain, make_build, "throttled")
     run = wait_for_run(chain, "alpha", known)
     # THEN the function's retries absorb the faults: one new version, the right bytes
-    assert run.actions["Promote"].status == "Succeeded", run.actions["Promote"]
+    assert promote_of(run).status == "Succeeded", promote_of(run)
     assert len(versions(chain, "beta")) == len(before) + 1
     assert current_sha(chain, "beta") == expected
     assert [rule["hits"] for rule in list_faults(chain.endpoint)] == [2, 1]
@@ -444,8 +480,8 @@ def test_a_corrupted_upload_fails_then_a_stage_retry_delivers(
     expected, known = new_alpha_build(chain, make_build, "corrupted")
     # WHEN alpha promotes, THEN the job fails and nothing is visible or left behind
     run = wait_for_run(chain, "alpha", known)
-    assert run.actions["Promote"].error_code == "JobFailed"
-    assert "BadDigest" in run.actions["Promote"].error_message
+    assert promote_of(run).error_code == "JobFailed"
+    assert "BadDigest" in promote_of(run).error_message
     assert versions(chain, "beta") == before
     assert (
         s3_of(chain, "beta").list_multipart_uploads(Bucket=beta["source_bucket"]).get("Uploads", [])
@@ -468,8 +504,8 @@ def test_a_disabled_key_fails_then_the_retry_succeeds_once_enabled(
     kms.disable_key(KeyId=beta["kms_key_arn"])
     try:
         run = wait_for_run(chain, "alpha", known)
-        assert run.actions["Promote"].error_code == "ConfigurationError"
-        assert "KMS" in run.actions["Promote"].error_message
+        assert promote_of(run).error_code == "ConfigurationError"
+        assert "KMS" in promote_of(run).error_message
         assert versions(chain, "beta") == before
     finally:
         kms.enable_key(KeyId=beta["kms_key_arn"])
@@ -499,22 +535,22 @@ def test_removed_trust_is_a_permission_error_then_the_retry_recovers(
     iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(nobody))
     try:
         known = execution_ids(chain, "beta")
-        upload_bytes(chain, "beta", make_build(unique("6.0")).read_bytes())
+        expected = upload_bytes(chain, "beta", make_build(unique("6.0")).read_bytes())
         run = wait_for_run(chain, "beta", known)
-        assert run.actions["Promote"].error_code == "PermissionError"
-        assert role in run.actions["Promote"].error_message
+        assert promote_of(run).error_code == "PermissionError"
+        assert role in promote_of(run).error_message
         assert versions(chain, "prod") == before
     finally:
         policy = trust if isinstance(trust, str) else json.dumps(trust)
         iam.update_assume_role_policy(RoleName=role, PolicyDocument=policy)
     assert retry_failed_and_wait(chain, "beta", run).status == "Succeeded"
-    assert current_sha(chain, "prod") == current_sha(chain, "beta")
+    assert current_sha(chain, "prod") == expected
 
 
 def test_a_hung_write_near_the_timeout_continues_and_delivers_once(
     chain: LocalDeployment, make_build: Any
 ) -> None:
-    # GIVEN alpha's function limited to 30 s, and the first PutObject to beta hanging for 40 s
+    # GIVEN alpha's function limited to 30 s, and every PutObject to beta hanging for 40 s
     # before failing (a write that never lands)
     alpha, beta = stage_outputs(chain, "alpha"), stage_outputs(chain, "beta")
     functions = chain.client("lambda", alpha["account_id"], alpha["region"])
@@ -526,39 +562,49 @@ def test_a_hung_write_near_the_timeout_continues_and_delivers_once(
         operation="PutObject",
         resource=beta["source_bucket"],
         delay_seconds=40,
-        times=1,
-        error={
-            "code": "RequestTimeout",
-            "status": 400,
-            "message": "Your socket connection timed out.",
-        },
+        error={"code": "RequestTimeout", "status": 400, "message": "Your socket timed out."},
     )
     before = versions(chain, "beta")
+    logs = chain.client("logs", alpha["account_id"], alpha["region"])
+    paused_before = len(paused_records(logs, name))
     functions.update_function_configuration(FunctionName=name, Timeout=30)
     functions.get_waiter("function_updated_v2").wait(FunctionName=name)
     try:
+        # WHEN alpha promotes a new build, and the write recovers once the function has paused
         expected, known = new_alpha_build(chain, make_build, "hung")
+        wait_until(
+            lambda: len(paused_records(logs, name)) > paused_before,
+            "the function to report a continuation",
+            timeout=180,
+        )
+        clear_faults(chain.endpoint)
         run = wait_for_run(chain, "alpha", known)
     finally:
         functions.update_function_configuration(FunctionName=name, Timeout=original)
         functions.get_waiter("function_updated_v2").wait(FunctionName=name)
-    # THEN the first invocation reported a continuation before Lambda's timeout, CodePipeline
-    # invoked again, and that delivered the build once with nothing left behind
-    assert run.actions["Promote"].status == "Succeeded", run.actions["Promote"]
+    # THEN the invocation reported a continuation before Lambda's timeout (not a hang),
+    # CodePipeline invoked again, and that delivered the build once with nothing left behind
+    assert promote_of(run).status == "Succeeded", promote_of(run)
     assert len(versions(chain, "beta")) == len(before) + 1
     assert current_sha(chain, "beta") == expected
-    assert (
-        s3_of(chain, "beta").list_multipart_uploads(Bucket=beta["source_bucket"]).get("Uploads", [])
-        == []
-    )
-    logs = chain.client("logs", alpha["account_id"], alpha["region"])
-    events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-    continued = [e for e in events if '"outcome": "paused"' in e["message"]]
-    assert continued, "the first invocation should have asked CodePipeline to continue"
+    uploads = s3_of(chain, "beta").list_multipart_uploads(Bucket=beta["source_bucket"])
+    assert uploads.get("Uploads", []) == []
 
 
-def test_copy_function_logs_reach_cloudwatch_logs(chain: LocalDeployment) -> None:
-    start_and_wait(chain, "alpha")
+def paused_records(logs: Any, function_name: str) -> list[str]:
+    return [
+        event["message"]
+        for page in logs.get_paginator("filter_log_events").paginate(
+            logGroupName=f"/aws/lambda/{function_name}"
+        )
+        for event in page["events"]
+        if '"outcome": "paused"' in event["message"]
+    ]
+
+
+def test_copy_function_logs_reach_cloudwatch_logs(chain: LocalDeployment, make_build: Any) -> None:
+    _, known = new_alpha_build(chain, make_build, "logs")
+    wait_for_run(chain, "alpha", known)
     alpha = stage_outputs(chain, "alpha")
     logs = chain.client("logs", alpha["account_id"], alpha["region"])
     group = f"/aws/lambda/{alpha['copy_function_name']}"

@@ -278,32 +278,37 @@ def test_stacks_do_not_read_each_others_state(synthesized):
         assert "terraform_remote_state" not in doc.get("data", {})
 
 
-def test_emulator_target_points_every_alias_at_localstack_and_omits_paid_services(synthesized):
+def test_emulator_target_points_every_alias_at_localstack(synthesized):
     result = synthesized("default", "localstack=http://127.0.0.1:4599")
     for stack in result.stacks:
-        doc = stack.document()
-        provider = doc["provider"]["aws"][0]
+        provider = stack.document()["provider"]["aws"][0]
         endpoints = provider["endpoints"][0]
         assert set(endpoints.values()) == {"http://127.0.0.1:4599"}
         assert {"s3", "sts", "iam", "kms", "lambda", "cloudwatchlogs"} <= set(endpoints)
+        assert {"ec2", "codepipeline", "codedeploy", "cloudwatchevents"} <= set(endpoints)
         assert provider["s3_use_path_style"] is True
         assert provider["access_key"] == provider["allowed_account_ids"][0]
-        assert "aws_codepipeline" not in doc["resource"]
-        assert "aws_codedeploy_app" not in doc["resource"]
-        assert stack.omitted_resource_types == (
-            "aws_cloudwatch_event_rule",
-            "aws_cloudwatch_event_target",
+
+
+def test_emulator_target_creates_the_same_resources_as_aws(synthesized):
+    # GIVEN the default chain synthesized for AWS and for the local cloud
+    aws = synthesized("default")
+    local = synthesized("default", "localstack=http://127.0.0.1:4599")
+    for aws_stack, local_stack in zip(aws.stacks, local.stacks, strict=True):
+        aws_doc, local_doc = aws_stack.document(), local_stack.document()
+        # THEN only providers (and the backend) differ: every resource and data source, fleet
+        # instances, pipeline, deployment group and trigger included, is the one AWS gets.
+        assert local_doc["resource"] == aws_doc["resource"]
+        assert local_doc["data"] == aws_doc["data"]
+        for kind in (
+            "aws_instance",
+            "aws_codepipeline",
             "aws_codedeploy_app",
             "aws_codedeploy_deployment_group",
-            "aws_codepipeline",
-            "aws_instance",
-        )
-        assert "aws_instance" not in doc["resource"]
-        assert "aws_iam_instance_profile" in doc["resource"]
-        # The harness still gets the pipeline it has to play.
-        output = next(iter(doc["output"].values()))["value"]
-        stages = [s["name"] for s in json.loads(output["pipeline_definition"])]
-        assert stages[:2] == ["Source", "Deploy"]
+            "aws_cloudwatch_event_rule",
+            "aws_cloudwatch_event_target",
+        ):
+            assert kind in local_doc["resource"], kind
 
 
 def test_function_package_holds_only_function_code(synthesized):

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from xrdeploy.errors import ToolError
-from xrdeploy.stacks import ChainRunner
+from xrdeploy.runner import ChainRunner
 from xrdeploy.synth import Synthesis, SynthesizedStack
 
 STAGES = ("alpha", "beta", "prod")
@@ -36,7 +36,7 @@ class RecordingTerraform:
 class RecordingRunner(ChainRunner):
     def __init__(self, failing: str | None = None) -> None:
         stacks = tuple(
-            SynthesizedStack(name, (name,), Path(name), (f"aws_{name}",), ()) for name in STAGES
+            SynthesizedStack(name, (name,), Path(name), (f"aws_{name}",)) for name in STAGES
         )
         super().__init__(Synthesis(Path("out"), stacks))
         self.calls: list[tuple[str, str]] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xrdeploy.config import load_config
 from xrdeploy.graph import mermaid
-from xrdeploy.stacks import StackPlan, changes_from_plan_json, plan_summary_markdown
+from xrdeploy.plan_summary import StackPlan, changes_from_plan_json, plan_summary_markdown
 
 
 def test_graph_shows_every_stage_and_each_hop_kind():

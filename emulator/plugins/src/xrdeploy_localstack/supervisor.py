@@ -15,234 +15,40 @@ port to :mod:`xrdeploy_localstack.python_runtime`, which it runs as a child proc
 the timeout (kill, then a fresh runtime on the next invoke, as Lambda resets a timed-out
 sandbox) and the memory size (kill when the resident set exceeds it), and writes the
 ``START``/``END``/``REPORT`` lines LocalStack's init writes.
+
+Its parts: :mod:`~xrdeploy_localstack.supervisor_config` (what the executor hands over),
+:mod:`~xrdeploy_localstack.supervisor_http` (the port), :mod:`~xrdeploy_localstack.runtime_process`
+(the runtime's process, memory watch and queue) and :mod:`~xrdeploy_localstack.runtime_output`
+(its output, split per invocation).
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import json
 import logging
 import math
 import os
-import queue
 import signal
-import subprocess
 import sys
 import threading
 import time
 import urllib.request
 from datetime import UTC, datetime
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from xrdeploy_localstack.runtime_process import PendingInvoke, RuntimeProcess
+from xrdeploy_localstack.supervisor_config import PORT_FILE, SupervisorConfig
+from xrdeploy_localstack.supervisor_http import handler_for
+
 LOG = logging.getLogger("xrdeploy_localstack.supervisor")
 
-PORT_FILE = "port"
-ENVIRONMENT_LOG = "environment.log"
-RUNTIME_API_PREFIX = "/2018-06-01/runtime"
-# Written by python_runtime after an invocation's output, before it reports the result, so that
-# the supervisor knows it has read all of that invocation's output from the pipe.
-INVOKE_DONE_MARKER = b"\x1exrdeploy-invoke-done "
 OUTPUT_DRAIN_SECONDS = 2.0
-MEMORY_POLL_SECONDS = 0.05
 PARENT_POLL_SECONDS = 1.0
 
 # No proxy for loopback callbacks, whatever the host environment says.
 _HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-@dataclasses.dataclass(frozen=True)
-class SupervisorConfig:
-    """Everything the executor hands to one supervisor, serialised as JSON."""
-
-    runtime_id: str
-    runtime_endpoint: str
-    workdir: str
-    task_root: str
-    python: str
-    runtime_script: str
-    sys_path: list[str]
-    function_env: dict[str, str]
-    function_version: str
-    timeout_seconds: int
-    memory_mb: int
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SupervisorConfig:
-        return cls(**data)
-
-
-@dataclasses.dataclass
-class PendingInvoke:
-    """One invocation handed to the runtime; resolved by the runtime or by the process dying."""
-
-    request_id: str
-    payload: bytes
-    function_arn: str
-    trace_id: str
-    deadline_ms: int
-    done: threading.Event = dataclasses.field(default_factory=threading.Event)
-    outcome: str = ""  # "response" | "error" | "exit"
-    body: bytes = b""
-
-
-class OutputCollector:
-    """Reads the runtime's merged stdout/stderr; keeps what belongs to the current invocation."""
-
-    def __init__(self, stream: Any, mirror: Any) -> None:
-        self._stream = stream
-        self._mirror = mirror
-        self._lock = threading.Lock()
-        self._buffer: list[str] = []
-        self._markers: set[str] = set()
-        self._marker_seen = threading.Condition(self._lock)
-        self._thread = threading.Thread(target=self._read, name="runtime-output", daemon=True)
-        self._thread.start()
-
-    def write(self, text: str) -> None:
-        with self._lock:
-            self._append(text)
-
-    def _append(self, text: str) -> None:
-        self._buffer.append(text)
-        self._mirror.write(text)
-        self._mirror.flush()
-
-    def _read(self) -> None:
-        held_blank = False  # the marker is preceded by a newline of its own; drop that blank line
-        for line in iter(self._stream.readline, b""):
-            with self._lock:
-                if line.startswith(INVOKE_DONE_MARKER):
-                    held_blank = False
-                    self._markers.add(line[len(INVOKE_DONE_MARKER) :].strip().decode())
-                    self._marker_seen.notify_all()
-                    continue
-                if held_blank:
-                    self._append("\n")
-                    held_blank = False
-                if line == b"\n":
-                    held_blank = True
-                    continue
-                self._append(line.decode("utf-8", errors="replace"))
-        with self._lock:
-            self._marker_seen.notify_all()
-
-    def wait_for_marker(self, request_id: str, timeout: float) -> None:
-        """Block until the runtime marked the end of ``request_id``'s output or the pipe closed."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while request_id not in self._markers and self._thread.is_alive():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    LOG.warning(
-                        "no end-of-output marker for %s; logs may be incomplete", request_id
-                    )
-                    return
-                self._marker_seen.wait(remaining)
-            self._markers.discard(request_id)
-
-    def wait_closed(self, timeout: float) -> None:
-        self._thread.join(timeout)
-
-    def take(self) -> str:
-        with self._lock:
-            text = "".join(self._buffer)
-            self._buffer.clear()
-            return text
-
-
-class RuntimeProcess:
-    """One run of the Python runtime: its process, output, memory watch and Runtime API queue."""
-
-    process: subprocess.Popen[bytes]
-    output: OutputCollector
-
-    def __init__(self, settings: SupervisorConfig, runtime_api: str) -> None:
-        self._settings = settings
-        self._runtime_api = runtime_api
-        self.memory_limit_kb = settings.memory_mb * 1024
-        self.invocations: queue.Queue[PendingInvoke | None] = queue.Queue()
-        self.initialized = threading.Event()  # first GET /next, init error, or exit
-        self.init_error: bytes | None = None
-        self.current: PendingInvoke | None = None
-        self.peak_rss_kb = 0
-        self.out_of_memory = False
-        self.exit_code: int | None = None
-
-    def start(self, mirror: Any) -> None:
-        """Spawn the runtime; its output goes to this invocation's collector and to ``mirror``."""
-        settings = self._settings
-        env = dict(settings.function_env)
-        env["AWS_LAMBDA_RUNTIME_API"] = self._runtime_api
-        env["_XRDEPLOY_SYS_PATH"] = os.pathsep.join(settings.sys_path)
-        self.process = subprocess.Popen(
-            # -I -S: no site-packages and no PYTHON* variables; the runtime puts exactly the task
-            # root and the Lambda-provided packages on sys.path. -u keeps output ordered.
-            [settings.python, "-I", "-S", "-u", "-X", "utf8", settings.runtime_script],
-            cwd=settings.task_root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            process_group=0,  # so a timeout kill also reaches processes the function started
-        )
-        self.output = OutputCollector(self.process.stdout, mirror)
-        threading.Thread(target=self._watch_memory, name="memory-watch", daemon=True).start()
-        threading.Thread(target=self._watch_exit, name="exit-watch", daemon=True).start()
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def peak_memory_kb(self) -> int:
-        """Peak resident set (VmHWM) so far; the last polled value once the process is gone."""
-        self._poll_memory()
-        return self.peak_rss_kb
-
-    def _poll_memory(self) -> int | None:
-        """Update the peak from /proc and return the current resident set, None if unreadable."""
-        try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text()
-            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-            rss_kb = int(fields["VmRSS"].split()[0])
-            self.peak_rss_kb = max(self.peak_rss_kb, int(fields["VmHWM"].split()[0]))
-        except (OSError, KeyError, ValueError):
-            return None  # process gone (or a zombie without memory fields)
-        return rss_kb
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def _watch_memory(self) -> None:
-        while self.process.poll() is None:
-            rss_kb = self._poll_memory()
-            if rss_kb is None:
-                return
-            if rss_kb > self.memory_limit_kb:
-                self.out_of_memory = True
-                LOG.warning(
-                    "runtime uses %d kB > %d kB memory size; killing", rss_kb, self.memory_limit_kb
-                )
-                self.kill()
-                return
-            time.sleep(MEMORY_POLL_SECONDS)
-
-    def _watch_exit(self) -> None:
-        self.exit_code = self.process.wait()
-        self.initialized.set()
-        self.invocations.put(None)  # release a GET /next still waiting on this runtime
-        current = self.current
-        if current is not None and not current.done.is_set():
-            current.outcome = "exit"
-            current.done.set()
 
 
 class Supervisor:
@@ -250,7 +56,7 @@ class Supervisor:
 
     def __init__(self, settings: SupervisorConfig) -> None:
         self.settings = settings
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.runtime: RuntimeProcess | None = None
@@ -418,67 +224,6 @@ class Supervisor:
 
 def _error_payload(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
-
-
-def _handler_for(supervisor: Supervisor) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            LOG.debug("%s " + format, self.address_string(), *args)
-
-        def _body(self) -> bytes:
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-        def _reply(
-            self, status: HTTPStatus, body: bytes = b"", headers: dict[str, str] | None = None
-        ) -> None:
-            self.send_response(status)
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_POST(self) -> None:
-            body = self._body()
-            parts = self.path.removeprefix(RUNTIME_API_PREFIX).strip("/").split("/")
-            if self.path == "/invoke":
-                request = json.loads(body)
-                threading.Thread(
-                    target=supervisor.handle_invoke, args=(request,), name="invoke", daemon=True
-                ).start()
-                self._reply(HTTPStatus.OK, b"OK")
-            elif parts == ["init", "error"]:
-                supervisor.init_failed(body)
-                self._reply(HTTPStatus.ACCEPTED, b'{"status":"OK"}')
-            elif len(parts) == 3 and parts[0] == "invocation" and parts[2] in ("response", "error"):
-                if supervisor.complete(parts[1], parts[2], body):
-                    self._reply(HTTPStatus.ACCEPTED, b'{"status":"OK"}')
-                else:
-                    self._reply(HTTPStatus.BAD_REQUEST, b'{"errorType":"InvalidRequestID"}')
-            else:
-                self._reply(HTTPStatus.NOT_FOUND)
-
-        def do_GET(self) -> None:
-            if self.path != f"{RUNTIME_API_PREFIX}/invocation/next":
-                self._reply(HTTPStatus.NOT_FOUND)
-                return
-            pending = supervisor.next_invocation()
-            if pending is None:
-                self._reply(HTTPStatus.GONE)  # the runtime is being replaced; it will exit
-                return
-            self._reply(
-                HTTPStatus.OK,
-                pending.payload,
-                {
-                    "Content-Type": "application/json",
-                    "Lambda-Runtime-Aws-Request-Id": pending.request_id,
-                    "Lambda-Runtime-Deadline-Ms": str(pending.deadline_ms),
-                    "Lambda-Runtime-Invoked-Function-Arn": pending.function_arn,
-                    "Lambda-Runtime-Trace-Id": pending.trace_id,
-                },
-            )
-
-    return Handler
 
 
 def _exit_when_orphaned(supervisor: Supervisor) -> None:

@@ -1,5 +1,20 @@
-"""EC2 fixes for the generated fleet (placeholder)."""
+"""What LocalStack's EC2 (moto underneath) needs to run the generated fleet as AWS does; applied
+once at LocalStack's start by the ``xrdeploy_ec2_fixes`` on_infra_start hook.
+
+* :mod:`.instance_profiles`: RunInstances finds instance profiles in LocalStack's IAM;
+* :mod:`.monitoring`: MonitorInstances / UnmonitorInstances (detailed monitoring).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from xrdeploy_localstack.ec2 import instance_profiles, monitoring
+
+LOG = logging.getLogger(__name__)
 
 
 def apply() -> None:
-    return None
+    instance_profiles.install()
+    monitoring.install()
+    LOG.debug("xrdeploy EC2 fixes applied: instance profiles from IAM, instance monitoring")

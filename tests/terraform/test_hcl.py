@@ -1,0 +1,118 @@
+"""`synth --hcl` (cdktf's HCL output, for teams leaving CDKTF) is the same Terraform as the
+HCL-JSON: init + validate with no warnings, and a plan of every stack of the default chain equal
+to the JSON stack's plan, resource by resource (against moto on loopback, as tests/security does).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.checkov_env import ensure_venv
+from tools.security_scan import moto_server, plan_environment, stack_account
+from xrdeploy.config import load_config
+from xrdeploy.runner import PLAN_FILE
+from xrdeploy.synth import Synthesis, SynthesizedStack, synthesize, tidy_hcl
+from xrdeploy.target import DeployTarget
+from xrdeploy.terraform import Terraform, terraform_env
+
+
+@pytest.fixture(scope="module")
+def hcl_synthesis(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    outdir = tmp_path_factory.mktemp("hcl") / "cdktf.out"
+    return synthesize(load_config(None), DeployTarget(), outdir, hcl=True)
+
+
+def test_hcl_stacks_are_hcl_and_pass_validate_with_no_warnings(hcl_synthesis: Synthesis):
+    for stack in hcl_synthesis.stacks:
+        assert stack.stack_file.name == "cdk.tf"
+        assert not stack.json_path.exists()
+        assert stack.stack_file.read_text().startswith("terraform {")
+        terraform = Terraform(stack.directory)
+        terraform.init(backend=False)
+        report = terraform.validate()
+        assert report["valid"] is True, (stack.name, report["diagnostics"])
+        assert report["warning_count"] == 0, (stack.name, report["diagnostics"])
+
+
+def test_multi_line_strings_keep_their_exact_value(tmp_path: Path):
+    # cdktf 0.21 writes a multi-line string S as <<EOF, S, EOF: S plus a newline.
+    values = ["x\ny", "x\ny\n", "#!/bin/bash\n\nset -e\n\n"]
+    rendered = "".join(f"v{i} = <<EOF\n{value}\nEOF\n" for i, value in enumerate(values))
+    (tmp_path / "main.tf").write_text(tidy_hcl("locals {\n" + rendered + "}\n"))
+    result = subprocess.run(
+        ["terraform", "console", "-no-color"],
+        input="jsonencode([local.v0, local.v1, local.v2])\n",
+        cwd=tmp_path,
+        env={**os.environ, **terraform_env()},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(json.loads(result.stdout)) == values
+
+
+def comparable(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each planned resource change by address: what would be created, and how."""
+    return {
+        change["address"]: {
+            "provider": change["provider_name"],
+            "actions": change["change"]["actions"],
+            "after": change["change"]["after"],
+            "after_unknown": change["change"]["after_unknown"],
+            "after_sensitive": change["change"]["after_sensitive"],
+        }
+        for change in plan["resource_changes"]
+    }
+
+
+def plan_copy(stack: SynthesizedStack, directory: Path, endpoint: str, account: str) -> Any:
+    # A copy at the same depth as <outdir>/stacks/<stack>: the local backend's relative state
+    # path stays inside it, and the shared synthesis is not touched.
+    shutil.copytree(stack.directory, directory, ignore=shutil.ignore_patterns(".terraform"))
+    terraform = Terraform(directory, extra_env=plan_environment(endpoint, account))
+    terraform.init()
+    terraform.plan(PLAN_FILE)
+    return terraform.show_json(PLAN_FILE)
+
+
+def test_hcl_and_json_plans_of_the_default_chain_are_the_same(
+    synthesized, hcl_synthesis: Synthesis, tmp_path: Path
+):
+    json_synthesis = synthesized("default", "aws")
+    assert [s.name for s in hcl_synthesis.stacks] == [s.name for s in json_synthesis.stacks]
+    jobs = [
+        (form, stack, stack_account(json_stack.document()))
+        for json_stack, hcl_stack in zip(json_synthesis.stacks, hcl_synthesis.stacks, strict=True)
+        for form, stack in (("json", json_stack), ("hcl", hcl_stack))
+    ]
+    with moto_server(ensure_venv(), tmp_path / "moto.log") as endpoint:
+
+        def plan(job: tuple[str, SynthesizedStack, str]) -> Any:
+            form, stack, account = job
+            directory = tmp_path / form / "out" / "stacks" / stack.name
+            return plan_copy(stack, directory, endpoint, account)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            plans = list(pool.map(plan, jobs))
+    for index in range(0, len(plans), 2):
+        stack = jobs[index][1].name
+        from_json, from_hcl = comparable(plans[index]), comparable(plans[index + 1])
+        assert len(from_json) > 20, stack
+        assert sorted(from_hcl) == sorted(from_json), stack
+        for address, change in from_json.items():
+            differing = sorted(
+                f"{part}.{key}"
+                for part in ("after", "after_unknown", "after_sensitive")
+                if isinstance(change[part], dict)
+                for key in set(change[part]) | set(from_hcl[address][part] or {})
+                if change[part].get(key) != (from_hcl[address][part] or {}).get(key)
+            )
+            assert from_hcl[address] == change, (stack, address, differing)
