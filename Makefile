@@ -27,14 +27,19 @@ node_modules/.package-lock.json: package-lock.json | node-check
 	$(PIPENV) sync --dev
 	@touch $@
 
-demo: setup            ## synth + deploy the default chain into LocalStack + promote the sample app
-	$(PIPENV) run python main.py demo
+# DEMO_ARGS=--approve answers the manual approvals (needed without a terminal).
+demo: setup            ## the whole chain in the local cloud: deploy, one upload, watch it flow, pages, destroy
+	$(PIPENV) run python main.py demo $(DEMO_ARGS)
 
 synth: setup           ## Terraform JSON for the default chain in cdktf.out/
 	$(PIPENV) run python main.py synth
 
+# Two workers (this project's machines have 2 cores); tests sharing the deployed chain or the
+# synthesized stacks stay on one worker (tests/conftest.py), so each is built once.
+PYTEST_WORKERS ?= 2
+
 test: setup node_modules/.package-lock.json  ## every tier: unit, synth, terraform, security, integration (LocalStack)
-	$(PIPENV) run pytest
+	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test-fast: setup       ## everything but LocalStack
 	$(PIPENV) run pytest -m "not integration"
