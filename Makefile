@@ -22,6 +22,10 @@ node-check:            ## Node.js >= $(NODE_MIN) on PATH, with one line saying w
 node_modules/.package-lock.json: package-lock.json | node-check
 	npm ci --no-audit --no-fund
 
+# The local cloud's IAM evaluator (@cloud-copilot/iam-simulate, emulator/iam_evaluator).
+emulator/iam_evaluator/node_modules/.package-lock.json: emulator/iam_evaluator/package-lock.json | node-check
+	npm ci --no-audit --no-fund --prefix emulator/iam_evaluator
+
 .venv/.synced: Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet pipenv
 	$(PIPENV) sync --dev
@@ -38,7 +42,7 @@ synth: setup           ## Terraform JSON for the default chain in cdktf.out/
 # synthesized stacks stay on one worker (tests/conftest.py), so each is built once.
 PYTEST_WORKERS ?= 2
 
-test: setup node_modules/.package-lock.json  ## every tier: unit, synth, terraform, security, integration (LocalStack)
+test: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json  ## every tier: unit, synth, terraform, security, integration (LocalStack)
 	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test-fast: setup       ## everything but LocalStack

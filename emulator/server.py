@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from emulator.gateway import GUARDS_PATH, HEALTHY_STATES, guards, health
-from emulator.home import EmulatorError, localstack_home
+from emulator.home import EMULATOR_DIR, EmulatorError, localstack_home
 from emulator.venv import venv_python
 
 # What the pipeline and its tests use; all others stay disabled (faster start, less memory).
@@ -108,6 +108,8 @@ class LocalStackServer:
             "DISABLE_EVENTS": "1",  # analytics
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "DNS_ADDRESS": "0",  # no DNS server: it needs port 53 and an upstream resolver
+            # The IAM guard's evaluator (used with XRDEPLOY_ENFORCE_IAM=1; `npm ci` installs it).
+            "XRDEPLOY_IAM_EVALUATOR": str(EMULATOR_DIR / "iam_evaluator"),
         }
         env.update(self.extra_env)
         return env

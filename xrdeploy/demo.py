@@ -5,6 +5,7 @@ asks, promoted by the copy function — then show each stage's page and clean up
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from xrdeploy.chain_run import ChainFollower, StageResult
 from xrdeploy.config import ChainConfig
 from xrdeploy.local_chain import LocalDeployment, sha256_of, upload_build, with_emulator_state
 from xrdeploy.local_cloud import ensure_local_cloud, local_instances, stop_local_cloud
+from xrdeploy.naming import Naming
 from xrdeploy.pages import Page, instance_stage_tags, read_page
 from xrdeploy.pipelines import (
     ActionRun,
@@ -88,12 +90,43 @@ def _promote(deployment: LocalDeployment, build: Path, report: DemoReporter) -> 
     results, hops = follower.follow(known)
     for result in results:
         report.line(f"stage {result.stage}: {result.status} in {result.seconds:.0f}s")
+    failed_deploys = [
+        r
+        for r in results
+        if any(a.action_name == "Deploy" and a.status == "Failed" for a in r.actions)
+    ]
+    for result in failed_deploys:
+        report.line(f"stage {result.stage}: {rollback_outcome(deployment, result.stage)}")
     for hop in hops:
         report.line(
             f"{hop.source_stage} → {hop.destination_stage}: s3://{hop.bucket}/{hop.key} "
             f"version {hop.version_id} sha256 {hop.sha256[:12]}…"
         )
     return results
+
+
+def rollback_outcome(deployment: LocalDeployment, stage_name: str, timeout: float = 600) -> str:
+    """What CodeDeploy did after the stage's failed deployment: the rollback's result (waited
+    for), or that there was no earlier successful revision to roll back to."""
+    stage = next(s for s in deployment.chain.stages if s.name == stage_name)
+    names = Naming(deployment.chain.app.name)
+    codedeploy = deployment.client("codedeploy", stage.account_id, stage.region)
+    group = {
+        "applicationName": names.codedeploy_app(stage),
+        "deploymentGroupName": names.deployment_group(stage),
+    }
+    deadline = time.monotonic() + timeout
+    while True:
+        ids = codedeploy.list_deployments(**group)["deployments"]
+        infos = [codedeploy.get_deployment(deploymentId=i)["deploymentInfo"] for i in ids]
+        latest = max(infos, key=lambda info: info["createTime"])
+        if latest.get("creator") != "codeDeployRollback":
+            return "deployment failed; no earlier successful revision to roll back to"
+        if latest["status"] in ("Succeeded", "Failed", "Stopped") or time.monotonic() > deadline:
+            return f"rolled back to its last good revision: {latest['deploymentId']} " + str(
+                latest["status"]
+            )
+        time.sleep(1)
 
 
 def _answer_with(
@@ -108,8 +141,9 @@ def _answer_with(
 
 
 def _action_line(pipeline: StagePipeline, run: ActionRun) -> str:
-    summary = f" — {run.summary}" if run.summary else ""
-    return f"  {pipeline.stage}: {run.stage_name}/{run.action_name} {run.status}{summary}"
+    detail = run.error or run.summary
+    said = f" — {detail}" if detail else ""
+    return f"  {pipeline.stage}: {run.stage_name}/{run.action_name} {run.status}{said}"
 
 
 def _report_pages(deployment: LocalDeployment, report: DemoReporter) -> list[Page]:

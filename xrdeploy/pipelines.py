@@ -66,6 +66,7 @@ class ActionRun:
     status: str
     summary: str
     updated: datetime | None
+    error: str = ""
 
 
 class PipelineConsole:
@@ -99,18 +100,19 @@ class PipelineConsole:
         listed = self._codepipeline(pipeline).list_action_executions(
             pipelineName=pipeline.pipeline, filter={"pipelineExecutionId": execution_id}
         )
-        runs = [
-            ActionRun(
-                stage_name=d["stageName"],
-                action_name=d["actionName"],
-                status=d["status"],
-                summary=(d.get("output", {}).get("executionResult", {}) or {}).get(
-                    "externalExecutionSummary", ""
-                ),
-                updated=d.get("lastUpdateTime"),
+        runs = []
+        for detail in listed.get("actionExecutionDetails", []):
+            result = (detail.get("output") or {}).get("executionResult") or {}
+            runs.append(
+                ActionRun(
+                    stage_name=detail["stageName"],
+                    action_name=detail["actionName"],
+                    status=detail["status"],
+                    summary=result.get("externalExecutionSummary", ""),
+                    updated=detail.get("lastUpdateTime"),
+                    error=(result.get("errorDetails") or {}).get("message", ""),
+                )
             )
-            for d in listed.get("actionExecutionDetails", [])
-        ]
         return sorted(runs, key=lambda run: run.updated or datetime.min)
 
     def pending_approval(self, pipeline: StagePipeline) -> PendingApproval | None:

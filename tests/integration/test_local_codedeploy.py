@@ -277,3 +277,18 @@ def test_a_hook_over_its_timeout_is_killed_as_script_timed_out(
     assert "[stdout]started" in after_install["diagnostics"]["logTail"]
     assert cloud.events(info["deploymentId"], instance)["ApplicationStart"]["status"] == "Skipped"
     assert not marker.exists()  # the hook wrote inside its instance only
+
+
+def test_terminating_an_instance_stops_its_local_instance(cloud: Cloud, tmp_path: Path) -> None:
+    # GIVEN an instance serving the sample app after a deployment
+    [instance] = cloud.instances("Gamma")
+    cloud.group("Gamma", "CodeDeployDefault.AllAtOnce")
+    deployed = cloud.wait(cloud.deploy("Gamma", sample_build(tmp_path, "2.0.0")))
+    assert deployed["status"] == "Succeeded", deployed.get("errorInformation")
+    assert '<strong id="version">2.0.0</strong>' in cloud.page(instance)
+    # WHEN EC2 terminates it
+    cloud.ec2.terminate_instances(InstanceIds=[instance])
+    # THEN its sandbox is gone: the local cloud no longer lists it (nothing serves its page)
+    with _NO_PROXY.open(f"{cloud.endpoint}/_xrdeploy/instances", timeout=10) as answer:
+        listed = {i["instance_id"] for i in json.load(answer)["instances"]}
+    assert instance not in listed

@@ -63,7 +63,7 @@ def check_assume_role(context: RequestContext) -> None:
     caller = caller_of(context)
     if caller is None or not isinstance(role_arn, str):
         return
-    policy = _trust_policy(role_arn)
+    policy = trust_policy(role_arn)
     if policy is None or not trust_allows(policy, caller):
         raise CommonServiceException(
             "AccessDenied",
@@ -104,7 +104,7 @@ def _caller_from_arn(arn: str) -> Caller:
     return Caller(arn=arn, account_id=account, role_name=role_name)
 
 
-def _trust_policy(role_arn: str) -> dict[str, Any] | None:
+def trust_policy(role_arn: str) -> dict[str, Any] | None:
     """The trust policy of the role with exactly this ARN, None if there is no such role."""
     match = _ROLE_ARN.fullmatch(role_arn)
     if match is None:

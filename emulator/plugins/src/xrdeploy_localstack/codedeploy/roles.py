@@ -20,6 +20,6 @@ def check_service_role(role_arn: str | None) -> None:
         raise CodeDeployError("RoleRequiredException", "The service role ARN must be specified.")
     # The guard's role lookup (exact ARN, LocalStack's IAM store) is private to it; sharing it
     # keeps one reading of trust policies in the local cloud.
-    policy = trust._trust_policy(role_arn)
+    policy = trust.trust_policy(role_arn)
     if policy is None or not trust.trust_allows(policy, trust.Caller(arn=SERVICE, service=SERVICE)):
         raise CodeDeployError("InvalidRoleException", "Cannot assume role provided.")

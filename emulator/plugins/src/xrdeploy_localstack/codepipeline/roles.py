@@ -17,7 +17,7 @@ _CODEPIPELINE = trust.Caller(arn=SERVICE, service=SERVICE)
 
 def check_pipeline_role(role_arn: str) -> None:
     """Raise AWS's error unless CodePipeline may assume ``role_arn``."""
-    policy = trust._trust_policy(role_arn)  # the role with exactly this ARN, or None
+    policy = trust.trust_policy(role_arn)  # the role with exactly this ARN, or None
     if policy is None or not trust.trust_allows(policy, _CODEPIPELINE):
         raise error(
             "InvalidStructureException",

@@ -2,14 +2,15 @@
 once at LocalStack's start by the ``xrdeploy_ec2_fixes`` on_infra_start hook.
 
 * :mod:`.instance_profiles`: RunInstances finds instance profiles in LocalStack's IAM;
-* :mod:`.monitoring`: MonitorInstances / UnmonitorInstances (detailed monitoring).
+* :mod:`.monitoring`: MonitorInstances / UnmonitorInstances (detailed monitoring);
+* :mod:`.terminations`: TerminateInstances stops the instance's local sandbox.
 """
 
 from __future__ import annotations
 
 import logging
 
-from xrdeploy_localstack.ec2 import instance_profiles, monitoring
+from xrdeploy_localstack.ec2 import instance_profiles, monitoring, terminations
 
 LOG = logging.getLogger(__name__)
 
@@ -17,4 +18,5 @@ LOG = logging.getLogger(__name__)
 def apply() -> None:
     instance_profiles.install()
     monitoring.install()
+    terminations.install()
     LOG.debug("xrdeploy EC2 fixes applied: instance profiles from IAM, instance monitoring")

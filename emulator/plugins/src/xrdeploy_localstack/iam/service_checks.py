@@ -57,7 +57,7 @@ def _sts(context: RequestContext) -> list[Check]:
     role_arn = request.get("RoleArn")
     if context.operation is None or context.operation.name != "AssumeRole" or not role_arn:
         return [default_check(context, "*", context.account_id)]
-    document = trust._trust_policy(str(role_arn))
+    document = trust.trust_policy(str(role_arn))
     trust_policy = NamedPolicy(f"trust-policy:{role_arn}", document) if document else None
     values: ContextValues = {}
     if request.get("RoleSessionName"):
