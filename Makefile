@@ -38,12 +38,13 @@ demo: setup            ## the whole chain in the local cloud: deploy, one upload
 synth: setup           ## Terraform JSON for the default chain in cdktf.out/
 	$(PIPENV) run python main.py synth
 
-# Two workers (this project's machines have 2 cores); tests sharing the deployed chain or the
-# synthesized stacks stay on one worker (tests/conftest.py), so each is built once.
+# Two workers (this project's machines have 2 cores), one test file per worker at a time, so a
+# module's fixtures (its own local cloud; the default chain test_chain.py deploys) are built once.
+# (pytest-xdist 3.8's loadgroup does not group on this pytest: checked, tests of one group split.)
 PYTEST_WORKERS ?= 2
 
 test: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json  ## every tier: unit, synth, terraform, security, integration (LocalStack)
-	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test-fast: setup       ## everything but LocalStack
 	$(PIPENV) run pytest -m "not integration"

@@ -20,12 +20,6 @@ _TIER_BY_FOLDER = {
 }
 
 
-# With `pytest -n 2 --dist loadgroup` (make test), tests sharing an expensive session fixture
-# run on one worker, so it is built once: the deployed default chain, and the synthesized stacks
-# (one provider import, ~1.1 GiB, per worker that synthesizes).
-_SHARED_FIXTURE_GROUPS = {"default_chain": "default-chain", "synthesized": "synthesized"}
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test's tier is the folder it lives in, so no test can forget its marker."""
     for item in items:
@@ -33,11 +27,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for part in parts[:-1]:
             if part in _TIER_BY_FOLDER:
                 item.add_marker(getattr(pytest.mark, _TIER_BY_FOLDER[part]))
-        fixtures = getattr(item, "fixturenames", ())
-        for fixture, group in _SHARED_FIXTURE_GROUPS.items():
-            if fixture in fixtures:
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
 
 
 class Synthesized:

@@ -38,10 +38,11 @@ from tests.integration.chain_runs import (
     wait_for_run,
 )
 from xrdeploy.chain_run import ChainFollower
+from xrdeploy.cli import run
 from xrdeploy.local_chain import LocalDeployment, upload_build
 from xrdeploy.packaging import build_zip
 from xrdeploy.pages import instance_stage_tags, read_page
-from xrdeploy.pipelines import stage_pipelines
+from xrdeploy.pipelines import PipelineConsole, find_stage, stage_pipelines
 
 APP = "xrdeploy-demo"
 
@@ -612,3 +613,91 @@ def test_copy_function_logs_reach_cloudwatch_logs(chain: LocalDeployment, make_b
     records = [json.loads(e["message"]) for e in events if e["message"].startswith("{")]
     assert any(r.get("outcome") in ("promoted", "skipped") for r in records)
     assert all(r.get("job_id") for r in records if r.get("outcome"))
+
+
+# -- the operator's view: status and approve -------------------------------------------------
+
+
+def waiting_approval(chain: LocalDeployment, stage: str, timeout: float = 300) -> Any:
+    console = PipelineConsole(chain.clients)
+    pipeline = find_stage(stage_pipelines(chain.chain), stage)
+    deadline = time.monotonic() + timeout
+    while (pending := console.pending_approval(pipeline)) is None:
+        assert time.monotonic() < deadline, f"no approval waiting in {stage}"
+        time.sleep(0.5)
+    return pending
+
+
+def test_status_shows_the_waiting_approval_and_approve_answers_it(
+    chain: LocalDeployment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a build waiting at beta's approval
+    source = tmp_path / "app"
+    shutil.copytree(REPO_ROOT / "sample_app", source)
+    (source / "VERSION").write_text("7.0.0\n")
+    known = execution_ids(chain, "beta")
+    upload_bytes(chain, "beta", build_zip(source, tmp_path / "app.zip").read_bytes())
+    pending = waiting_approval(chain, "beta")
+    target = f"localstack={chain.endpoint}"
+    capsys.readouterr()
+    # WHEN the user asks for the status
+    assert run(["status", "--target", target]) == 0
+    shown = capsys.readouterr().out
+    # THEN each stage's pipeline is listed with its actions, and beta's approval is in progress
+    assert "xrdeploy-demo-beta-pipeline" in shown or "beta (111111111111/us-east-1)" in shown
+    assert f"{pending.action_name}: InProgress" in shown
+    # WHEN they approve it
+    assert run(["approve", "beta", "--target", target, "--comment", "looks good"]) == 0
+    assert "beta: approved" in capsys.readouterr().out
+    # THEN beta's execution goes on and succeeds
+    assert wait_for_run(chain, "beta", known, approve=None).status == "Succeeded"
+
+
+def test_approve_with_nothing_waiting_is_one_line_and_exit_2(
+    chain: LocalDeployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(["approve", "alpha", "--target", f"localstack={chain.endpoint}"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.count("\n") == 1
+    assert "no approval is waiting" in captured.err
+
+
+def test_approve_names_an_unknown_stage(
+    chain: LocalDeployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(["approve", "gamma", "--target", f"localstack={chain.endpoint}"])
+    assert code == 2
+    assert "gamma" in capsys.readouterr().err
+
+
+# -- the fleet in EC2 ----------------------------------------------------------------------
+
+
+def test_fleet_runs_the_al2023_ami_with_its_profile_and_detailed_monitoring(
+    default_chain: LocalDeployment,
+) -> None:
+    for stage in default_chain.chain.stages:
+        ec2, ssm = (
+            default_chain.client("ec2", stage.account_id, stage.region),
+            default_chain.client("ssm", stage.account_id, stage.region),
+        )
+        # GIVEN the AMI the public SSM parameter names in the stage's region
+        arch = "x86_64"  # the default chain's t3 types
+        parameter = f"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
+        ami = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+        # THEN the stage's instances run it, with the fleet's instance profile and monitoring on
+        reservations = ec2.describe_instances(
+            Filters=[
+                {"Name": "tag:DeploymentStage", "Values": [stage.fleet.tag_value]},
+                {"Name": "instance-state-name", "Values": ["pending", "running"]},
+            ]
+        )["Reservations"]
+        instances = [i for r in reservations for i in r["Instances"]]
+        assert len(instances) == stage.fleet.instance_count, stage.name
+        for instance in instances:
+            assert instance["ImageId"] == ami
+            assert instance["Monitoring"]["State"] == "enabled"
+            profile = instance["IamInstanceProfile"]["Arn"].rsplit("/", 1)[1]
+            assert profile.startswith(f"{default_chain.chain.app.name}-{stage.name}")
+            assert instance["MetadataOptions"]["HttpTokens"] == "required"
