@@ -24,9 +24,6 @@ _MAX_KEY_BYTES = 1024
 
 _TOP_LEVEL = ("app", "source_stage", "execution_id", "source_version_id", "destination")
 _DESTINATION_FIELDS = ("stage", "bucket", "key", "region", "account_id", "role_arn")
-# The generator still writes "kms_key_id": null (modules/pipeline.py). No key can be given: the
-# destination bucket's default encryption applies.
-_NULL_ONLY = "kms_key_id"
 
 
 @dataclass(frozen=True)
@@ -129,12 +126,7 @@ def parse_user_parameters(text: str) -> PromotionParams:
 
 def _destination(doc: dict[str, Any]) -> Destination:
     where = "UserParameters.destination"
-    _reject_unknown(doc, (*_DESTINATION_FIELDS, _NULL_ONLY), where)
-    if doc.get(_NULL_ONLY) is not None:
-        raise _config(
-            f"{where}.{_NULL_ONLY} is not supported: the destination bucket's default encryption "
-            "applies; remove the field"
-        )
+    _reject_unknown(doc, _DESTINATION_FIELDS, where)
     bucket = _checked(doc, "bucket", where, _BUCKET, "is not a valid S3 bucket name")
     region = _checked(doc, "region", where, _REGION, "is not an AWS region name like us-east-1")
     account_id = _checked(doc, "account_id", where, _ACCOUNT, "must be a 12-digit account id")

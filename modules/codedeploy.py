@@ -29,8 +29,8 @@ class CodeDeployConfig:
     deployment_config: str
     region: str
     account_id: str
+    partition: str
     rollback_alarms: tuple[str, ...] = ()
-    partition: str = "aws"  # TRANSITIONAL(layers): required once the app assembly passes it
 
 
 def service_role_permissions(config: CodeDeployConfig) -> tuple[Statement, ...]:

@@ -21,6 +21,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from modules import arns
 from modules.policy import Statement, assume_role_statement
 from modules.role import Role, RoleConfig
 
@@ -64,6 +65,7 @@ class FleetConfig:
     name: str
     role_name: str
     region: str
+    partition: str
     instance_count: int
     instance_type: str
     tag_value: str
@@ -87,6 +89,24 @@ class Fleet(Construct):
             vpc_id=vpc.id,
             description=f"xrdeploy fleet {config.name}: HTTP in, HTTPS out",
         )
+        self._open_ports(provider, config)
+        self.role = Role(
+            self,
+            "role",
+            provider=provider,
+            config=RoleConfig(
+                name=config.role_name,
+                description=f"CodeDeploy agent on the {config.name} fleet",
+                trust=(assume_role_statement("Service", ("ec2.amazonaws.com",)),),
+                permissions=agent_permissions(config),
+            ),
+        )
+        profile = IamInstanceProfile(
+            self, "profile", provider=provider, name=config.role_name, role=self.role.name
+        )
+        self.instances = self._launch(provider, config, vpc, profile)
+
+    def _open_ports(self, provider: AwsProvider, config: FleetConfig) -> None:
         VpcSecurityGroupIngressRule(
             self,
             "http-in",
@@ -124,37 +144,13 @@ class Fleet(Construct):
             cidr_ipv4="0.0.0.0/0",
         )
 
-        self.role = Role(
-            self,
-            "role",
-            provider=provider,
-            config=RoleConfig(
-                name=config.role_name,
-                description=f"CodeDeploy agent on the {config.name} fleet",
-                trust=(assume_role_statement("Service", ("ec2.amazonaws.com",)),),
-                permissions=(
-                    Statement(
-                        sid="InstallAgent",
-                        actions=("s3:GetObject",),
-                        resources=(f"arn:aws:s3:::aws-codedeploy-{config.region}/*",),
-                    ),
-                    Statement(
-                        sid="ReadRevisions",
-                        actions=("s3:GetObject", "s3:GetObjectVersion"),
-                        resources=(f"{config.artifact_bucket_arn}/*",),
-                    ),
-                    Statement(
-                        sid="DecryptRevisions",
-                        actions=("kms:Decrypt",),
-                        resources=(config.kms_key_arn,),
-                    ),
-                ),
-            ),
-        )
-        profile = IamInstanceProfile(
-            self, "profile", provider=provider, name=config.role_name, role=self.role.name
-        )
-
+    def _launch(
+        self,
+        provider: AwsProvider,
+        config: FleetConfig,
+        vpc: DataAwsVpc,
+        profile: IamInstanceProfile,
+    ) -> Instance:
         subnets = DataAwsSubnets(
             self,
             "default-subnets",
@@ -165,7 +161,7 @@ class Fleet(Construct):
             self, "ami", provider=provider, name=ami_parameter(config.instance_type)
         )
         count = TerraformCount.of(config.instance_count)
-        self.instances = Instance(
+        return Instance(
             self,
             "instance",
             provider=provider,
@@ -192,3 +188,25 @@ class Fleet(Construct):
             ),
             tags={"Name": f"{config.name}-${{count.index}}", DEPLOYMENT_TAG_KEY: config.tag_value},
         )
+
+
+def agent_permissions(config: FleetConfig) -> tuple[Statement, ...]:
+    """The CodeDeploy agent installs itself from its region's AWS bucket and reads revisions."""
+    installer_bucket = arns.s3_bucket(config.partition, f"aws-codedeploy-{config.region}")
+    return (
+        Statement(
+            sid="InstallAgent",
+            actions=("s3:GetObject",),
+            resources=(f"{installer_bucket}/*",),
+        ),
+        Statement(
+            sid="ReadRevisions",
+            actions=("s3:GetObject", "s3:GetObjectVersion"),
+            resources=(f"{config.artifact_bucket_arn}/*",),
+        ),
+        Statement(
+            sid="DecryptRevisions",
+            actions=("kms:Decrypt",),
+            resources=(config.kms_key_arn,),
+        ),
+    )

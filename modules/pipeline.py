@@ -48,6 +48,7 @@ class PipelineConfig:
     rule_name: str
     region: str
     account_id: str
+    partition: str
     source_bucket: str
     source_bucket_arn: str
     source_key: str
@@ -61,7 +62,6 @@ class PipelineConfig:
     copy_function_name: str
     copy_function_arn: str
     promotion: PromotionTarget | None
-    partition: str = "aws"  # TRANSITIONAL(layers): required once the app assembly passes it
 
 
 def promote_user_parameters(config: PipelineConfig, target: PromotionTarget) -> str:
@@ -80,7 +80,6 @@ def promote_user_parameters(config: PipelineConfig, target: PromotionTarget) -> 
                 "region": target.region,
                 "account_id": target.account_id,
                 "role_arn": target.role_arn,
-                "kms_key_id": None,
             },
         },
         sort_keys=True,

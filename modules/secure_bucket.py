@@ -39,15 +39,15 @@ from modules.policy import Condition, Statement, policy_document
 class SecureBucketConfig:
     name: str
     kms_key_arn: str
+    partition: str
     # Source buckets send "Object Created" to EventBridge, which starts the pipeline.
     eventbridge_notifications: bool = False
     noncurrent_version_days: int = 30
     # Extra grants (for example the upstream stage's promotion role); TLS-only is always added.
     grants: tuple[Statement, ...] = ()
-    # Lets `destroy` remove a bucket that still holds versions; the build it holds came from the
-    # upstream stage or the operator, so nothing is lost that is not kept elsewhere.
-    force_destroy: bool = True
-    partition: str = "aws"  # TRANSITIONAL(layers): required once the app assembly passes it
+    # True lets `destroy` remove the bucket while it still holds objects (and their versions).
+    # Off unless the caller says its contents can be made again.
+    force_destroy: bool = False
 
 
 class SecureBucket(Construct):

@@ -33,9 +33,9 @@ class StageKeyConfig:
     alias: str
     account_id: str
     region: str
+    partition: str
     log_group_arn: str
     deletion_window_days: int = 7
-    partition: str = "aws"  # TRANSITIONAL(layers): required once the app assembly passes it
 
 
 class StageKey(Construct):

@@ -128,7 +128,8 @@ def plan(
     """Synth, then terraform init + plan every stack in parallel. Exit 0: no changes; 3: changes."""
 
     def body() -> int:
-        from xrdeploy.stacks import ChainRunner, plan_summary_markdown
+        from xrdeploy.plan_summary import plan_summary_markdown
+        from xrdeploy.runner import ChainRunner
 
         _, _, synthesis = _synthesized(config, target, outdir)
         runner = ChainRunner(synthesis, progress=_progress)
@@ -162,7 +163,7 @@ def _run_chain(
     outdir: Path | None,
     yes: bool,
 ) -> None:
-    from xrdeploy.stacks import ChainRunner
+    from xrdeploy.runner import ChainRunner
 
     _, _, synthesis = _synthesized(config, target, outdir)
     _confirm(action, synthesis, stacks, yes)

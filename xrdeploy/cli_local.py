@@ -91,8 +91,10 @@ def demo(
         from xrdeploy.packaging import build_zip
 
         chain = resolve_config(config)
-        if not approve and not sys.stdin.isatty() and any(
-            s.gates.manual_approval for s in chain.stages
+        if (
+            not approve
+            and not sys.stdin.isatty()
+            and any(s.gates.manual_approval for s in chain.stages)
         ):
             raise UserError(
                 "demo: the chain has manual approvals and there is no terminal to ask; "

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,11 +13,10 @@ from typing import Any
 from xrdeploy.aws_clients import AwsClients
 from xrdeploy.config import Backend, ChainConfig
 from xrdeploy.errors import ToolError
-from xrdeploy.runner import ChainRunner
+from xrdeploy.runner import ChainRunner, ProgressReporter
 from xrdeploy.synth import Synthesis, synthesize
 from xrdeploy.target import DeployTarget
 
-Progress = Callable[[str], None]
 STATE_KEY_PREFIX = "xrdeploy"
 
 
@@ -50,7 +48,7 @@ class LocalDeployment:
     chain: ChainConfig
     endpoint: str
     workdir: Path
-    progress: Progress = _quiet
+    progress: ProgressReporter = _quiet
     synthesis: Synthesis | None = None
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     destroyed: bool = False

@@ -173,7 +173,7 @@ def synthesize(
     check_node()
     from cdktf import App
 
-    from modules.chain_stack import ChainStack, ChainStackConfig
+    from xrdeploy.assembly.chain_stack import ChainStack, ChainStackConfig
 
     # Synthesize beside the outdir and swap it in at the end: a failed synth leaves the previous
     # output whole, never half of a new one.

@@ -69,12 +69,12 @@ def cli_config_text(mirror: Path | None, plugin_cache: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_cli_config(home: Path = STATE_HOME, mirror_override: str | None = None) -> Path:
+def write_cli_config(home: Path = STATE_HOME) -> Path:
     """Write (atomically) the CLI config every Terraform run of ours uses."""
     plugin_cache = home / "plugin-cache"
     plugin_cache.mkdir(parents=True, exist_ok=True)
     path = home / "terraform.rc"
-    mirror = find_provider_mirror(mirror_override or os.environ.get("XRDEPLOY_PROVIDER_MIRROR"))
+    mirror = find_provider_mirror(os.environ.get("XRDEPLOY_PROVIDER_MIRROR"))
     text = cli_config_text(mirror, plugin_cache)
     if path.exists() and path.read_text() == text:
         return path
@@ -191,13 +191,11 @@ class Terraform:
         report: dict[str, object] = json.loads(result.stdout)
         return report
 
-    def plan(self, plan_file: str | None = None, destroy: bool = False) -> int:
+    def plan(self, plan_file: str | None = None) -> int:
         """Exit code per -detailed-exitcode: 0 no changes, 2 changes."""
         args = ["plan", "-input=false", "-detailed-exitcode", "-lock-timeout=30s"]
         if plan_file:
             args.append(f"-out={plan_file}")
-        if destroy:
-            args.append("-destroy")
         result = self.run(*args, check=False)
         if result.returncode not in (0, 2):
             raise ToolError(

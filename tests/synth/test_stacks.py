@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
+from typing import Any
 
 import pytest
 
+from tests.conftest import REPO_ROOT
 from tests.synth.tfjson import all_blocks, data_sources, one, resources, statements
 
 TAGGABLE = {
@@ -170,12 +173,42 @@ def test_promote_action_names_the_next_stage_and_the_tested_revision(synthesized
             "region": "eu-west-1",
             "account_id": "222222222222",
             "role_arn": "arn:aws:iam::222222222222:role/xrdeploy-demo-prod-promotion",
-            "kms_key_id": None,
         },
     }
     rule = one(resources(doc, "aws_cloudwatch_event_rule"))
     pattern = json.loads(rule["event_pattern"])
     assert pattern["detail"]["bucket"]["name"] == ["xrdeploy-demo-beta-src-111111111111-us-east-1"]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_the_copy_function_accepts_every_generated_promote_action(synthesized, config):
+    # The generator and the copy function agree on UserParameters: what one writes, the other
+    # parses (with the CodePipeline variables resolved, as CodePipeline hands them over).
+    parse_user_parameters = _copy_function_parser()
+    result = synthesized(config)
+    promotes = [
+        action["configuration"]["UserParameters"]
+        for stack in result.stacks
+        for pipeline in resources(stack.document(), "aws_codepipeline")
+        for stage in pipeline["stage"]
+        for action in stage["action"]
+        if action["provider"] == "Lambda"
+    ]
+    assert len(promotes) == sum(len(stack.stages) for stack in result.stacks) - 1
+    for text in promotes:
+        resolved = text.replace("#{codepipeline.PipelineExecutionId}", "4c3b1f7e").replace(
+            "#{SourceVariables.VersionId}", "3sL4kqtJlcpXroDTDmJ"
+        )
+        params = parse_user_parameters(resolved)
+        assert params.destination.role_arn.endswith(f"-{params.destination.stage}-promotion")
+
+
+def _copy_function_parser() -> Any:
+    # The function's modules are flat files in lambda/, zipped as they are.
+    sys.path.insert(0, str(REPO_ROOT / "lambda"))
+    import job
+
+    return job.parse_user_parameters
 
 
 def test_codedeploy_group_selects_the_stage_tag_and_rolls_back(synthesized):

@@ -8,8 +8,8 @@ from pathlib import Path
 from cdktf import LocalBackend, S3Backend, TerraformStack
 from constructs import Construct
 
-from modules.providers import ProviderTarget, make_providers, provider_alias
-from modules.stage import StageDeployment, StageDeploymentConfig
+from xrdeploy.assembly.providers import ProviderTarget, make_providers, provider_alias
+from xrdeploy.assembly.stage import StageDeployment, StageDeploymentConfig
 from xrdeploy.config import ChainConfig, Stage
 from xrdeploy.naming import Naming
 from xrdeploy.target import DeployTarget
@@ -50,10 +50,7 @@ class ChainStack(TerraformStack):
                 stage.name,  # a stable key: the construct id becomes part of every address
                 provider=providers[(stage.account_id, stage.region)],
                 config=StageDeploymentConfig(
-                    chain=chain,
-                    stage=stage,
-                    target=config.target,
-                    function_package=config.function_package,
+                    chain=chain, stage=stage, function_package=config.function_package
                 ),
             )
             for stage in config.stages

@@ -1,8 +1,10 @@
-"""The provider factory: one aliased AWS provider per (account, region) a stack touches."""
+"""The provider factory: one aliased AWS provider per (account, region) a stack touches, set up
+for the deploy target (AWS, or the local cloud's endpoints and skip flags)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf_cdktf_provider_aws.provider import (
     AwsProvider,
@@ -58,17 +60,21 @@ def make_providers(
             allowed_account_ids=[target.account_id],
             default_tags=[AwsProviderDefaultTags(tags=default_tags)],
             assume_role=assume_role,
-            # `lambda` is a Python keyword, so the binding spells that field `lambda_`.
-            endpoints=[
-                AwsProviderEndpoints(
-                    **{
-                        ("lambda_" if service == "lambda" else service): url
-                        for service, url in endpoints.items()
-                    }
-                )
-            ]
-            if endpoints
-            else None,
+            endpoints=_endpoints(endpoints),
             **settings,
         )
     return providers
+
+
+def _endpoints(urls: dict[str, Any] | None) -> list[AwsProviderEndpoints] | None:
+    if not urls:
+        return None
+    # `lambda` is a Python keyword, so the binding spells that field `lambda_`.
+    return [
+        AwsProviderEndpoints(
+            **{
+                ("lambda_" if service == "lambda" else service): url
+                for service, url in urls.items()
+            }
+        )
+    ]

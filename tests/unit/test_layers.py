@@ -1,0 +1,72 @@
+"""Layers point one way and pieces stay small (STYLE.md 12 and "Functions ≤ 60 lines, files
+≤ 400 lines"): leaf constructs know nothing of the app, the app reaches the local cloud only
+through its commands, and no function or file outgrows what a reviewer reads in one go."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+MAX_FUNCTION_LINES = 60
+MAX_FILE_LINES = 400
+SIZED = ("modules", "xrdeploy", "lambda", "emulator")
+
+
+def sources(package: str) -> list[Path]:
+    return sorted(p for p in (REPO_ROOT / package).rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def imported_packages(path: Path) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name.split(".")[0]) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module.split(".")[0]
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("modules", {"xrdeploy", "emulator"}),
+        # The app starts the local cloud as `python -m emulator` (xrdeploy/local_cloud.py).
+        ("xrdeploy", {"emulator"}),
+        ("emulator", {"xrdeploy", "modules"}),
+    ],
+)
+def test_layers_point_one_way(package: str, forbidden: set[str]) -> None:
+    crossing = [
+        f"{path.relative_to(REPO_ROOT)}:{line} imports {name}"
+        for path in sources(package)
+        for line, name in imported_packages(path)
+        if name in forbidden
+    ]
+    assert crossing == []
+
+
+@pytest.mark.parametrize("package", SIZED)
+def test_functions_stay_short(package: str) -> None:
+    long = [
+        f"{path.relative_to(REPO_ROOT)}:{node.lineno} {node.name}"
+        f" ({node.end_lineno - node.lineno + 1} lines)"
+        for path in sources(package)
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert long == []
+
+
+@pytest.mark.parametrize("package", SIZED)
+def test_files_stay_short(package: str) -> None:
+    long = [
+        f"{path.relative_to(REPO_ROOT)} ({lines} lines)"
+        for path in sources(package)
+        if (lines := len(path.read_text().splitlines())) > MAX_FILE_LINES
+    ]
+    assert long == []

@@ -1,0 +1,122 @@
+"""One stage of the chain: its key, buckets, fleet, deployment, copy function and pipeline,
+wired together from the props `stage_props` derives."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from cdktf import Aspects, TerraformOutput
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from modules.codedeploy import CodeDeploy
+from modules.copy_function import CopyFunction
+from modules.fleet import Fleet
+from modules.pipeline import Pipeline, PipelineConfig, pipeline_definition
+from modules.promotion_role import PromotionRole
+from modules.secure_bucket import SecureBucket
+from modules.stage_key import StageKey
+from modules.tagging import StageTagger
+from xrdeploy.assembly.stage_props import (
+    StageContext,
+    artifact_bucket_props,
+    codedeploy_props,
+    copy_function_props,
+    fleet_props,
+    pipeline_props,
+    promotion_role_props,
+    source_bucket_props,
+    stage_key_props,
+)
+from xrdeploy.config import ChainConfig, Stage
+
+
+@dataclass(frozen=True)
+class StageDeploymentConfig:
+    chain: ChainConfig
+    stage: Stage
+    function_package: Path
+
+
+class StageDeployment(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        provider: AwsProvider,
+        config: StageDeploymentConfig,
+    ) -> None:
+        super().__init__(scope, id_)
+        ctx = StageContext.of(config.chain, config.stage)
+        Aspects.of(self).add(StageTagger(ctx.stage.name))
+        key = StageKey(self, "key", provider=provider, config=stage_key_props(ctx))
+        source = self._source_bucket(provider, ctx, key.arn)
+        artifacts = SecureBucket(
+            self, "artifact-bucket", provider=provider, config=artifact_bucket_props(ctx, key.arn)
+        )
+        Fleet(self, "fleet", provider=provider, config=fleet_props(ctx, key.arn))
+        CodeDeploy(self, "codedeploy", provider=provider, config=codedeploy_props(ctx))
+        copy = CopyFunction(
+            self,
+            "copy-function",
+            provider=provider,
+            config=copy_function_props(ctx, key.arn, config.function_package),
+        )
+        pipeline = pipeline_props(ctx, key.arn)
+        Pipeline(self, "pipeline", provider=provider, config=pipeline)
+        self._outputs(ctx, source, artifacts, key, copy, pipeline)
+
+    def _source_bucket(
+        self, provider: AwsProvider, ctx: StageContext, key_arn: str
+    ) -> SecureBucket:
+        promotion = None
+        if ctx.upstream is not None:
+            promotion = PromotionRole(
+                self,
+                "promotion-role",
+                provider=provider,
+                config=promotion_role_props(ctx, ctx.upstream, key_arn),
+            )
+        source = SecureBucket(
+            self, "source-bucket", provider=provider, config=source_bucket_props(ctx, key_arn)
+        )
+        if promotion is not None:
+            # The bucket policy names the role; IAM refuses a policy naming a missing role.
+            source.node.add_dependency(promotion)
+        return source
+
+    def _outputs(
+        self,
+        ctx: StageContext,
+        source: SecureBucket,
+        artifacts: SecureBucket,
+        key: StageKey,
+        copy: CopyFunction,
+        pipeline: PipelineConfig,
+    ) -> None:
+        """What operators and the LocalStack harness read after apply, instead of guessing
+        names."""
+        stage = ctx.stage
+        TerraformOutput(
+            self,
+            "outputs",
+            value={
+                "stage": stage.name,
+                "account_id": stage.account_id,
+                "region": stage.region,
+                "source_bucket": source.name,
+                "source_key": ctx.source_key,
+                "artifact_bucket": artifacts.name,
+                "kms_key_arn": key.arn,
+                "copy_function_name": copy.function.function_name,
+                "copy_function_role_arn": copy.role.arn,
+                "promotion_role_arn": ctx.promotion_role_arn if ctx.upstream else "",
+                "pipeline_name": ctx.names.pipeline(stage),
+                "pipeline_definition": json.dumps(
+                    [asdict(s) for s in pipeline_definition(pipeline)], sort_keys=True
+                ),
+            },
+        ).override_logical_id(f"stage_{stage.name.replace('-', '_')}")

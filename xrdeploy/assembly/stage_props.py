@@ -1,0 +1,198 @@
+"""Config and naming in, each construct's typed props out: all that one stage's constructs are
+told, derived in one place. Pure: no construct is created here.
+
+Names and ARNs of the neighbouring stages come from `Naming`, never from their state, so every
+stack plans on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from modules.codedeploy import CodeDeployConfig
+from modules.copy_function import CopyFunctionConfig
+from modules.fleet import FleetConfig, SshAccess
+from modules.pipeline import PipelineConfig, PromotionTarget
+from modules.policy import Statement
+from modules.promotion_role import PromotionRoleConfig, delivery_grant
+from modules.secure_bucket import SecureBucketConfig
+from modules.stage_key import StageKeyConfig
+from xrdeploy.config import ChainConfig, Stage
+from xrdeploy.naming import Naming
+
+# Lets `destroy` remove a bucket that still holds versions. Every bucket of a stage holds only
+# what can be made again: the source build came from the upstream stage or the operator, the
+# artifacts from the pipeline.
+BUCKETS_FORCE_DESTROY = True
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """One stage with its chain: where its neighbours are and what everything is called."""
+
+    chain: ChainConfig
+    stage: Stage
+    names: Naming
+
+    @classmethod
+    def of(cls, chain: ChainConfig, stage: Stage) -> StageContext:
+        return cls(chain, stage, Naming(chain.app.name))
+
+    @property
+    def upstream(self) -> Stage | None:
+        return self.chain.previous_stage(self.stage)
+
+    @property
+    def downstream(self) -> Stage | None:
+        return self.chain.next_stage(self.stage)
+
+    @property
+    def source_key(self) -> str:
+        return self.chain.app.source_object_key
+
+    @property
+    def source_bucket_arn(self) -> str:
+        return self.names.bucket_arn(self.names.source_bucket(self.stage))
+
+    @property
+    def artifact_bucket_arn(self) -> str:
+        return self.names.bucket_arn(self.names.artifact_bucket(self.stage))
+
+    @property
+    def promotion_role_arn(self) -> str:
+        """The role this stage owns for its upstream stage's copy function."""
+        return self.names.role_arn(self.stage, self.names.promotion_role(self.stage))
+
+
+def stage_key_props(ctx: StageContext) -> StageKeyConfig:
+    return StageKeyConfig(
+        alias=ctx.names.kms_alias(ctx.stage),
+        account_id=ctx.stage.account_id,
+        region=ctx.stage.region,
+        log_group_arn=ctx.names.log_group_arn(ctx.stage),
+        partition=ctx.names.partition,
+    )
+
+
+def promotion_role_props(ctx: StageContext, upstream: Stage, key_arn: str) -> PromotionRoleConfig:
+    return PromotionRoleConfig(
+        name=ctx.names.promotion_role(ctx.stage),
+        upstream_function_role_arn=ctx.names.role_arn(
+            upstream, ctx.names.copy_function_role(upstream)
+        ),
+        bucket_arn=ctx.source_bucket_arn,
+        object_key=ctx.source_key,
+        kms_key_arn=key_arn,
+    )
+
+
+def source_bucket_props(ctx: StageContext, key_arn: str) -> SecureBucketConfig:
+    """Versioned, notifying EventBridge, and writable by the promotion role for the one key."""
+    grants: tuple[Statement, ...] = ()
+    if ctx.upstream is not None:
+        grants = (delivery_grant(ctx.promotion_role_arn, ctx.source_bucket_arn, ctx.source_key),)
+    return SecureBucketConfig(
+        name=ctx.names.source_bucket(ctx.stage),
+        kms_key_arn=key_arn,
+        partition=ctx.names.partition,
+        eventbridge_notifications=True,
+        grants=grants,
+        force_destroy=BUCKETS_FORCE_DESTROY,
+    )
+
+
+def artifact_bucket_props(ctx: StageContext, key_arn: str) -> SecureBucketConfig:
+    return SecureBucketConfig(
+        name=ctx.names.artifact_bucket(ctx.stage),
+        kms_key_arn=key_arn,
+        partition=ctx.names.partition,
+        force_destroy=BUCKETS_FORCE_DESTROY,
+    )
+
+
+def fleet_props(ctx: StageContext, key_arn: str) -> FleetConfig:
+    fleet = ctx.stage.fleet
+    return FleetConfig(
+        name=ctx.names.security_group(ctx.stage),
+        role_name=ctx.names.instance_role(ctx.stage),
+        region=ctx.stage.region,
+        partition=ctx.names.partition,
+        instance_count=fleet.instance_count,
+        instance_type=fleet.instance_type,
+        tag_value=fleet.tag_value,
+        http_ingress_cidr=fleet.http_ingress_cidr,
+        artifact_bucket_arn=ctx.artifact_bucket_arn,
+        kms_key_arn=key_arn,
+        ssh=SshAccess(fleet.ssh.cidr, fleet.ssh.key_pair) if fleet.ssh else None,
+    )
+
+
+def codedeploy_props(ctx: StageContext) -> CodeDeployConfig:
+    stage, names = ctx.stage, ctx.names
+    return CodeDeployConfig(
+        app_name=names.codedeploy_app(stage),
+        group_name=names.deployment_group(stage),
+        role_name=names.codedeploy_role(stage),
+        tag_value=stage.fleet.tag_value,
+        deployment_config=stage.deployment_config,
+        region=stage.region,
+        account_id=stage.account_id,
+        partition=names.partition,
+        rollback_alarms=stage.gates.rollback_alarms,
+    )
+
+
+def copy_function_props(ctx: StageContext, key_arn: str, package: Path) -> CopyFunctionConfig:
+    stage, names, downstream = ctx.stage, ctx.names, ctx.downstream
+    return CopyFunctionConfig(
+        function_name=names.copy_function(stage),
+        role_name=names.copy_function_role(stage),
+        log_group_name=names.copy_function_log_group(stage),
+        log_group_arn=names.log_group_arn(stage),
+        package=package,
+        kms_key_arn=key_arn,
+        downstream_role_arn=names.role_arn(downstream, names.promotion_role(downstream))
+        if downstream
+        else None,
+    )
+
+
+def pipeline_props(ctx: StageContext, key_arn: str) -> PipelineConfig:
+    stage, names, downstream = ctx.stage, ctx.names, ctx.downstream
+    return PipelineConfig(
+        app=ctx.chain.app.name,
+        stage=stage.name,
+        pipeline_name=names.pipeline(stage),
+        role_name=names.pipeline_role(stage),
+        events_role_name=names.events_role(stage),
+        rule_name=names.source_rule(stage),
+        region=stage.region,
+        account_id=stage.account_id,
+        partition=names.partition,
+        source_bucket=names.source_bucket(stage),
+        source_bucket_arn=ctx.source_bucket_arn,
+        source_key=ctx.source_key,
+        artifact_bucket=names.artifact_bucket(stage),
+        artifact_bucket_arn=ctx.artifact_bucket_arn,
+        kms_key_arn=key_arn,
+        codedeploy_app=names.codedeploy_app(stage),
+        deployment_group=names.deployment_group(stage),
+        deployment_config=stage.deployment_config,
+        manual_approval=stage.gates.manual_approval,
+        copy_function_name=names.copy_function(stage),
+        copy_function_arn=names.function_arn(stage),
+        promotion=promotion_target(ctx, downstream) if downstream else None,
+    )
+
+
+def promotion_target(ctx: StageContext, downstream: Stage) -> PromotionTarget:
+    """Where this stage's Promote action delivers: the next stage's source bucket and key."""
+    return PromotionTarget(
+        stage=downstream.name,
+        bucket=ctx.names.source_bucket(downstream),
+        key=ctx.source_key,
+        region=downstream.region,
+        account_id=downstream.account_id,
+        role_arn=ctx.names.role_arn(downstream, ctx.names.promotion_role(downstream)),
+    )
