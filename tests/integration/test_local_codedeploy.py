@@ -281,9 +281,9 @@ def test_a_hook_over_its_timeout_is_killed_as_script_timed_out(
 
 def test_terminating_an_instance_stops_its_local_instance(cloud: Cloud, tmp_path: Path) -> None:
     # GIVEN an instance serving the sample app after a deployment
-    [instance] = cloud.instances("Gamma")
-    cloud.group("Gamma", "CodeDeployDefault.AllAtOnce")
-    deployed = cloud.wait(cloud.deploy("Gamma", sample_build(tmp_path, "2.0.0")))
+    [instance] = cloud.instances("Omega")
+    cloud.group("Omega", "CodeDeployDefault.AllAtOnce")
+    deployed = cloud.wait(cloud.deploy("Omega", sample_build(tmp_path, "2.0.0")))
     assert deployed["status"] == "Succeeded", deployed.get("errorInformation")
     assert '<strong id="version">2.0.0</strong>' in cloud.page(instance)
     # WHEN EC2 terminates it

@@ -22,6 +22,7 @@ import logging
 import os
 import platform
 import shutil
+import sys
 from pathlib import Path
 
 LOG = logging.getLogger(__name__)
@@ -162,6 +163,19 @@ def _top_level(root: Path, state: Path) -> None:
             shutil.copy2(entry.path, target)
 
 
+def _own_python(root: Path) -> None:
+    """The local cloud's Python (the agent and the stand-ins run on it) stays visible when it lives
+    under a directory the instance gets fresh, e.g. a checkout under /tmp as CI clones it: it is
+    bound read-only at the same path, so the instance can run it but not change it."""
+    for prefix in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}):
+        if len(prefix.parts) < 2 or prefix.parts[1] not in FRESH:
+            continue  # seen through its top-level overlay already
+        target = root / prefix.relative_to("/")
+        target.mkdir(parents=True, exist_ok=True)
+        mount(str(prefix), str(target), None, MS_BIND | MS_REC)
+        _read_only_recursive(str(target))
+
+
 def build(state: Path) -> Path:
     """Mount the instance's tree under ``state/root``; overlay uppers live in ``state/upper``."""
     root = state / "root"
@@ -173,6 +187,7 @@ def build(state: Path) -> Path:
     mount("tmpfs", str(root / "tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
     mount("tmpfs", str(root / "run"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=755")
     (root / "run" / "lock").mkdir()
+    _own_python(root)
     _proc(root)
     _sys(root)
     _dev(root)
