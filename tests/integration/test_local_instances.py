@@ -315,7 +315,8 @@ def test_nothing_a_hook_writes_lands_outside_its_instance(
     # (the second set after the hook unmounted its /etc and the repository's overlays)
     again = [Path("/etc") / f"{marker}-2", REPO_ROOT / f"{marker}-2"]
     script = [f"mkdir -p {p.parent} && echo leak > {p}" for p in targets]
-    script += [f"cat {targets[0]}", f"umount /etc /{REPO_ROOT.parts[1]}"]
+    # Lazily (-l): a checkout under /tmp has the local cloud's Python bound there, in use.
+    script += [f"cat {targets[0]}", f"umount -l /etc /{REPO_ROOT.parts[1]}"]
     script += [f"mkdir -p {p.parent} && echo leak > {p}" for p in again]
     # WHEN a hook writes to each of them
     result = instance.run(["/bin/bash", "-c", "set -e\n" + "\n".join(script)])
