@@ -484,10 +484,7 @@ def test_a_corrupted_upload_fails_then_a_stage_retry_delivers(
     assert promote_of(run).error_code == "JobFailed"
     assert "BadDigest" in promote_of(run).error_message
     assert versions(chain, "beta") == before
-    assert (
-        s3_of(chain, "beta").list_multipart_uploads(Bucket=beta["source_bucket"]).get("Uploads", [])
-        == []
-    )
+    assert multipart_uploads(chain, "beta") == []
     # ... and once the fault is gone, retrying the failed stage promotes the same revision
     clear_faults(chain.endpoint)
     assert retry_failed_and_wait(chain, "alpha", run).status == "Succeeded"
@@ -588,8 +585,13 @@ def test_a_hung_write_near_the_timeout_continues_and_delivers_once(
     assert promote_of(run).status == "Succeeded", promote_of(run)
     assert len(versions(chain, "beta")) == len(before) + 1
     assert current_sha(chain, "beta") == expected
-    uploads = s3_of(chain, "beta").list_multipart_uploads(Bucket=beta["source_bucket"])
-    assert uploads.get("Uploads", []) == []
+    assert multipart_uploads(chain, "beta") == []
+
+
+def multipart_uploads(chain: LocalDeployment, stage: str) -> list[dict[str, Any]]:
+    """Uploads left open in the stage's source bucket (a failed or paused copy must leave none)."""
+    bucket = stage_outputs(chain, stage)["source_bucket"]
+    return list(s3_of(chain, stage).list_multipart_uploads(Bucket=bucket).get("Uploads", []))
 
 
 def paused_records(logs: Any, function_name: str) -> list[str]:
