@@ -39,7 +39,7 @@ synth: setup           ## Terraform JSON for the default chain in cdktf.out/
 	$(PIPENV) run python main.py synth
 
 # Two workers (this project's machines have 2 cores), one test file per worker at a time, so a
-# module's fixtures (its own local cloud; the default chain test_chain.py deploys) are built once.
+# module's fixtures (its own local cloud; the default chain tests/integration/chain/ shares) are built once.
 # (pytest-xdist 3.8's loadgroup does not group on this pytest: checked, tests of one group split.)
 PYTEST_WORKERS ?= 2
 

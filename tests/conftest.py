@@ -55,3 +55,25 @@ class Synthesized:
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return Synthesized(tmp_path_factory.mktemp("synth"))
+
+
+# Folders whose test files share a session fixture that is expensive to build (a deployed chain):
+# pytest-xdist must hand each folder to one worker as a whole. Its own `loadgroup` does not group
+# on this pytest (checked: tests of one group split), so the file scope of `--dist loadfile` is
+# widened to the folder here.
+SHARED_DEPLOYMENT_FOLDERS = ("tests/integration/chain/",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedDeploymentScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            for folder in SHARED_DEPLOYMENT_FOLDERS:
+                if nodeid.startswith(folder):
+                    return folder
+            return str(super()._split_scope(nodeid))
+
+    return SharedDeploymentScheduling(config, log)

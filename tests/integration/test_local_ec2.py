@@ -1,6 +1,6 @@
 """EC2 in the local cloud: AWS's answer to an instance profile that does not exist (the one the AWS
 provider retries on while a new profile propagates). The generated fleet's instances are checked
-on the deployed chain (test_chain.py)."""
+on the deployed chain (tests/integration/chain/)."""
 
 from __future__ import annotations
 
