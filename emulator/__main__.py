@@ -1,4 +1,5 @@
-"""``python -m emulator up|down|status|instances``: the local cloud as a service on this host.
+"""``python -m emulator up|down|status|instances|permissions``: the local cloud as a service on
+this host.
 
 ``up`` prints the endpoint and the exports that point boto3, the AWS CLI and Terraform at it.
 Errors are one line on stderr with exit code 1.
@@ -12,7 +13,14 @@ import sys
 
 from emulator.gateway import call
 from emulator.home import EmulatorError
-from emulator.local_cloud import RunningCloud, running_cloud, start_local_cloud, stop_local_cloud
+from emulator.local_cloud import (
+    RunningCloud,
+    existing_endpoint,
+    running_cloud,
+    start_local_cloud,
+    stop_local_cloud,
+)
+from emulator.permissions import decision_lines, fetch_permissions
 
 INSTANCES_PATH = "/_xrdeploy/instances"
 
@@ -72,6 +80,14 @@ def _instances(args: argparse.Namespace) -> int:
     return 0
 
 
+def _permissions(args: argparse.Namespace) -> int:
+    endpoint = args.endpoint or existing_endpoint() or _not_running().endpoint
+    ledger = fetch_permissions(endpoint)
+    text = json.dumps(ledger) if args.json else "\n".join(decision_lines(ledger))
+    sys.stdout.write(text + "\n" if text else "")
+    return 0
+
+
 def _not_running() -> RunningCloud:
     raise EmulatorError("the local cloud is not running (start it with: python -m emulator up)")
 
@@ -91,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     instances.add_argument("--endpoint", default=None, help="default: the running local cloud")
     instances.add_argument("--json", action="store_true")
     instances.set_defaults(run=_instances)
+    permissions = commands.add_parser(
+        "permissions", help="the IAM permission ledger: each principal's decisions"
+    )
+    permissions.add_argument("--endpoint", default=None, help="default: the running local cloud")
+    permissions.add_argument("--json", action="store_true", help="the ledger as served")
+    permissions.set_defaults(run=_permissions)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from xrdeploy.cli_local import demo, local_app
+from xrdeploy.cli_permissions import permissions
 from xrdeploy.cli_pipelines import approve, status
 from xrdeploy.cli_support import (
     ConfigOption,
@@ -298,6 +299,7 @@ app.add_typer(local_app, name="local")
 app.command()(demo)
 app.command()(status)
 app.command()(approve)
+app.command()(permissions)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -78,3 +78,15 @@ def passthrough(args: list[str]) -> int:
     return subprocess.run(
         [sys.executable, "-m", "emulator", *args], cwd=REPO_ROOT, check=False
     ).returncode
+
+
+def permission_ledger(endpoint: str) -> dict[str, Any]:
+    """The local cloud's permission ledger as it serves it (`python -m emulator permissions`)."""
+    result = _emulator("permissions", "--endpoint", endpoint, "--json", capture_stderr=True)
+    if result.returncode != 0:
+        lines = (result.stderr or "").strip().splitlines() or ["permissions failed"]
+        raise ToolError(f"local cloud: {lines[-1].removeprefix('error: ')}")
+    ledger = json.loads(result.stdout or "null")
+    if not isinstance(ledger, dict):
+        raise ToolError("local cloud: permissions answered no ledger")
+    return ledger
