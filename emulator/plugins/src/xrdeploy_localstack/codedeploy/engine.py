@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from xrdeploy_localstack.codedeploy import configs, lifecycle, model
+from xrdeploy_localstack.codedeploy import configs, events, lifecycle, model
 
 LOG = logging.getLogger(__name__)
 ALARM_POLL_SECONDS = 1.0
@@ -66,13 +66,14 @@ def run(state: model.RegionState, deployment: model.Deployment, cloud: Cloud) ->
         _run(state, deployment, cloud)
     except Exception as exc:  # a bug here must still end the deployment, as AWS never hangs
         LOG.exception("deployment %s failed unexpectedly", deployment.deployment_id)
-        deployment.finish("Failed", _error("INTERNAL_ERROR", f"Internal error: {exc}"))
+        _finish(state, deployment, "Failed", _error("INTERNAL_ERROR", f"Internal error: {exc}"))
 
 
 def _run(state: model.RegionState, deployment: model.Deployment, cloud: Cloud) -> None:
     group = state.groups[(deployment.application_name, deployment.group_name)]
     with deployment.lock:
         deployment.status, deployment.start_time = "InProgress", model.now()
+    events.deployment_changed(state, deployment, "InProgress")
     group.last_attempted = deployment.deployment_id
     reason = cloud.unsupported_reason()
     if reason is not None:
@@ -148,7 +149,9 @@ def _instance(
             record.set_status("Failed")
         return
     fetch: Callable[[], bytes] = lambda: cloud.bundle(state, deployment.revision, spec)  # noqa: E731
+    events.instance_changed(state, deployment, record, "InProgress")
     lifecycle.InstanceRun(deployment, record, instance, fetch).run()
+    events.instance_changed(state, deployment, record, record.status)
 
 
 def _conclude(
@@ -167,15 +170,25 @@ def _conclude(
         stop_error = deployment.stop_error or _error("MANUAL_STOP", "The deployment was stopped.")
         if deployment.stop_rollback:
             _roll_back(state, group, deployment, cloud)
-        deployment.finish("Stopped", stop_error)
+        _finish(state, deployment, "Stopped", stop_error)
         return
     if error is None:
         group.last_successful = deployment.deployment_id
-        deployment.finish("Succeeded")
+        _finish(state, deployment, "Succeeded")
         return
     if "DEPLOYMENT_FAILURE" in deployment.rollback_events():
         _roll_back(state, group, deployment, cloud)
-    deployment.finish("Failed", error)
+    _finish(state, deployment, "Failed", error)
+
+
+def _finish(
+    state: model.RegionState,
+    deployment: model.Deployment,
+    status: str,
+    error: dict[str, str] | None = None,
+) -> None:
+    deployment.finish(status, error)
+    events.deployment_changed(state, deployment, status)
 
 
 def _roll_back(

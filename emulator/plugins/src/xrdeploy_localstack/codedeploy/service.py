@@ -31,6 +31,10 @@ def create_service() -> Any:
     from localstack.aws.spec import load_service
     from localstack.services.plugins import Service
 
+    from xrdeploy_localstack.codedeploy import events
+    from xrdeploy_localstack.codepipeline.events import put
+
+    events.sink = put
     cloud = LocalCloud()
 
     def create(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:

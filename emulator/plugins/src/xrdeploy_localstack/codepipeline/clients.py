@@ -23,13 +23,14 @@ def _session_name(execution: Execution) -> str:
     return f"codepipeline-{execution.id[:32]}"
 
 
-def role_clients(execution: Execution) -> Any:
-    """A client factory (``.s3``, ``.lambda_``, ``.codedeploy``) with the pipeline role."""
+def role_clients(execution: Execution, region: str | None = None) -> Any:
+    """A client factory (``.s3``, ``.lambda_``, ``.codedeploy``, ``.cloudwatch``) with the
+    pipeline role, in the execution's region unless told otherwise."""
     return connect_to.with_assumed_role(
         role_arn=execution.role_arn,
         service_principal=SERVICE_PRINCIPAL,  # type: ignore[arg-type]
         session_name=_session_name(execution),
-        region_name=execution.region,
+        region_name=region or execution.region,
         config=_CONFIG,
     )
 

@@ -55,6 +55,39 @@ def check_structure(pipeline: dict[str, Any]) -> None:
     if "artifactStore" not in pipeline and "artifactStores" not in pipeline:
         raise _invalid("Pipeline must have an artifact store")
     _check_stages(stages)
+    _check_conditions(pipeline)
+
+
+# The results each kind of stage condition may engage (the API's Result values per kind).
+CONDITION_RESULTS = {
+    "beforeEntry": ("FAIL", "SKIP"),
+    "onSuccess": ("ROLLBACK", "FAIL"),
+    "onFailure": ("ROLLBACK", "RETRY", "FAIL"),
+}
+
+
+def _check_conditions(pipeline: dict[str, Any]) -> None:
+    for stage in pipeline["stages"]:
+        for key, results in CONDITION_RESULTS.items():
+            declared = stage.get(key)
+            if declared is None:
+                continue
+            if pipeline["pipelineType"] != "V2":
+                raise _invalid(f"Stage {stage['name']}: {key} conditions need a V2 pipeline")
+            given = [declared.get("result")] + [
+                c.get("result") for c in declared.get("conditions") or []
+            ]
+            for result in given:
+                if result is not None and result not in results:
+                    raise _invalid(f"Stage {stage['name']}: {key} cannot have the result {result}")
+            for condition in declared.get("conditions") or []:
+                for rule in condition.get("rules") or []:
+                    type_id = rule.get("ruleTypeId", {})
+                    if type_id.get("category") != "Rule" or type_id.get("owner", "AWS") != "AWS":
+                        raise _invalid(
+                            f"Stage {stage['name']}: rule {rule.get('name')} must be of "
+                            "category Rule, owner AWS"
+                        )
 
 
 def _check_stages(stages: list[dict[str, Any]]) -> None:

@@ -1,6 +1,8 @@
 """Runs executions: stages in order, each stage's actions by runOrder (equal runOrder in
-parallel), a failed action failing its stage and the execution. One background thread per
-execution; the API only starts them and reads their state.
+parallel), a failed action failing its stage and the execution; a stage's V2 conditions
+(:mod:`.gates`) before and after its actions, and a stage rolled back by them gets a rollback
+execution (:mod:`.rollback`). One background thread per execution; the API only starts them
+and reads their state.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from xrdeploy_localstack.codepipeline import (
     approval,
     deploy_codedeploy,
     events,
+    gates,
     invoke_lambda,
     lanes,
     models,
+    rollback,
     source_s3,
 )
 from xrdeploy_localstack.codepipeline.action_types import ActionContext, Outcome, failed
@@ -42,6 +46,7 @@ _STATE = {
     models.SUPERSEDED: "SUPERSEDED",
     models.CANCELLED: "CANCELED",
     models.ABANDONED: "ABANDONED",
+    models.SKIPPED: "SKIPPED",
 }
 
 
@@ -51,7 +56,8 @@ def start(
     first_stage: int = 0,
     retry_mode: str | None = None,
 ) -> None:
-    """Run ``execution`` from ``first_stage`` in a background thread."""
+    """Run ``execution`` from ``first_stage`` in a background thread (a rollback execution runs
+    that one stage only)."""
     with models.CHANGED:
         execution.running = True
     events.pipeline_changed(execution, "STARTED" if retry_mode is None else "RESUMED")
@@ -79,21 +85,36 @@ def _run_stages(
     pipeline: models.Pipeline, execution: models.Execution, first: int, retry_mode: str | None
 ) -> str:
     stages = execution.declaration["stages"]
-    for index in range(first, len(stages)):
+    last = first + 1 if execution.execution_type == models.ROLLBACK else len(stages)
+    for index in range(first, last):
         name = stages[index]["name"]
         if not lanes.enter(pipeline, execution, name):
             return models.STOPPED  # or superseded: _finish keeps that status
         try:
-            status = _run_stage(
+            status, roll_back = _run_stage(
                 pipeline, execution, stages[index], retry_mode if index == first else None
             )
         finally:
             lanes.leave(pipeline, execution, name)
-        if status != models.SUCCEEDED:
+        if roll_back:
+            _start_rollback(pipeline, execution, name)
+        if status not in (models.SUCCEEDED, models.SKIPPED):
             return status
         if execution.stop:
             return models.STOPPED
     return models.SUCCEEDED
+
+
+def _start_rollback(pipeline: models.Pipeline, failed: models.Execution, stage: str) -> None:
+    target = rollback.target_for(pipeline, stage, failed)
+    if target is None:
+        LOG.info(
+            "%s: no earlier successful execution of stage %s to roll back to", failed.id, stage
+        )
+        return
+    trigger = {"triggerType": "AutomatedRollback", "triggerDetail": failed.id}
+    execution = rollback.new_execution(pipeline, target, stage, trigger)
+    start(pipeline, execution, rollback.stage_index(execution, stage))
 
 
 def _finish(execution: models.Execution, status: str) -> None:
@@ -115,32 +136,52 @@ def _run_stage(
     execution: models.Execution,
     stage: dict[str, Any],
     retry_mode: str | None,
-) -> str:
+) -> tuple[str, bool]:
+    """Run one stage with its conditions: its status, and whether it is to be rolled back."""
     name = stage["name"]
-    previous = {r.name: r for r in execution.actions if r.stage == name}  # the latest of each
     with models.CHANGED:
         execution.stages[name] = models.StageRun(name)
         execution.touch()
         models.CHANGED.notify_all()
     events.stage_changed(execution, name, "STARTED" if retry_mode is None else "RESUMED")
-    status = models.SUCCEEDED
-    for order in sorted({a["runOrder"] for a in stage["actions"]}):
-        group = [a for a in stage["actions"] if a["runOrder"] == order]
-        if retry_mode == "FAILED_ACTIONS":
-            group = [a for a in group if _needs_retry(previous.get(a["name"]))]
-        outcomes = _run_group(pipeline, execution, name, group)
-        if any(o == models.ABANDONED for o in outcomes) or execution.stop:
-            status = models.STOPPED
-            break
-        if any(o != models.SUCCEEDED for o in outcomes):
-            status = models.FAILED
-            break
+    namespaces = _namespaces(execution)
+    roll_back = False
+    status = models.SUCCEEDED if retry_mode else gates.enter(execution, stage, namespaces)
+    if status == models.SUCCEEDED:
+
+        def run_actions(mode: str | None) -> str:
+            return _run_actions(pipeline, execution, stage, mode)
+
+        status = run_actions(retry_mode)
+        status, roll_back = gates.after(
+            execution, stage, status, _namespaces(execution), run_actions
+        )
     with models.CHANGED:
         execution.stages[name].status = status
         execution.touch()
         models.CHANGED.notify_all()
     events.stage_changed(execution, name, _STATE[status])
-    return status
+    return status, roll_back
+
+
+def _run_actions(
+    pipeline: models.Pipeline,
+    execution: models.Execution,
+    stage: dict[str, Any],
+    retry_mode: str | None,
+) -> str:
+    # The latest run of each action of the stage: FAILED_ACTIONS re-runs what did not succeed.
+    previous = {r.name: r for r in execution.actions if r.stage == stage["name"]}
+    for order in sorted({a["runOrder"] for a in stage["actions"]}):
+        group = [a for a in stage["actions"] if a["runOrder"] == order]
+        if retry_mode == "FAILED_ACTIONS":
+            group = [a for a in group if _needs_retry(previous.get(a["name"]))]
+        outcomes = _run_group(pipeline, execution, stage["name"], group)
+        if any(o == models.ABANDONED for o in outcomes) or execution.stop:
+            return models.STOPPED
+        if any(o != models.SUCCEEDED for o in outcomes):
+            return models.FAILED
+    return models.SUCCEEDED
 
 
 def _needs_retry(run: models.ActionRun | None) -> bool:

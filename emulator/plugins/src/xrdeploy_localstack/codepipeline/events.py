@@ -80,7 +80,6 @@ def action_changed(execution: models.Execution, run: models.ActionRun, state: st
 
 
 def _send(execution: models.Execution, detail_type: str, detail: dict[str, Any]) -> None:
-    global _worker
     arn = (
         f"arn:aws:codepipeline:{execution.region}:{execution.account_id}:{execution.pipeline_name}"
     )
@@ -90,10 +89,17 @@ def _send(execution: models.Execution, detail_type: str, detail: dict[str, Any])
         "Resources": [arn],
         "Detail": json.dumps(detail),
     }
-    _queue.put((execution.account_id, execution.region, detail_type, entry))
+    put(execution.account_id, execution.region, entry)
+
+
+def put(account_id: str, region: str, entry: dict[str, Any]) -> None:
+    """Queue one event for the default bus of ``account_id``/``region`` (also used by the local
+    CodeDeploy): events go out in order, and the caller never waits for EventBridge."""
+    global _worker
+    _queue.put((account_id, region, str(entry["DetailType"]), entry))
     with _worker_lock:
         if _worker is None:
-            _worker = threading.Thread(target=_deliver, name="codepipeline-events", daemon=True)
+            _worker = threading.Thread(target=_deliver, name="service-events", daemon=True)
             _worker.start()
 
 

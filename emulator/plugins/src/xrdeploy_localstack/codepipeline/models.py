@@ -23,7 +23,16 @@ STOPPING = "Stopping"
 SUPERSEDED = "Superseded"
 CANCELLED = "Cancelled"
 ABANDONED = "Abandoned"
+SKIPPED = "Skipped"  # a stage whose entry condition failed with result SKIP
+OVERRIDDEN = "Overridden"  # a condition given up by OverrideStageCondition
 FINISHED = frozenset({SUCCEEDED, FAILED, STOPPED, SUPERSEDED, CANCELLED})
+
+# Stage condition kinds (OverrideStageCondition's conditionType spelling) and execution types.
+BEFORE_ENTRY = "BEFORE_ENTRY"
+ON_SUCCESS = "ON_SUCCESS"
+ON_FAILURE = "ON_FAILURE"
+STANDARD = "STANDARD"
+ROLLBACK = "ROLLBACK"
 
 
 def now() -> datetime.datetime:
@@ -60,6 +69,45 @@ class ActionRun:
 
 
 @dataclasses.dataclass
+class RuleRun:
+    """One evaluation of one rule of a stage condition (what ListRuleExecutions shows)."""
+
+    rule_execution_id: str
+    execution_id: str
+    stage: str
+    declaration: dict[str, Any]
+    resolved_configuration: dict[str, str]
+    status: str = IN_PROGRESS
+    started: datetime.datetime = dataclasses.field(default_factory=now)
+    updated: datetime.datetime = dataclasses.field(default_factory=now)
+    summary: str | None = None
+    error: dict[str, str] | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.declaration["name"])
+
+
+@dataclasses.dataclass
+class ConditionRun:
+    status: str = IN_PROGRESS
+    summary: str | None = None
+    updated: datetime.datetime = dataclasses.field(default_factory=now)
+    rules: list[RuleRun] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class ConditionsRun:
+    """A stage's conditions of one kind (beforeEntry, onSuccess, onFailure) in one execution."""
+
+    kind: str
+    conditions: list[ConditionRun]
+    status: str = IN_PROGRESS
+    summary: str | None = None
+    overridden: bool = False  # OverrideStageCondition: the pending rules are given up
+
+
+@dataclasses.dataclass
 class StageRun:
     name: str
     status: str = IN_PROGRESS
@@ -88,6 +136,10 @@ class Execution:
     artifacts: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     namespaces: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     running: bool = False  # a thread is working on this execution
+    execution_type: str = STANDARD
+    rollback_target: str | None = None  # a rollback's target execution id
+    # (stage, condition kind) → the latest evaluation of that stage's conditions of that kind
+    condition_runs: dict[tuple[str, str], ConditionsRun] = dataclasses.field(default_factory=dict)
 
     @property
     def mode(self) -> str:

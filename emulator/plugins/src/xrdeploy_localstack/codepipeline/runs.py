@@ -9,7 +9,7 @@ from typing import Any
 from localstack.aws.api import RequestContext, ServiceException
 
 from xrdeploy_localstack import trust
-from xrdeploy_localstack.codepipeline import control, engine, models, source_s3
+from xrdeploy_localstack.codepipeline import control, engine, models, rollback, source_s3
 from xrdeploy_localstack.codepipeline.control import pipeline_of
 from xrdeploy_localstack.codepipeline.errors import error, execution_not_found, validation
 
@@ -172,3 +172,57 @@ def retry_stage_execution(context: RequestContext, request: Request) -> dict[str
         execution.touch()
     engine.start(pipeline, execution, names.index(stage), request["retryMode"])
     return {"pipelineExecutionId": execution.id}
+
+
+def rollback_stage(context: RequestContext, request: Request) -> dict[str, Any]:
+    """RollbackStage: a ROLLBACK execution of the stage with the target execution's revisions."""
+    pipeline, target = _execution(
+        context, request["pipelineName"], request["targetPipelineExecutionId"]
+    )
+    stage = request["stageName"]
+    names = [s["name"] for s in pipeline.declaration["stages"]]
+    if stage not in names:
+        raise error(
+            "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
+        )
+    if names.index(stage) == 0:
+        raise error("UnableToRollbackStageException", "A source stage cannot be rolled back")
+    with models.CHANGED:
+        if target.pipeline_version != pipeline.declaration["version"]:
+            raise error(
+                "PipelineExecutionOutdatedException",
+                f"Execution {target.id} ran an earlier version of the pipeline",
+            )
+        refused = rollback.eligible(pipeline, stage, target)
+        if refused is None and stage in pipeline.occupants:
+            refused = f"Stage {stage} is running execution {pipeline.occupants[stage]}"
+        if refused is not None:
+            raise error("UnableToRollbackStageException", refused)
+    caller = trust.caller_of(context)
+    trigger = {"triggerType": "ManualRollback", "triggerDetail": caller.arn if caller else ""}
+    execution = rollback.new_execution(pipeline, target, stage, trigger)
+    engine.start(pipeline, execution, names.index(stage))
+    return {"pipelineExecutionId": execution.id}
+
+
+def override_stage_condition(context: RequestContext, request: Request) -> dict[str, Any]:
+    """OverrideStageCondition: the stage's BEFORE_ENTRY or ON_SUCCESS conditions still being
+    evaluated for that execution are given up and count as met."""
+    pipeline, execution = _execution(
+        context, request["pipelineName"], request["pipelineExecutionId"]
+    )
+    stage, kind = request["stageName"], request["conditionType"]
+    if stage not in [s["name"] for s in pipeline.declaration["stages"]]:
+        raise error(
+            "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
+        )
+    with models.CHANGED:
+        run = execution.condition_runs.get((stage, kind))
+        if run is None or run.status != models.IN_PROGRESS or run.overridden:
+            raise error(
+                "ConditionNotOverridableException",
+                f"No {kind} condition of stage {stage} is in progress for execution {execution.id}",
+            )
+        run.overridden = True
+        models.CHANGED.notify_all()
+    return {}

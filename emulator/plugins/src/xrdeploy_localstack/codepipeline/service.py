@@ -11,7 +11,14 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
-from xrdeploy_localstack.codepipeline import approval, control, jobs, runs, views
+from xrdeploy_localstack.codepipeline import (
+    approval,
+    condition_views,
+    control,
+    jobs,
+    runs,
+    views,
+)
 
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
 
@@ -29,6 +36,10 @@ def _operations() -> dict[str, Handler]:
         "StartPipelineExecution": runs.start_pipeline_execution,
         "StopPipelineExecution": runs.stop_pipeline_execution,
         "RetryStageExecution": runs.retry_stage_execution,
+        "RollbackStage": runs.rollback_stage,
+        "OverrideStageCondition": runs.override_stage_condition,
+        "ListRuleExecutions": condition_views.list_rule_executions,
+        "ListRuleTypes": condition_views.list_rule_types,
         "GetPipelineState": views.get_pipeline_state,
         "GetPipelineExecution": views.get_pipeline_execution,
         "ListPipelineExecutions": views.list_pipeline_executions,

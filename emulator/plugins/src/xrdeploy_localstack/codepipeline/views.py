@@ -8,6 +8,7 @@ from typing import Any
 from localstack.aws.api import RequestContext
 
 from xrdeploy_localstack.codepipeline import lanes, models
+from xrdeploy_localstack.codepipeline.condition_views import condition_states
 from xrdeploy_localstack.codepipeline.control import pipeline_of
 from xrdeploy_localstack.codepipeline.errors import execution_not_found
 from xrdeploy_localstack.codepipeline.source_s3 import source_actions
@@ -70,6 +71,9 @@ def _stage_state(pipeline: models.Pipeline, stage: dict[str, Any]) -> dict[str, 
             "pipelineExecutionId": latest.id,
             "status": latest.stages[name].status,
         }
+        if latest.execution_type == models.ROLLBACK:  # a standard one shows no type here
+            state["latestExecution"]["type"] = models.ROLLBACK
+        state.update(condition_states(latest, name))
     return state
 
 
@@ -119,6 +123,12 @@ def _source_revisions(execution: models.Execution) -> list[dict[str, Any]]:
     ]
 
 
+def _rollback_metadata(execution: models.Execution) -> dict[str, str] | None:
+    if execution.rollback_target is None:
+        return None
+    return {"rollbackTargetPipelineExecutionId": execution.rollback_target}
+
+
 def get_pipeline_execution(context: RequestContext, request: Request) -> dict[str, Any]:
     pipeline = pipeline_of(context, request["pipelineName"])
     execution = pipeline.execution(request["pipelineExecutionId"])
@@ -139,7 +149,8 @@ def get_pipeline_execution(context: RequestContext, request: Request) -> dict[st
                     ],
                     "trigger": execution.trigger,
                     "executionMode": execution.mode,
-                    "executionType": "STANDARD",
+                    "executionType": execution.execution_type,
+                    "rollbackMetadata": _rollback_metadata(execution),
                 }
             )
         }
@@ -174,7 +185,8 @@ def list_pipeline_executions(context: RequestContext, request: Request) -> dict[
                     "trigger": e.trigger,
                     "stopTrigger": {"reason": e.stop_reason or ""} if e.stop else None,
                     "executionMode": e.mode,
-                    "executionType": "STANDARD",
+                    "executionType": e.execution_type,
+                    "rollbackMetadata": _rollback_metadata(e),
                 }
             )
             for e in chosen
