@@ -7,7 +7,7 @@ PIPENV := PIPENV_VENV_IN_PROJECT=1 PIPENV_VERBOSITY=-1 $(PYTHON) -m pipenv
 # of life: it still works, and every synth says so in one line (xrdeploy/synth.py check_node).
 NODE_MIN := 20
 
-.PHONY: setup node-check demo synth test test-fast lint check golden bench clean
+.PHONY: setup node-check demo synth test test-fast lint check golden least-privilege bench clean
 
 setup: .venv/.synced node-check
 
@@ -32,7 +32,7 @@ emulator/iam_evaluator/node_modules/.package-lock.json: emulator/iam_evaluator/p
 	@touch $@
 
 # DEMO_ARGS=--approve answers the manual approvals (needed without a terminal).
-demo: setup            ## the whole chain in the local cloud: deploy, one upload, watch it flow, pages, destroy
+demo: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## the whole chain in the local cloud: deploy, one upload, watch it flow, pages, destroy
 	$(PIPENV) run python main.py demo $(DEMO_ARGS)
 
 synth: setup           ## Terraform JSON for the default chain in cdktf.out/
@@ -59,6 +59,10 @@ check: lint test       ## the gate: lint, types, then all tests
 
 golden: setup          ## regenerate the committed golden synthesis after an intended change
 	XRDEPLOY_UPDATE_GOLDEN=1 $(PIPENV) run pytest tests/synth/test_golden.py
+
+# `make test` runs the same test without rewriting the table; this target rewrites it.
+least-privilege: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## one promotion with IAM enforced, the replay of each statement's removal, live mutations; rewrites docs/security-scan.md's table
+	XRDEPLOY_UPDATE_DOCS=1 $(PIPENV) run pytest tests/integration/chain/test_least_privilege.py
 
 bench: setup           ## synth and copy benchmarks (figures go in docs/benchmarks.md)
 	$(PIPENV) run python benchmarks/bench_synth.py

@@ -1,4 +1,5 @@
-"""The ledger's HTTP API on LocalStack's gateway (see :mod:`.ledger` for the answer)."""
+"""The ledger's HTTP API on LocalStack's gateway (see :mod:`.ledger` and :mod:`.recording` for
+the answers)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from localstack.http import Request, route
 from xrdeploy_localstack.iam.ledger import Ledger
 
 LEDGER_PATH = "/_xrdeploy/permissions"
+REQUESTS_PATH = f"{LEDGER_PATH}/requests"
 
 
 class LedgerApi:
-    """``GET``/``DELETE LEDGER_PATH`` on LocalStack's gateway."""
+    """``GET``/``DELETE LEDGER_PATH`` and ``GET REQUESTS_PATH`` on LocalStack's gateway."""
 
     def __init__(self, ledger: Ledger, stats: Callable[[], dict[str, Any]]) -> None:
         self._ledger = ledger
@@ -26,3 +28,7 @@ class LedgerApi:
     @route(LEDGER_PATH, methods=["DELETE"])
     def clear_permissions(self, request: Request) -> dict[str, Any]:
         return {"cleared": self._ledger.clear()}
+
+    @route(REQUESTS_PATH, methods=["GET"])
+    def list_requests(self, request: Request) -> dict[str, Any]:
+        return self._ledger.requests.to_json()

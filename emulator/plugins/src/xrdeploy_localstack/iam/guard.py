@@ -14,6 +14,10 @@ the pipeline role, CodeDeploy fetching a bundle with the instance role), as AWS 
 Not judged: an account's root (any access key LocalStack did not issue), LocalStack's calls as
 a service itself (a ``service_principal``, e.g. Lambda fetching its function's credentials),
 and requests the evaluator cannot judge (recorded as ``unchecked``).
+
+The inputs of every evaluation are recorded as well (:mod:`.recording`), for the least-privilege
+replay; so is a service principal's ``sts:AssumeRole`` with the role's trust policy, evaluated
+for the record only (:mod:`xrdeploy_localstack.trust` is what enforces it).
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
-from xrdeploy_localstack.iam.checks import Check, Principal, global_context
-from xrdeploy_localstack.iam.evaluator import Evaluator
+from xrdeploy_localstack import trust
+from xrdeploy_localstack.iam.checks import Check, NamedPolicy, Principal, global_context
+from xrdeploy_localstack.iam.evaluator import Evaluator, EvaluatorUnavailable
 from xrdeploy_localstack.iam.ledger import Ledger
 from xrdeploy_localstack.iam.messages import access_denied, denial_reason, message
 from xrdeploy_localstack.iam.policies import identity_policies, principal_of
+from xrdeploy_localstack.iam.recording import request_inputs
 from xrdeploy_localstack.iam.service_checks import checks_for
 from xrdeploy_localstack.iam.simulation import (
     Statement,
@@ -51,6 +57,7 @@ class IamGuard:
             return
         principal = principal_of(context)
         if principal is None:
+            self._record_service_assumption(context)
             return
         checks = checks_for(context)
         if not checks:
@@ -60,7 +67,34 @@ class IamGuard:
         base = global_context(context, principal)
         for check in checks:
             answer = self.evaluator.evaluate(simulation(principal, check, identity, boundary, base))
+            inputs = request_inputs(principal, check, identity, boundary, base)
+            self.ledger.requests.record(inputs, _decision(answer))
             self._judge(context.service.service_name, principal, check, answer, summary)
+
+    def _record_service_assumption(self, context: RequestContext) -> None:
+        """A service assuming a role: recorded with its trust policy, never refused here."""
+        params = context.internal_request_params or {}
+        service = params.get("service_principal")
+        role_arn = (context.service_request or {}).get("RoleArn")
+        if context.service_operation != ("sts", "AssumeRole") or not service or not role_arn:
+            return
+        if str(role_arn).count(":") < 5:  # not an ARN: STS refuses it
+            return
+        service = service if "." in service else f"{service}.amazonaws.com"
+        principal = Principal(service, service, "", "service", service)
+        document = trust.trust_policy(str(role_arn))
+        policy = NamedPolicy(f"trust-policy:{role_arn}", document) if document else None
+        check = Check("sts:AssumeRole", str(role_arn), str(role_arn).split(":")[4], {}, policy)
+        base = {"aws:SecureTransport": "true", "aws:PrincipalServiceName": service}
+        inputs = request_inputs(principal, check, [], [], base)
+        if self.ledger.requests.bump(inputs):  # judged once per distinct input: it is a record
+            return
+        try:
+            answer = self.evaluator.evaluate(simulation(principal, check, [], [], base))
+        except EvaluatorUnavailable as e:  # the record must never fail the service's call
+            LOG.warning("IAM: trust of %s for %s not recorded: %s", role_arn, service, e)
+            return
+        self.ledger.requests.record(inputs, _decision(answer))
 
     def _judge(
         self,
@@ -90,3 +124,9 @@ class IamGuard:
             **record, decision="denied", reason=reason, statements=denials(answer, check)
         )
         raise access_denied(service, message(principal.arn, check.action, check.resource, reason))
+
+
+def _decision(answer: dict[str, Any]) -> str:
+    if "error" in answer:
+        return "unchecked"
+    return "allowed" if answer.get("result") == "Allowed" else "denied"

@@ -18,8 +18,10 @@
            "actions": ["s3:PutObject"], "resources": ["arn:aws:s3:::bucket/key"]}]}],
      "evaluator": {"evaluations": 120, "mean_ms": 1.4, "max_ms": 30.2}}
 
-``DELETE`` empties it (``{"cleared": <number of decisions>}``). ``unchecked`` is a request the
-evaluator could not judge (an action or resource it does not know); it was let through.
+``DELETE`` empties it, the recorded inputs too (``{"cleared": <number of decisions>}``).
+``unchecked`` is a request the evaluator could not judge (an action or resource it does not know);
+it was let through. The inputs of every evaluation, for a later replay against other policies, are
+in :attr:`Ledger.requests` (:mod:`.recording`, ``GET /_xrdeploy/permissions/requests``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import threading
 import time
 from typing import Any
 
+from xrdeploy_localstack.iam.recording import RequestLog
 from xrdeploy_localstack.iam.simulation import Statement
 
 
@@ -58,6 +61,7 @@ class Ledger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._principals: dict[str, _PrincipalRecord] = {}
+        self.requests = RequestLog()
 
     def record(
         self,
@@ -104,4 +108,5 @@ class Ledger:
         with self._lock:
             count = sum(len(record.decisions) for record in self._principals.values())
             self._principals.clear()
-            return count
+        self.requests.clear()
+        return count

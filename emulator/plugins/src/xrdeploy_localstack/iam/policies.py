@@ -33,13 +33,11 @@ def principal_of(context: RequestContext) -> Principal | None:
     """The role session or IAM user whose access key signed the request.
 
     Also for LocalStack's own calls made with a role's credentials (CodePipeline acting as the
-    pipeline role, CodeDeploy fetching a bundle with the instance role): AWS judges those too.
-    None for calls LocalStack makes as a service itself (a ``service_principal``) and for any
-    other key, which acts as its account's root.
+    pipeline role, CodeDeploy fetching a bundle with the instance role, EventBridge starting a
+    pipeline with its target's role even though it marks the call with its service principal):
+    AWS judges those by the role's policies too. None for any other key, which acts as its
+    account's root; LocalStack acting as a service itself signs with such a key.
     """
-    params = context.internal_request_params
-    if params is not None and params.get("service_principal"):
-        return None
     access_key = extract_access_key_id_from_auth_header(dict(context.request.headers))
     if not access_key:
         return None

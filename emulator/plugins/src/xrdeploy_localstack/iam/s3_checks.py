@@ -81,12 +81,14 @@ def s3_checks(context: RequestContext) -> list[Check]:
     operation = context.operation.name
     request = request_parameters(context)
     bucket = kms_state._bucket(context, request.get("Bucket"))
-    if operation in ("ListBuckets", "CreateBucket") or bucket is None:
-        # A missing bucket: S3 answers NoSuchBucket to anyone allowed to ask; the check is
-        # made against the caller's own account.
+    if operation in ("ListBuckets", "CreateBucket"):
         name = request.get("Bucket")
         resource = f"arn:aws:s3:::{name}" if name and operation != "ListBuckets" else "*"
         return [Check(ACTIONS.get(operation, f"s3:{operation}"), resource, context.account_id)]
+    if bucket is None:
+        # S3 answers NoSuchBucket (404) to anyone who asks about a bucket that does not exist:
+        # there is no owner or policy to authorize against (and bucket names are global).
+        return []
     policy = _bucket_policy(bucket)
     action = ACTIONS.get(operation, f"s3:{operation}")
     version_id = request.get("VersionId")

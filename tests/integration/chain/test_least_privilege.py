@@ -1,0 +1,265 @@
+"""Least privilege proven on the default chain, statement by statement (issue 11).
+
+One promotion (alpha → beta, approved → prod) runs with IAM enforced; the guard records the
+inputs of every evaluation. The replay (``tools/least_privilege.py``) then removes each statement
+of every policy the chain created (and each action of a statement with several), re-evaluates the
+recorded requests, and lists those that become denied: the step of the chain that needs the
+statement. A statement no recorded request needs must be explained in ``AWS_NEEDS``.
+
+A few mutations are then made for real, on the live chain (the policy changed through the IAM or
+KMS API, a build uploaded): the chain fails with AccessDenied exactly where the replay said, and
+passes again once the policy is restored.
+
+``XRDEPLOY_UPDATE_DOCS=1`` writes the replay's table into docs/security-scan.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.least_privilege import Outcome, Replay, Step, changed_documents, mutated
+from tests.conftest import REPO_ROOT
+from tests.integration.chain_runs import (
+    ActionOutcome,
+    StageRun,
+    execution_ids,
+    pipeline_of,
+    quiesce,
+    retry_failed_and_wait,
+    wait_for_run,
+)
+from tools.least_privilege import (
+    Generated,
+    Labels,
+    fetch_record,
+    generated_policies,
+    key_aliases,
+    markdown,
+    replay_chain,
+    stale_reasons,
+    unexplained,
+    write_doc,
+)
+from xrdeploy.chain_run import ChainFollower
+from xrdeploy.local_chain import LocalDeployment, upload_build
+from xrdeploy.packaging import build_zip
+from xrdeploy.pipelines import PipelineConsole, stage_pipelines
+
+LEDGER_PATH = "/_xrdeploy/permissions"
+
+
+@dataclass(frozen=True)
+class Replayed:
+    result: Replay
+    generated: list[Generated]
+    labels: Labels
+
+    def outcome(self, stage: str, kind: str, statement: str, action: str | None) -> Outcome:
+        policy = next(g for g in self.generated if (g.stage, g.kind) == (stage, kind))
+        return next(
+            o
+            for o in self.result.for_policy(policy.id)
+            if (o.mutation.label, o.mutation.action) == (statement, action)
+        )
+
+    def policy(self, stage: str, kind: str) -> Generated:
+        return next(g for g in self.generated if (g.stage, g.kind) == (stage, kind))
+
+
+def _gateway(endpoint: str, path: str, method: str = "GET") -> Any:
+    request = urllib.request.Request(endpoint + path, method=method)
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.load(answer)
+
+
+def _build(tmp: Path, version: str) -> Path:
+    source = tmp / f"app-{version}"
+    shutil.copytree(REPO_ROOT / "sample_app", source)
+    (source / "VERSION").write_text(version + "\n")
+    return build_zip(source, tmp / f"app-{version}.zip")
+
+
+def _version(label: str) -> str:
+    return f"{label}-{time.time_ns() % 10**10}"
+
+
+@pytest.fixture(scope="module")
+def replayed(default_chain: LocalDeployment, tmp_path_factory: pytest.TempPathFactory) -> Replayed:
+    """One promotion to prod with IAM enforced, and the replay of what it recorded."""
+    chain = default_chain
+    assert _gateway(chain.endpoint, "/_xrdeploy/guards")["enforce_iam"], "IAM must be enforced"
+    quiesce(chain)
+    _gateway(chain.endpoint, LEDGER_PATH, "DELETE")  # this promotion's requests only
+    pipelines = stage_pipelines(chain.chain)
+    console = PipelineConsole(chain.clients)
+    follower = ChainFollower(
+        pipelines,
+        chain.clients,
+        on_action=lambda *_: None,
+        on_approval=lambda p, _: console.answer_approval(p, approve=True, comment="test"),
+    )
+    known = follower.known_executions()
+    upload_build(chain, _build(tmp_path_factory.mktemp("least-privilege"), _version("lp")))
+    results, _ = follower.follow(known)
+    assert [(r.stage, r.status) for r in results] == [
+        ("alpha", "Succeeded"),
+        ("beta", "Succeeded"),
+        ("prod", "Succeeded"),
+    ]
+    generated = generated_policies(chain.clients, chain.chain)
+    record = fetch_record(chain.endpoint)
+    # The documents read back through the AWS APIs are those the guard judged the run by.
+    assert changed_documents(record["requests"], {g.id: g.document for g in generated}) == []
+    result = replay_chain(record, generated)
+    labels = Labels(generated, key_aliases(chain.clients, chain.chain))
+    if os.environ.get("XRDEPLOY_UPDATE_DOCS") == "1":
+        write_doc(markdown(result, generated, labels))
+    return Replayed(result, generated, labels)
+
+
+@pytest.fixture
+def chain(default_chain: LocalDeployment) -> Iterator[LocalDeployment]:
+    quiesce(default_chain)
+    yield default_chain
+    quiesce(default_chain)
+
+
+def test_every_statement_is_needed_by_a_step_or_explained(replayed: Replayed) -> None:
+    # GIVEN the replay of one promotion's requests against every mutation of every policy
+    result = replayed.result
+    kinds = {(g.stage, g.kind) for g in replayed.generated}
+    assert {("beta", "promotion role"), ("prod", "source bucket"), ("alpha", "key")} <= kinds
+    assert result.requests > 0
+    # THEN unmutated, every recorded request gets the answer the guard gave it
+    assert result.disagreements == ()
+    # ... each mutation denies a step of the chain, or is explained, and no explanation is stale
+    assert unexplained(result, replayed.generated) == []
+    assert stale_reasons(result, replayed.generated) == []
+    # ... e.g. the promotion role cannot encrypt the build it writes without kms:GenerateDataKey
+    beta_promotion = replayed.policy("beta", "promotion role trust").id.split(":", 1)[1]
+    encrypt = replayed.outcome("beta", "promotion role", "EncryptBuild", "kms:GenerateDataKey")
+    assert {(p, a) for p, a, _ in encrypt.changed} == {(beta_promotion, "kms:GenerateDataKey")}
+
+
+@dataclass(frozen=True)
+class LiveMutation:
+    stage: str
+    kind: str
+    statement: str
+    action: str | None
+    failing_action: str  # the pipeline action of alpha that fails
+
+
+def _apply(chain: LocalDeployment, policy: Generated, document: dict[str, Any]) -> None:
+    """Put a policy document back through the API that owns it, as the account's root."""
+    stage = next(s for s in chain.chain.stages if s.name == policy.stage)
+    if policy.id.startswith("key-policy:"):
+        kms = chain.client("kms", stage.account_id, stage.region)
+        key = policy.id.removeprefix("key-policy:")
+        kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(document))
+        return
+    role_arn, _, name = policy.id.partition(":inline:")
+    iam = chain.client("iam", stage.account_id, stage.region)
+    iam.put_role_policy(
+        RoleName=role_arn.rsplit("/", 1)[1], PolicyName=name, PolicyDocument=json.dumps(document)
+    )
+
+
+def _denials(chain: LocalDeployment) -> set[Step]:
+    """What the guard denied since the ledger was last emptied."""
+    return {
+        (principal["principal"], decision["action"], decision["resource"])
+        for principal in _gateway(chain.endpoint, LEDGER_PATH)["principals"]
+        for decision in principal["decisions"]
+        if decision["decision"] == "denied"
+    }
+
+
+def _latest_attempt(chain: LocalDeployment, run: StageRun, action: str) -> ActionOutcome:
+    """The action's newest attempt in the execution (a retried stage keeps the earlier ones)."""
+    pipeline = pipeline_of(chain, "alpha")
+    codepipeline = chain.client("codepipeline", pipeline.account_id, pipeline.region)
+    details = codepipeline.list_action_executions(
+        pipelineName=pipeline.pipeline, filter={"pipelineExecutionId": run.execution_id}
+    )["actionExecutionDetails"]
+    newest = max((d for d in details if d["actionName"] == action), key=lambda d: d["startTime"])
+    error = ((newest.get("output") or {}).get("executionResult") or {}).get("errorDetails") or {}
+    return ActionOutcome(newest["status"], "", error.get("code", ""), error.get("message", ""))
+
+
+def _assert_denied_where_predicted(
+    run: StageRun, latest: ActionOutcome, denied: set[Step], outcome: Outcome, labels: Labels
+) -> None:
+    # The step fails with AWS's AccessDenied (the pipeline action's error, or the copy
+    # function's job failure that quotes its code) ...
+    assert run.status == "Failed", run
+    assert latest.status == "Failed", latest
+    assert "AccessDenied" in latest.error_message, latest
+    # ... and what the guard denied is what the replay predicted (artifact names differ by run)
+    assert denied, "the guard denied nothing"
+    predicted = {labels.step(step) for step in outcome.changed}
+    assert {labels.step(step) for step in denied} <= predicted, (denied, predicted)
+
+
+LIVE = (
+    # The pipeline role cannot write the source revision into its artifact store: Source fails.
+    LiveMutation("alpha", "pipeline role", "UseArtifactStore", "s3:PutObject", "Source"),
+    # Beta's promotion role cannot encrypt the build: alpha's Promote (the copy function) fails.
+    LiveMutation("beta", "promotion role", "EncryptBuild", "kms:GenerateDataKey", "Promote"),
+    # Beta's key no longer delegates to IAM in its account: the same step fails, from the key.
+    LiveMutation("beta", "key", "AccountIamDelegation", None, "Promote"),
+)
+
+
+def test_live_mutations_fail_where_the_replay_predicts(
+    chain: LocalDeployment, replayed: Replayed, tmp_path: Path
+) -> None:
+    # GIVEN a build uploaded to alpha while its pipeline role lacks s3:PutObject on artifacts
+    first = LIVE[0]
+    run = _mutated_run(chain, replayed, first, lambda: _upload_alpha(chain, tmp_path))
+    # WHEN each further mutation replaces the previous one and the failed stage is retried
+    for mutation in LIVE[1:]:
+        run = _mutated_run(chain, replayed, mutation, lambda r=run: _retry(chain, r))
+    # THEN with every policy restored, the retry passes alpha, promotion included
+    assert retry_failed_and_wait(chain, "alpha", run).status == "Succeeded"
+
+
+def _upload_alpha(chain: LocalDeployment, tmp: Path) -> StageRun:
+    known = execution_ids(chain, "alpha")
+    upload_build(chain, _build(tmp, _version("mutated")))
+    return wait_for_run(chain, "alpha", known, approve=None)
+
+
+def _retry(chain: LocalDeployment, run: StageRun) -> StageRun:
+    return retry_failed_and_wait(chain, "alpha", run)
+
+
+def _mutated_run(
+    chain: LocalDeployment,
+    replayed: Replayed,
+    mutation: LiveMutation,
+    run_alpha: Callable[[], StageRun],
+) -> StageRun:
+    """Run alpha with one statement (or action) removed live; restore it whatever happens."""
+    policy = replayed.policy(mutation.stage, mutation.kind)
+    outcome = replayed.outcome(mutation.stage, mutation.kind, mutation.statement, mutation.action)
+    _gateway(chain.endpoint, LEDGER_PATH, "DELETE")
+    _apply(chain, policy, mutated(policy.document, outcome.mutation))
+    try:
+        run = run_alpha()
+    finally:
+        _apply(chain, policy, policy.document)
+    denied = _denials(chain)
+    latest = _latest_attempt(chain, run, mutation.failing_action)
+    _assert_denied_where_predicted(run, latest, denied, outcome, replayed.labels)
+    return run
