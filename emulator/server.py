@@ -32,15 +32,51 @@ DEFAULT_SERVICES = (
     "cloudwatch",
     "codepipeline",
     "codedeploy",
+    # Notifications: SNS topics per stage, SQS (and others) as their subscribers.
+    "sns",
+    "sqs",
 )
 RUNTIME_EXECUTOR = "local-process"  # entry-point names registered by emulator/plugins
 GATEWAY_SERVER = "twisted-loopback"
+IAM_EVALUATOR_DIR = EMULATOR_DIR / "iam_evaluator"
+ENFORCE_IAM_ENV = "XRDEPLOY_ENFORCE_IAM"
+NODE_ENV = "XRDEPLOY_IAM_NODE"
+# The guards' switches reach LocalStack from the caller's environment too, so that
+# `XRDEPLOY_ENFORCE_IAM=0 python -m emulator up` (or before pytest) turns enforcement off;
+# extra_env still wins.
+PASSED_SWITCHES = (
+    ENFORCE_IAM_ENV,
+    "XRDEPLOY_ENFORCE_TRUST",
+    "XRDEPLOY_ENFORCE_KMS_STATE",
+    NODE_ENV,
+)
+_OFF = ("0", "false", "no", "off")
 
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _iam_evaluator_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The node binary for the IAM evaluator (found on LocalStack's PATH, else the caller's);
+    fails in one line, before LocalStack starts, when IAM enforcement cannot run."""
+    if env.get(ENFORCE_IAM_ENV, "1").strip().lower() in _OFF:
+        return {}
+    directory = Path(env["XRDEPLOY_IAM_EVALUATOR"])
+    if not (directory / "node_modules" / "@cloud-copilot" / "iam-simulate").is_dir():
+        raise EmulatorError(
+            f"the local cloud's IAM evaluator is not installed: run `npm ci --prefix {directory}` "
+            f"(`make test` does), or set {ENFORCE_IAM_ENV}=0 to run without IAM enforcement"
+        )
+    node = env.get(NODE_ENV) or shutil.which("node", path=env.get("PATH")) or shutil.which("node")
+    if not node:
+        raise EmulatorError(
+            "the local cloud's IAM evaluator needs Node.js: put node on PATH "
+            f"(or set {NODE_ENV}), or set {ENFORCE_IAM_ENV}=0"
+        )
+    return {NODE_ENV: node}
 
 
 class LocalStackServer:
@@ -108,10 +144,12 @@ class LocalStackServer:
             "DISABLE_EVENTS": "1",  # analytics
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "DNS_ADDRESS": "0",  # no DNS server: it needs port 53 and an upstream resolver
-            # The IAM guard's evaluator (used with XRDEPLOY_ENFORCE_IAM=1; `npm ci` installs it).
-            "XRDEPLOY_IAM_EVALUATOR": str(EMULATOR_DIR / "iam_evaluator"),
+            # The IAM guard's evaluator (`npm ci` installs it; not needed with enforcement off).
+            "XRDEPLOY_IAM_EVALUATOR": str(IAM_EVALUATOR_DIR),
         }
+        env.update({name: os.environ[name] for name in PASSED_SWITCHES if name in os.environ})
         env.update(self.extra_env)
+        env.update(_iam_evaluator_env(env))
         return env
 
     def start(self) -> LocalStackServer:
@@ -122,6 +160,11 @@ class LocalStackServer:
         state_dir = Path(tempfile.mkdtemp(prefix="xrdeploy-localstack-"))
         self._state_dir = state_dir
         (state_dir / "tmp").mkdir()
+        try:
+            env = self._environment(state_dir)
+        except EmulatorError:
+            self.stop()
+            raise
         log_dir = localstack_home() / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         self._log_path = log_dir / f"localstack-{self.port}.log"
@@ -129,7 +172,7 @@ class LocalStackServer:
             self._process = subprocess.Popen(
                 [str(venv_python(self.venv)), "-m", "localstack.runtime.main"],
                 cwd=state_dir,
-                env=self._environment(state_dir),
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -12,9 +12,9 @@ from outcomes import Paused
 # under a second in-region, and completing, verifying and reporting need a few seconds more. The
 # rest is headroom for a slow cross-region upload with retries.
 SAFETY_MARGIN_S = 30.0
-# Clean-up requests still go out after the deadline guard's time has come: leaving an upload or a
-# bad version behind is worse than a request Lambda may cut short.
-_CLEANUP_OPERATIONS = {"AbortMultipartUpload", "DeleteObject"}
+# Clean-up requests still go out after the deadline guard's time has come: leaving an upload
+# behind is worse than a request Lambda may cut short.
+_CLEANUP_OPERATIONS = {"AbortMultipartUpload"}
 
 
 @dataclass

@@ -5,7 +5,15 @@ stored against the SHA-256 of the input artifact.
 - Before CompleteMultipartUpload: the copy pass's digest over part digests must equal the hash
   pass's (`check_parts_digest`), so the uploaded bytes are the ones the metadata describes.
 - After a write: S3's checksum, the xrdeploy-sha256 metadata and the size of the new version must
-  be ours (`verify_stored`); otherwise that version is deleted again.
+  be ours (`verify_stored`); otherwise the job fails naming that version.
+
+Why a bad write never becomes visible: every write carries its SHA-256 (`PutObject` and each
+`UploadPart` send `ChecksumSHA256`, `CompleteMultipartUpload` sends each part's back), and S3
+refuses a body that does not match (`BadDigest`) before storing anything. So the function needs
+no delete permission at the destination, where one would reach every version of the build,
+rollback history included. The read-back guards against a store that breaks that promise; a
+version it finds bad stays, is never taken for the revision (`holds_revision` compares S3's
+checksum), and a retry of the stage writes a good version over it.
 - Idempotency: the current version already holds this revision if its metadata and S3's own
   checksum match (`already_promoted`).
 """
@@ -17,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import object_metadata
-from aws_errors import NETWORK_ERRORS, NOT_FOUND, error_code
+from aws_errors import NOT_FOUND, error_code
 from botocore.exceptions import ClientError
 from errors import FailureType, PromotionFailure
 from handles import Source, Target
@@ -54,8 +62,8 @@ def holds_revision(
 ) -> bool:
     """Whether a HeadObject answer is this revision: its metadata, and S3's checksum, agree.
 
-    S3's checksum must match too: a version whose bytes failed verify_stored but could not be
-    deleted carries the right metadata, and must be replaced, not accepted.
+    S3's checksum must match too: a version whose bytes failed verify_stored carries the right
+    metadata, and must be replaced, not accepted.
     """
     metadata = head.get("Metadata", {})
     return (
@@ -109,21 +117,16 @@ def verify_stored(
     size: int,
     run: Invocation,
 ) -> None:
-    """S3's checksum of what it stored must be ours; otherwise that version is deleted again."""
+    """S3's checksum of what it stored must be ours; otherwise the job fails naming the version."""
     version: dict[str, Any] = {"VersionId": version_id} if version_id else {}
     run.guard.doing(f"reading back {target.uri} version {version_id}")
     with target.writing("read back", grant="s3:GetObject and s3:GetObjectVersion"):
         head = target.client.head_object(**target.object_args, ChecksumMode="ENABLED", **version)
     if is_intact(head, checksum, sha256, size):
         return
-    try:
-        target.client.delete_object(**target.object_args, **version)
-        cleanup = "that version was deleted"
-    except (ClientError, *NETWORK_ERRORS) as error:
-        run.log.error("could not delete the bad version", extra={"fields": {"error": str(error)}})
-        cleanup = "delete that version by hand (s3:DeleteObjectVersion was refused)"
     raise PromotionFailure(
         FailureType.JOB_FAILED,
         f"checksum mismatch: S3 reports SHA-256 {head.get('ChecksumSHA256') or 'none'} for "
-        f"{target.uri} version {version_id}, expected {checksum}; {cleanup}: retry the stage",
+        f"{target.uri} version {version_id}, expected {checksum}, although it verified the "
+        "write's checksum: retry the stage, which writes a good version over it",
     )

@@ -15,15 +15,15 @@ from modules.policy import Statement, assume_role_statement
 from modules.role import Role, RoleConfig
 
 # What the copy function does with the destination object: read its head (idempotency and
-# checksum check), write it (single or multipart), clean up a multipart upload it abandoned, and
-# delete a version it wrote whose stored checksum does not match the source.
+# checksum check), write it (single or multipart), and clean up a multipart upload it abandoned.
+# No delete: S3 verifies each write's SHA-256 before storing it, so a bad write never lands
+# (docs/copy-lambda.md), and a delete grant would reach every version, rollback history included.
 DELIVERY_ACTIONS = (
     "s3:GetObject",
     "s3:GetObjectVersion",
     "s3:PutObject",
     "s3:AbortMultipartUpload",
     "s3:ListMultipartUploadParts",
-    "s3:DeleteObjectVersion",
 )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -51,8 +53,17 @@ class SecureBucketConfig:
 
 
 class SecureBucket(Construct):
+    """``policy_after``: what the bucket policy names and must therefore wait for (S3 refuses a
+    policy naming a principal that does not exist yet)."""
+
     def __init__(
-        self, scope: Construct, id_: str, *, provider: AwsProvider, config: SecureBucketConfig
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        provider: AwsProvider,
+        config: SecureBucketConfig,
+        policy_after: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.bucket = S3Bucket(
@@ -78,7 +89,7 @@ class SecureBucket(Construct):
             S3BucketNotification(
                 self, "notifications", provider=provider, bucket=self.bucket.id, eventbridge=True
             )
-        self._attach_policy(provider, config)
+        self._attach_policy(provider, config, policy_after)
 
     def _block_public_access(self, provider: AwsProvider) -> None:
         S3BucketPublicAccessBlock(
@@ -145,7 +156,12 @@ class SecureBucket(Construct):
             depends_on=[self.versioning],
         )
 
-    def _attach_policy(self, provider: AwsProvider, config: SecureBucketConfig) -> None:
+    def _attach_policy(
+        self,
+        provider: AwsProvider,
+        config: SecureBucketConfig,
+        after: Sequence[ITerraformDependable],
+    ) -> None:
         """TLS-only for everyone, then the caller's grants."""
         bucket_arn = arns.s3_bucket(config.partition, config.name)
         policy = policy_document(
@@ -164,4 +180,11 @@ class SecureBucket(Construct):
                 *config.grants,
             ],
         )
-        S3BucketPolicy(self, "policy", provider=provider, bucket=self.bucket.id, policy=policy.json)
+        S3BucketPolicy(
+            self,
+            "policy",
+            provider=provider,
+            bucket=self.bucket.id,
+            policy=policy.json,
+            depends_on=list(after) or None,
+        )

@@ -13,8 +13,11 @@ from modules import arns
 from modules.policy import Condition, Statement, policy_json
 
 # What CloudWatch Logs does with the key, spelled out: exactly what AWS's documented
-# "kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*" grant
-# on a key today, without also granting whatever KMS adds under those prefixes later.
+# "kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*" grant on a key today,
+# without also granting whatever KMS adds under those prefixes later. AWS's example also lists
+# "kms:Describe*", but its statement holds only under the log group's encryption context, which
+# DescribeKey never carries: such a grant could never match, so it is left out rather than
+# widened to every use of the key.
 LOGS_KEY_ACTIONS = (
     "kms:Encrypt",
     "kms:Decrypt",
@@ -24,7 +27,6 @@ LOGS_KEY_ACTIONS = (
     "kms:GenerateDataKeyPair",
     "kms:GenerateDataKeyPairWithoutPlaintext",
     "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:DescribeKey",
 )
 
 
@@ -36,6 +38,23 @@ class StageKeyConfig:
     partition: str
     log_group_arn: str
     deletion_window_days: int = 7
+    # Lets EventBridge publish to the stage's notification topic, which this key encrypts.
+    notification_topic: bool = False
+
+
+def _notification_topic_statements(config: StageKeyConfig) -> tuple[Statement, ...]:
+    if not config.notification_topic:
+        return ()
+    # SNS asks KMS for the topic's data key on the publisher's behalf, so EventBridge needs these
+    # two (AWS's documented key policy for an encrypted topic that EventBridge targets).
+    return (
+        Statement(
+            sid="EventBridgeForNotificationTopic",
+            actions=("kms:GenerateDataKey", "kms:Decrypt"),
+            resources=("*",),
+            principals=(("Service", ("events.amazonaws.com",)),),
+        ),
+    )
 
 
 class StageKey(Construct):
@@ -69,6 +88,7 @@ class StageKey(Construct):
                         ),
                     ),
                 ),
+                *_notification_topic_statements(config),
             ]
         )
         self.key = KmsKey(

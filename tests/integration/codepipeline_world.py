@@ -91,6 +91,18 @@ def trust_document(service: str) -> str:
     )
 
 
+def grant(aws: ClientFactory, role: str, *statements: dict[str, Any]) -> None:
+    """An inline policy for ``role``: the local cloud enforces IAM, as AWS does."""
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    aws("iam").put_role_policy(
+        RoleName=role, PolicyName="permissions", PolicyDocument=json.dumps(document)
+    )
+
+
+def allow(actions: list[str], resources: list[str]) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": actions, "Resource": resources}
+
+
 def zip_of(files: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -139,6 +151,45 @@ class World:
             Timeout=30,
         )
         functions.get_waiter("function_active_v2").wait(FunctionName=self.function)
+        self._grant_roles(suffix)
+
+    def _grant_roles(self, suffix: str) -> None:
+        """What AWS requires of each role for the actions these pipelines run."""
+        buckets = [f"arn:aws:s3:::{b}" for b in (self.source_bucket, self.artifact_bucket)]
+        objects = [f"{bucket}/*" for bucket in buckets]
+        grant(
+            self.aws,
+            f"cp-pipeline-{suffix}",
+            allow(["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning"], buckets),
+            allow(["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"], objects),
+            allow(["kms:GenerateDataKey", "kms:Decrypt"], [self.key_arn]),
+            allow(
+                ["lambda:InvokeFunction"],
+                [f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function}"],
+            ),
+            allow(["codedeploy:*"], ["*"]),
+        )
+        grant(
+            self.aws,
+            f"cp-events-{suffix}",
+            allow(
+                ["codepipeline:StartPipelineExecution"],
+                [f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:*"],
+            ),
+        )
+        grant(
+            self.aws,
+            f"cp-worker-{suffix}",
+            allow(
+                [
+                    "codepipeline:PutJobSuccessResult",
+                    "codepipeline:PutJobFailureResult",
+                    "codepipeline:GetJobDetails",
+                ],
+                ["*"],
+            ),
+            allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], ["*"]),
+        )
 
     def deployment_group(self, name: str | None = None) -> tuple[str, str]:
         """A CodeDeploy application and a group of the instances tagged ``fleet=<name>``."""
@@ -162,6 +213,15 @@ class World:
         iam, ec2 = self.aws("iam"), self.aws("ec2")
         role = f"{fleet}-instance"
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust_document("ec2.amazonaws.com"))
+        # The agent downloads the revision from the artifact store with the instance's role.
+        grant(
+            self.aws,
+            role,
+            allow(
+                ["s3:GetObject", "s3:GetObjectVersion"], [f"arn:aws:s3:::{self.artifact_bucket}/*"]
+            ),
+            allow(["kms:Decrypt"], [self.key_arn]),
+        )
         iam.create_instance_profile(InstanceProfileName=role)
         iam.add_role_to_instance_profile(InstanceProfileName=role, RoleName=role)
         instance = ec2.run_instances(

@@ -36,6 +36,8 @@ from emulator.launcher import LocalStackServer, ensure_environment, existing_end
 from xrdeploy.config import load_config
 from xrdeploy.local_chain import LocalDeployment, with_emulator_state
 
+BAKE_SCALE = "0.25"
+
 
 def _progress(message: str) -> None:
     # Shown with `pytest -s`; long set-up steps say what they are doing.
@@ -57,7 +59,10 @@ def local_cloud() -> Iterator[LocalCloud]:
         _progress(f"using the local cloud at {running}")
         yield LocalCloud(running, owned=False)
         return
-    with LocalStackServer(ensure_environment(_progress)) as server:
+    # Stage conditions wait a quarter of their declared time in the session's own local cloud
+    # (a local-cloud setting only: the generated Terraform keeps the declared bake).
+    settings = {"XRDEPLOY_CODEPIPELINE_WAIT_SCALE": BAKE_SCALE}
+    with LocalStackServer(ensure_environment(_progress), extra_env=settings) as server:
         _progress(f"local cloud up at {server.endpoint} (log: {server.log_path})")
         yield LocalCloud(server.endpoint, owned=True)
 

@@ -50,6 +50,11 @@ def _trust(principal: Any, effect: str = "Allow") -> dict[str, Any]:
     return {"Effect": effect, "Principal": principal, "Action": "sts:AssumeRole"}
 
 
+def _assume_anything() -> dict[str, Any]:
+    """An identity grant of sts:AssumeRole, so that only the target's trust policy decides."""
+    return {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
+
+
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
     with LocalStackServer(ensure_environment()) as server:
@@ -249,6 +254,10 @@ def test_a_role_session_may_assume_only_roles_trusting_its_role(aws: ClientFacto
     hop_arn = aws("iam", "555555555555").create_role(
         RoleName="hop", AssumeRolePolicyDocument=_policy(_trust({"AWS": "333333333333"}))
     )["Role"]["Arn"]
+    # Across accounts the caller needs its own grant too (IAM is enforced); trust decides here.
+    aws("iam", "555555555555").put_role_policy(
+        RoleName="hop", PolicyName="assume", PolicyDocument=_policy(_assume_anything())
+    )
     target_iam = aws("iam", "666666666666")
     trusted_arn = target_iam.create_role(
         RoleName="trusts-hop", AssumeRolePolicyDocument=_policy(_trust({"AWS": hop_arn}))
@@ -316,6 +325,9 @@ def test_a_function_runs_as_its_execution_role_and_assumes_as_that_role(
         RoleName="copy-execution",
         AssumeRolePolicyDocument=_policy(_trust({"Service": "lambda.amazonaws.com"})),
     )["Role"]["Arn"]
+    source_iam.put_role_policy(
+        RoleName="copy-execution", PolicyName="assume", PolicyDocument=_policy(_assume_anything())
+    )
     target_iam = aws("iam", "888888888888")
     promotion_arn = target_iam.create_role(
         RoleName="promotion", AssumeRolePolicyDocument=_policy(_trust({"AWS": execution_arn}))

@@ -1,6 +1,6 @@
 """IAM enforced in the local cloud: role sessions get AWS's answers, roots keep full rights.
 
-The module starts its own LocalStack with ``XRDEPLOY_ENFORCE_IAM=1`` (the evaluator is
+The module starts its own LocalStack with the defaults, which enforce IAM (the evaluator is
 ``emulator/iam_evaluator``, installed with ``npm ci``). Accounts 111111111111 and 222222222222
 act as their roots (12-digit access key ids) to set things up; the requests under test are made
 with sessions of roles created here.
@@ -20,15 +20,15 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from emulator.launcher import LocalStackServer, ensure_environment
+from emulator.launcher import EmulatorError, LocalStackServer, ensure_environment
 
 pytestmark = pytest.mark.integration
 
 REGION = "us-east-1"
 HOME = "111111111111"
 OTHER = "222222222222"
-EVALUATOR = Path(__file__).resolve().parents[2] / "emulator" / "iam_evaluator"
 LEDGER_PATH = "/_xrdeploy/permissions"
+GUARDS_PATH = "/_xrdeploy/guards"
 CERTIFICATE = "server.test.pem.crt"  # written by LocalStack at start (localstack.utils.ssl)
 NO_RETRIES = Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"})
 _names = itertools.count(1)
@@ -53,8 +53,7 @@ def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalStackServer]:
-    extra_env = {"XRDEPLOY_ENFORCE_IAM": "1", "XRDEPLOY_IAM_EVALUATOR": str(EVALUATOR)}
-    with LocalStackServer(ensure_environment(), extra_env=extra_env) as server:
+    with LocalStackServer(ensure_environment()) as server:
         yield server
 
 
@@ -366,3 +365,30 @@ def test_the_ledger_records_each_decision(aws: Clients, role_session: Any, endpo
     # WHEN it is cleared THEN it is empty
     assert _ledger(endpoint, "DELETE")["cleared"] >= 2
     assert _ledger(endpoint)["principals"] == []
+
+
+def test_enforcement_is_on_by_default(endpoint: str) -> None:
+    with urllib.request.urlopen(endpoint + GUARDS_PATH, timeout=10) as response:
+        assert json.loads(response.read())["enforce_iam"] is True
+
+
+def test_a_missing_evaluator_install_is_one_line_before_anything_starts(tmp_path: Path) -> None:
+    # GIVEN an evaluator directory without `npm ci` (no node_modules)
+    server = LocalStackServer(
+        ensure_environment(), extra_env={"XRDEPLOY_IAM_EVALUATOR": str(tmp_path)}
+    )
+    # WHEN the local cloud starts THEN it refuses at once, saying what to run or how to opt out
+    with pytest.raises(EmulatorError) as excinfo:
+        server.start()
+    message = str(excinfo.value)
+    assert "\n" not in message
+    assert f"npm ci --prefix {tmp_path}" in message
+    assert "XRDEPLOY_ENFORCE_IAM=0" in message
+    assert server.pid is None
+    # AND with enforcement switched off it does not need the evaluator
+    off = LocalStackServer(
+        ensure_environment(),
+        extra_env={"XRDEPLOY_IAM_EVALUATOR": str(tmp_path), "XRDEPLOY_ENFORCE_IAM": "0"},
+    )
+    with off, urllib.request.urlopen(off.endpoint + GUARDS_PATH, timeout=10) as response:
+        assert json.loads(response.read())["enforce_iam"] is False

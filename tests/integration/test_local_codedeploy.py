@@ -59,6 +59,17 @@ class Cloud:
         self.iam.create_role(
             RoleName="it-fleet", AssumeRolePolicyDocument=_trust("ec2.amazonaws.com")
         )
+        # The agent downloads each revision with the instance's role; IAM is enforced, as on AWS.
+        read_revisions = {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": f"arn:aws:s3:::{BUCKET}/*",
+        }
+        self.iam.put_role_policy(
+            RoleName="it-fleet",
+            PolicyName="read-revisions",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [read_revisions]}),
+        )
         self.iam.create_instance_profile(InstanceProfileName="it-fleet")
         self.iam.add_role_to_instance_profile(InstanceProfileName="it-fleet", RoleName="it-fleet")
         self.s3.create_bucket(

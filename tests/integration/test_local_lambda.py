@@ -19,12 +19,16 @@ REGION = "us-east-1"
 HOME_ACCOUNT = "000000000000"
 OTHER_ACCOUNTS = ("111111111111", "222222222222")
 LOG_WAIT_SECONDS = 15.0
+BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 PROBE_SOURCE = textwrap.dedent(
     """
     import json
     import os
+    import socket
+    import ssl
     import time
+    import urllib.parse
 
     import boto3
 
@@ -45,6 +49,19 @@ PROBE_SOURCE = textwrap.dedent(
         if action == "endpoints":
             return {"env": os.environ.get("AWS_ENDPOINT_URL_CODEPIPELINE"),
                     "client": boto3.client("codepipeline").meta.endpoint_url}
+        if action == "tls":
+            sts = boto3.client("sts")
+            account = sts.get_caller_identity()["Account"]
+            url = urllib.parse.urlsplit(sts.meta.endpoint_url)
+            try:  # the same server with the host's default trust store
+                with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
+                    ssl.create_default_context().wrap_socket(sock, server_hostname=url.hostname)
+                default_trust = "accepted"
+            except ssl.SSLCertVerificationError as e:
+                default_trust = e.verify_message
+            return {"endpoint": sts.meta.endpoint_url, "account": account,
+                    "ca_bundle": os.environ.get("AWS_CA_BUNDLE"),
+                    "default_trust": default_trust}
         if action == "allocate":
             return len(bytearray(event["megabytes"] * 1024 * 1024))
         raise KeyError(action)
@@ -111,6 +128,10 @@ def functions(aws: ClientFactory) -> Iterator[dict[str, tuple[str, str]]]:
                 roles[account] = aws("iam", account).create_role(
                     RoleName=f"local-lambda-test-{suffix}", AssumeRolePolicyDocument=trust
                 )["Role"]["Arn"]
+                # As in AWS, a function's logs reach CloudWatch only if its role may write them.
+                aws("iam", account).attach_role_policy(
+                    RoleName=f"local-lambda-test-{suffix}", PolicyArn=BASIC_EXECUTION_POLICY
+                )
             name = f"local-lambda-{key.replace('_', '-')}-{suffix}"
             aws("lambda", account).create_function(
                 FunctionName=name,
@@ -130,7 +151,10 @@ def functions(aws: ClientFactory) -> Iterator[dict[str, tuple[str, str]]]:
         for account, name in deployed.values():
             aws("lambda", account).delete_function(FunctionName=name)
         for account in roles:
-            aws("iam", account).delete_role(RoleName=f"local-lambda-test-{suffix}")
+            iam = aws("iam", account)
+            role_name = f"local-lambda-test-{suffix}"
+            iam.detach_role_policy(RoleName=role_name, PolicyArn=BASIC_EXECUTION_POLICY)
+            iam.delete_role(RoleName=role_name)
 
 
 def _invoke(
@@ -240,4 +264,21 @@ def test_a_function_reaches_the_local_codepipeline(
     error, payload = _invoke(aws, functions["probe"], {"action": "endpoints"})
     # THEN it targets the local cloud, whose CodePipeline is a service like any other
     assert error is None
-    assert payload == {"env": None, "client": localstack_endpoint}
+    port = localstack_endpoint.rsplit(":", 1)[1]
+    assert payload == {"env": None, "client": f"https://localhost:{port}"}
+
+
+def test_a_function_reaches_the_local_cloud_over_verified_tls(
+    aws: ClientFactory, functions: dict[str, Any], localstack_endpoint: str
+) -> None:
+    # WHEN a function calls AWS with the SDK's defaults (as Lambda's SDKs reach AWS over TLS)
+    error, payload = _invoke(aws, functions["probe"], {"action": "tls"})
+    # THEN it talks HTTPS to the local cloud's port and the call succeeds
+    assert error is None, payload
+    port = localstack_endpoint.rsplit(":", 1)[1]
+    assert payload["endpoint"] == f"https://localhost:{port}"
+    assert payload["account"] == HOME_ACCOUNT
+    # AND it succeeded by verifying LocalStack's self-signed certificate against AWS_CA_BUNDLE:
+    # the host's default trust store refuses the same server
+    assert payload["ca_bundle"].endswith(".crt")
+    assert payload["default_trust"] == "self-signed certificate"

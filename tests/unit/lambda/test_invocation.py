@@ -42,15 +42,15 @@ def test_a_part_starts_only_with_the_margin_left_but_the_first_always_does() -> 
     assert run.may_start_part()
 
 
-def test_past_the_guards_time_only_clean_up_requests_go_out() -> None:
+def test_past_the_guards_time_only_upload_aborts_go_out() -> None:
     # GIVEN the deadline guard's time has come
     run = invocation(Clock(5.0))
 
-    # WHEN / THEN clean-up requests pass, any other request or part is stopped
+    # WHEN / THEN aborting an upload passes, any other request or part is stopped
     run.before_attempt("AbortMultipartUpload")
-    run.before_attempt("DeleteObject")
-    with pytest.raises(Stop):
-        run.before_attempt("PutObject")
+    for operation in ("PutObject", "DeleteObject"):
+        with pytest.raises(Stop):
+            run.before_attempt(operation)
     with pytest.raises(Stop):
         run.may_start_part()
 

@@ -390,7 +390,9 @@ def test_parts_that_differ_from_the_hashed_source_are_never_completed(world: Wor
     assert world.uploads(world.cross_account_bucket) == []
 
 
-def test_a_stored_object_whose_checksum_differs_is_deleted_again(world: World) -> None:
+def test_a_stored_object_whose_checksum_differs_fails_and_the_retry_replaces_it(
+    world: World,
+) -> None:
     # GIVEN an earlier promotion, and an upload path that alters a part's bytes after they were
     # hashed (real S3 would refuse the part with BadDigest; moto stores what it gets)
     world.put_artifact(SMALL)
@@ -403,15 +405,26 @@ def test_a_stored_object_whose_checksum_differs_is_deleted_again(world: World) -
             params["Body"] = b"\x00" + params["Body"][1:]
 
     world.function_session.events.register("before-parameter-build.s3.UploadPart", alter_part_3)
+    deletes: list[str] = []
+    world.function_session.events.register(
+        "before-call.s3.DeleteObject", lambda **_: deletes.append("DeleteObject")
+    )
 
     # WHEN the job runs
     run(world, world.event())
 
-    # THEN the new version is deleted, the earlier one is current again, and JobFailed says so
+    # THEN JobFailed names the bad version, which the function does not (and may not) delete
     expected = f"expected {composite(LARGE)}-3"
-    failed(world, "JobFailed", "checksum mismatch", expected, "version was deleted", results=2)
-    assert world.versions(world.cross_account_bucket) == [earlier]
-    assert world.body(world.cross_account_bucket) == SMALL
+    failed(world, "JobFailed", "checksum mismatch", expected, "retry the stage", results=2)
+    assert deletes == []
+    versions = [v["VersionId"] for v in world.versions(world.cross_account_bucket)]
+    assert len(versions) == 2 and earlier["VersionId"] in versions
+    # AND a retry, with the bytes intact, writes a good version over it instead of accepting it
+    world.function_session.events.unregister("before-parameter-build.s3.UploadPart", alter_part_3)
+    run(world, world.event())
+    assert world.results.calls[-1][0] == "PutJobSuccessResult"
+    assert len(world.versions(world.cross_account_bucket)) == 3
+    assert world.body(world.cross_account_bucket) == LARGE
 
 
 def test_a_read_that_breaks_off_is_read_again(

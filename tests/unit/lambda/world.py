@@ -54,7 +54,6 @@ WRITER_ACTIONS = [
     "s3:AbortMultipartUpload",
     "s3:ListMultipartUploadParts",
     "s3:ListBucketMultipartUploads",
-    "s3:DeleteObjectVersion",
 ]
 
 

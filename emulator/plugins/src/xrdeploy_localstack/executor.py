@@ -33,6 +33,7 @@ from localstack.services.lambda_.invocation.runtime_executor import (
     LambdaRuntimeException,
     RuntimeExecutor,
 )
+from localstack.utils.ssl import get_cert_pem_file_path
 
 from xrdeploy_localstack import supervisor_config
 from xrdeploy_localstack.supervisor_config import SupervisorConfig
@@ -40,6 +41,8 @@ from xrdeploy_localstack.supervisor_config import SupervisorConfig
 LOG = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
+# LocalStack's certificate names localhost (its IP entry is malformed, so not 127.0.0.1).
+TLS_HOST = "localhost"
 # What AWS's Python runtimes put on sys.path besides the function code (their /var/runtime).
 # Functions see these and nothing else of LocalStack's venv, so a dependency missing from the
 # deployment zip fails here as it would in AWS.
@@ -82,11 +85,31 @@ def _host_path() -> str:
     return os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
 
 
+def _tls_endpoint(env_vars: dict[str, str], own: dict[str, str]) -> dict[str, str]:
+    """LocalStack's ``AWS_ENDPOINT_URL`` moved to TLS, with its certificate as CA bundle.
+
+    Lambda's SDKs reach AWS over TLS, so ``aws:SecureTransport`` holds for a function's requests
+    and TLS-only bucket policies admit them. The gateway serves TLS on the same port with the
+    certificate it writes at start (``<cert pem>.crt``, self-signed). A function that sets
+    ``AWS_ENDPOINT_URL`` or ``AWS_CA_BUNDLE`` itself keeps its value.
+    """
+    if "AWS_ENDPOINT_URL" not in env_vars or "AWS_ENDPOINT_URL" in own:
+        return {}  # LAMBDA_DISABLE_AWS_ENDPOINT_URL, or the function's own endpoint
+    tls = {"AWS_ENDPOINT_URL": f"https://{TLS_HOST}:{config.GATEWAY_LISTEN[0].port}"}
+    if "AWS_CA_BUNDLE" not in own:
+        tls["AWS_CA_BUNDLE"] = f"{get_cert_pem_file_path()}.crt"
+    return tls
+
+
 def _function_env(
-    env_vars: dict[str, str], workdir: Path, task_root: Path, runtime: str
+    env_vars: dict[str, str],
+    workdir: Path,
+    task_root: Path,
+    runtime: str,
+    own: dict[str, str],
 ) -> dict[str, str]:
-    """The function's environment: defaults, then LocalStack's and the function's own variables,
-    then the reserved ones."""
+    """The function's environment: defaults, then LocalStack's and the function's own variables
+    (``own``: those of the function's configuration), then the reserved ones."""
     scratch = workdir / SCRATCH_DIR
     # Defaults the function's own variables may override, as Lambda's unreserved ones.
     function_env = {
@@ -100,6 +123,7 @@ def _function_env(
     }
     # LocalStack's variables (credentials, AWS_ENDPOINT_URL, ...) and the function's own.
     function_env.update({key: str(value) for key, value in env_vars.items()})
+    function_env.update(_tls_endpoint(env_vars, own))
     # Reserved ones, pointing at this host instead of the container paths LocalStack sets.
     function_env.update(
         {
@@ -153,7 +177,13 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             python=sys.executable,
             runtime_script=str(supervisor_config.RUNTIME_SCRIPT),
             sys_path=[str(task_root), str(_runtime_packages_dir())],
-            function_env=_function_env(env_vars, workdir, task_root, str(fn_config.runtime)),
+            function_env=_function_env(
+                env_vars,
+                workdir,
+                task_root,
+                str(fn_config.runtime),
+                dict(fn_config.environment or {}),
+            ),
             function_version=self.function_version.id.qualifier,
             timeout_seconds=int(fn_config.timeout),
             memory_mb=int(fn_config.memory_size),

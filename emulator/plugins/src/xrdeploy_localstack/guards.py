@@ -8,8 +8,7 @@ One request handler runs for every parsed AWS request, before LocalStack's servi
 3. KMS key state for SSE-KMS reads and writes in S3 (:mod:`xrdeploy_localstack.kms_state`),
    unless ``XRDEPLOY_ENFORCE_KMS_STATE=0``;
 4. IAM policies for requests of role sessions and IAM users (:mod:`xrdeploy_localstack.iam`),
-   when ``XRDEPLOY_ENFORCE_IAM=1`` (default ``ENFORCE_IAM_DEFAULT``); its decisions are served
-   at ``/_xrdeploy/permissions``.
+   unless ``XRDEPLOY_ENFORCE_IAM=0``; its decisions are served at ``/_xrdeploy/permissions``.
 
 ``GET GUARDS_PATH`` on the gateway reports the switches, so a launcher can tell that the extension
 is loaded and how.
@@ -42,7 +41,6 @@ GUARDS_PATH = "/_xrdeploy/guards"
 ENFORCE_TRUST_ENV = "XRDEPLOY_ENFORCE_TRUST"
 ENFORCE_KMS_STATE_ENV = "XRDEPLOY_ENFORCE_KMS_STATE"
 ENFORCE_IAM_ENV = "XRDEPLOY_ENFORCE_IAM"
-ENFORCE_IAM_DEFAULT = "0"  # "1" once the whole chain passes with IAM enforced
 _ON = ("1", "true", "yes", "on")
 _OFF = ("0", "false", "no", "off")
 
@@ -51,19 +49,19 @@ _OFF = ("0", "false", "no", "off")
 class GuardSettings:
     enforce_trust: bool = True
     enforce_kms_state: bool = True
-    enforce_iam: bool = ENFORCE_IAM_DEFAULT == "1"
+    enforce_iam: bool = True
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> GuardSettings:
         return cls(
             enforce_trust=_switch(environ, ENFORCE_TRUST_ENV),
             enforce_kms_state=_switch(environ, ENFORCE_KMS_STATE_ENV),
-            enforce_iam=_switch(environ, ENFORCE_IAM_ENV, ENFORCE_IAM_DEFAULT),
+            enforce_iam=_switch(environ, ENFORCE_IAM_ENV),
         )
 
 
-def _switch(environ: Mapping[str, str], name: str, default: str = "1") -> bool:
-    value = environ.get(name, default).strip().lower()
+def _switch(environ: Mapping[str, str], name: str) -> bool:
+    value = environ.get(name, "1").strip().lower()
     if value in _ON:
         return True
     if value in _OFF:
