@@ -31,6 +31,9 @@ class CodeDeployConfig:
     account_id: str
     partition: str
     rollback_alarms: tuple[str, ...] = ()
+    # The pipeline rolls the stage back on failure (V2 onFailure ROLLBACK): CodeDeploy must not
+    # start its own rollback too, or the pipeline's finds the group busy and fails.
+    pipeline_rolls_back: bool = False
 
 
 def service_role_permissions(config: CodeDeployConfig) -> tuple[Statement, ...]:
@@ -81,7 +84,7 @@ class CodeDeploy(Construct):
         self.app = CodedeployApp(
             self, "app", provider=provider, name=config.app_name, compute_platform="Server"
         )
-        rollback_events = ["DEPLOYMENT_FAILURE"]
+        rollback_events = [] if config.pipeline_rolls_back else ["DEPLOYMENT_FAILURE"]
         if config.rollback_alarms:
             rollback_events.append("DEPLOYMENT_STOP_ON_ALARM")
         self.group = CodedeployDeploymentGroup(
@@ -100,8 +103,8 @@ class CodeDeploy(Construct):
                 )
             ],
             auto_rollback_configuration=CodedeployDeploymentGroupAutoRollbackConfiguration(
-                enabled=True,
-                events=rollback_events,
+                enabled=bool(rollback_events),
+                events=rollback_events or None,
             ),
             alarm_configuration=CodedeployDeploymentGroupAlarmConfiguration(
                 enabled=True,

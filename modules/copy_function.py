@@ -34,8 +34,9 @@ class CopyFunctionConfig:
     log_group_arn: str
     package: Path  # a zip built by xrdeploy.packaging
     kms_key_arn: str
-    # The downstream promotion role this function may assume; None for the last stage.
-    downstream_role_arn: str | None
+    # The downstream promotion roles this function may assume (several for a wave; none for a
+    # stage that promotes nowhere).
+    downstream_role_arns: tuple[str, ...]
 
 
 def execution_role_permissions(config: CopyFunctionConfig) -> tuple[Statement, ...]:
@@ -52,12 +53,12 @@ def execution_role_permissions(config: CopyFunctionConfig) -> tuple[Statement, .
             resources=("*",),
         ),
     ]
-    if config.downstream_role_arn:
+    if config.downstream_role_arns:
         permissions.append(
             Statement(
                 sid="AssumeDownstreamPromotionRole",
                 actions=("sts:AssumeRole",),
-                resources=(config.downstream_role_arn,),
+                resources=config.downstream_role_arns,
             )
         )
     return tuple(permissions)

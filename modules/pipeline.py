@@ -1,9 +1,10 @@
-"""The stage's CodePipeline (V2): Source → Deploy → [Approve] → Promote, started by EventBridge."""
+"""The stage's CodePipeline (V2): Source → Deploy → [Approve] → Promote, started by EventBridge;
+its shape and gates are plain data in `modules/pipeline_stages.py`."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
@@ -13,77 +14,28 @@ from cdktf_cdktf_provider_aws.codepipeline import (
     CodepipelineArtifactStoreEncryptionKey,
     CodepipelineStage,
     CodepipelineStageAction,
+    CodepipelineStageBeforeEntry,
+    CodepipelineStageBeforeEntryCondition,
+    CodepipelineStageBeforeEntryConditionRule,
+    CodepipelineStageBeforeEntryConditionRuleRuleTypeId,
+    CodepipelineStageOnFailure,
+    CodepipelineStageOnSuccess,
+    CodepipelineStageOnSuccessCondition,
+    CodepipelineStageOnSuccessConditionRule,
+    CodepipelineStageOnSuccessConditionRuleRuleTypeId,
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from modules import arns
+from modules.pipeline_stages import (
+    Condition,
+    PipelineConfig,
+    PipelineStageDefinition,
+    pipeline_definition,
+)
 from modules.policy import Statement, assume_role_statement
 from modules.role import Role, RoleConfig
-
-SOURCE_ARTIFACT = "SourceArtifact"
-# The Source action's variable namespace: the Promote action reads the deployed VersionId from it.
-SOURCE_NAMESPACE = "SourceVariables"
-
-
-@dataclass(frozen=True)
-class PromotionTarget:
-    """Where the Promote action delivers: the next stage, as the copy function reads it."""
-
-    stage: str
-    bucket: str
-    key: str
-    region: str
-    account_id: str
-    role_arn: str
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    app: str
-    stage: str
-    pipeline_name: str
-    role_name: str
-    events_role_name: str
-    rule_name: str
-    region: str
-    account_id: str
-    partition: str
-    source_bucket: str
-    source_bucket_arn: str
-    source_key: str
-    artifact_bucket: str
-    artifact_bucket_arn: str
-    kms_key_arn: str
-    codedeploy_app: str
-    deployment_group: str
-    deployment_config: str
-    manual_approval: bool
-    copy_function_name: str
-    copy_function_arn: str
-    promotion: PromotionTarget | None
-
-
-def promote_user_parameters(config: PipelineConfig, target: PromotionTarget) -> str:
-    """The copy function's UserParameters. `#{...}` are CodePipeline variables, resolved per
-    execution, so the function is told exactly which revision this run deployed."""
-    return json.dumps(
-        {
-            "app": config.app,
-            "source_stage": config.stage,
-            "execution_id": "#{codepipeline.PipelineExecutionId}",
-            "source_version_id": f"#{{{SOURCE_NAMESPACE}.VersionId}}",
-            "destination": {
-                "stage": target.stage,
-                "bucket": target.bucket,
-                "key": target.key,
-                "region": target.region,
-                "account_id": target.account_id,
-                "role_arn": target.role_arn,
-            },
-        },
-        sort_keys=True,
-    )
 
 
 def source_event_pattern(bucket: str, key: str) -> str:
@@ -96,85 +48,47 @@ def source_event_pattern(bucket: str, key: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Action:
-    name: str
-    category: str
-    provider: str
-    configuration: dict[str, str]
-    input_artifacts: tuple[str, ...] = ()
-    output_artifacts: tuple[str, ...] = ()
-    namespace: str | None = None
-    owner: str = "AWS"
-    version: str = "1"
+def _rules(condition: Condition, rule_class: Any, type_class: Any) -> list[Any]:
+    return [
+        rule_class(
+            name=rule.name,
+            rule_type_id=type_class(
+                category="Rule", owner="AWS", provider=rule.provider, version="1"
+            ),
+            configuration=rule.configuration,
+        )
+        for rule in condition.rules
+    ]
 
 
-@dataclass(frozen=True)
-class PipelineStageDefinition:
-    name: str
-    actions: tuple[Action, ...]
-
-
-def pipeline_definition(config: PipelineConfig) -> list[PipelineStageDefinition]:
-    """The pipeline's stages as plain data: the resource is built from it, and the stack also
-    outputs it so that the LocalStack harness plays exactly this pipeline where CodePipeline
-    itself is not available."""
-    stages = [_source_stage(config), _deploy_stage(config)]
-    if config.promotion is None:
-        return stages
-    if config.manual_approval:
-        stages.append(_approve_stage(config.promotion))
-    stages.append(_promote_stage(config, config.promotion))
-    return stages
-
-
-def _source_stage(config: PipelineConfig) -> PipelineStageDefinition:
-    source = Action(
-        "Source",
-        "Source",
-        "S3",
-        {
-            "S3Bucket": config.source_bucket,
-            "S3ObjectKey": config.source_key,
-            "PollForSourceChanges": "false",
-        },
-        namespace=SOURCE_NAMESPACE,
-        output_artifacts=(SOURCE_ARTIFACT,),
-    )
-    return PipelineStageDefinition("Source", (source,))
-
-
-def _deploy_stage(config: PipelineConfig) -> PipelineStageDefinition:
-    deploy = Action(
-        "Deploy",
-        "Deploy",
-        "CodeDeploy",
-        {
-            "ApplicationName": config.codedeploy_app,
-            "DeploymentGroupName": config.deployment_group,
-        },
-        input_artifacts=(SOURCE_ARTIFACT,),
-    )
-    return PipelineStageDefinition("Deploy", (deploy,))
-
-
-def _approve_stage(target: PromotionTarget) -> PipelineStageDefinition:
-    approve = Action("Approve", "Approval", "Manual", {"CustomData": f"Promote to {target.stage}?"})
-    return PipelineStageDefinition("Approve", (approve,))
-
-
-def _promote_stage(config: PipelineConfig, target: PromotionTarget) -> PipelineStageDefinition:
-    promote = Action(
-        "Promote",
-        "Invoke",
-        "Lambda",
-        {
-            "FunctionName": config.copy_function_name,
-            "UserParameters": promote_user_parameters(config, target),
-        },
-        input_artifacts=(SOURCE_ARTIFACT,),
-    )
-    return PipelineStageDefinition("Promote", (promote,))
+def _conditions(stage: PipelineStageDefinition) -> dict[str, Any]:
+    """The stage's before_entry / on_success / on_failure blocks (V2 pipelines only)."""
+    blocks: dict[str, Any] = {}
+    if stage.before_entry is not None:
+        blocks["before_entry"] = CodepipelineStageBeforeEntry(
+            condition=CodepipelineStageBeforeEntryCondition(
+                result=stage.before_entry.result,
+                rule=_rules(
+                    stage.before_entry,
+                    CodepipelineStageBeforeEntryConditionRule,
+                    CodepipelineStageBeforeEntryConditionRuleRuleTypeId,
+                ),
+            )
+        )
+    if stage.on_success is not None:
+        blocks["on_success"] = CodepipelineStageOnSuccess(
+            condition=CodepipelineStageOnSuccessCondition(
+                result=stage.on_success.result,
+                rule=_rules(
+                    stage.on_success,
+                    CodepipelineStageOnSuccessConditionRule,
+                    CodepipelineStageOnSuccessConditionRuleRuleTypeId,
+                ),
+            )
+        )
+    if stage.on_failure_result is not None:
+        blocks["on_failure"] = CodepipelineStageOnFailure(result=stage.on_failure_result)
+    return blocks
 
 
 def _stage_resource(stage: PipelineStageDefinition) -> CodepipelineStage:
@@ -194,12 +108,14 @@ def _stage_resource(stage: PipelineStageDefinition) -> CodepipelineStage:
             )
             for a in stage.actions
         ],
+        **_conditions(stage),
     )
 
 
 def service_role_permissions(config: PipelineConfig) -> tuple[Statement, ...]:
     """What the pipeline's own role may do: read its source, use its artifact store and key,
-    deploy through its CodeDeploy group, and invoke its copy function."""
+    deploy through its CodeDeploy group, invoke its copy function, and read its gate alarms.
+    A stage rollback re-runs Deploy with an earlier revision: the same permissions."""
     permissions = [
         Statement(
             sid="ReadSource",
@@ -226,12 +142,24 @@ def service_role_permissions(config: PipelineConfig) -> tuple[Statement, ...]:
         ),
         *_deploy_statements(config),
     ]
-    if config.promotion is not None:
+    if config.promotions:
         permissions.append(
             Statement(
                 sid="InvokeCopyFunction",
                 actions=("lambda:InvokeFunction",),
                 resources=(config.copy_function_arn,),
+            )
+        )
+    if config.gates.alarm_names:
+        # The CloudWatchAlarm rule reads the alarms' state as the pipeline's role.
+        permissions.append(
+            Statement(
+                sid="ReadGateAlarms",
+                actions=("cloudwatch:DescribeAlarms",),
+                resources=tuple(
+                    arns.cloudwatch_alarm(config.partition, config.region, config.account_id, a)
+                    for a in config.gates.alarm_names
+                ),
             )
         )
     return tuple(permissions)

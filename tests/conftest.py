@@ -61,7 +61,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 # pytest-xdist must hand each folder to one worker as a whole. Its own `loadgroup` does not group
 # on this pytest (checked: tests of one group split), so the file scope of `--dist loadfile` is
 # widened to the folder here.
-SHARED_DEPLOYMENT_FOLDERS = ("tests/integration/chain/",)
+SHARED_DEPLOYMENT_FOLDERS = ("tests/integration/chain/", "tests/integration/wave/")
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:

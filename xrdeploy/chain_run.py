@@ -1,6 +1,7 @@
 """Follow one build through the chain as it flows by itself: each stage's pipeline is started by
-its source bucket (S3 → EventBridge), and its Promote action's write starts the next stage. Only
-reads the pipelines and buckets through their APIs; starts nothing."""
+its source bucket (S3 → EventBridge), and its Promote actions' writes start the stages after it
+(one, or each stage of a wave). Only reads the pipelines and buckets through their APIs; starts
+nothing."""
 
 from __future__ import annotations
 
@@ -51,16 +52,22 @@ class ChainFollower:
         }
 
     def follow(self, known: dict[str, set[str]]) -> tuple[list[StageResult], list[Hop]]:
-        """Watch stage after stage until one does not succeed or the last one has run."""
-        results: list[StageResult] = []
+        """Watch each stage whose upstream succeeded, in list order (an upstream is listed before
+        the stages it promotes into), until every stage has run or cannot: a failed stage stops
+        its own downstream, not the other stages of its wave."""
+        results: dict[str, StageResult] = {}
         hops: list[Hop] = []
-        for index, pipeline in enumerate(self.pipelines):
-            result = self._follow_stage(pipeline, known[pipeline.stage])
-            results.append(result)
-            if result.status != "Succeeded" or index + 1 == len(self.pipelines):
-                break
-            hops.append(self._hop(pipeline, self.pipelines[index + 1], result.seconds))
-        return results, hops
+        for pipeline in self.pipelines:
+            upstream = results.get(pipeline.upstream) if pipeline.upstream else None
+            if pipeline.upstream is not None and (
+                upstream is None or upstream.status != "Succeeded"
+            ):
+                continue
+            if upstream is not None:
+                source = next(p for p in self.pipelines if p.stage == pipeline.upstream)
+                hops.append(self._hop(source, pipeline, upstream.seconds))
+            results[pipeline.stage] = self._follow_stage(pipeline, known[pipeline.stage])
+        return list(results.values()), hops
 
     def _follow_stage(self, pipeline: StagePipeline, known: set[str]) -> StageResult:
         started = time.monotonic()

@@ -25,7 +25,7 @@ from xrdeploy.cli_support import (
     resolve_outdir,
     resolve_target,
 )
-from xrdeploy.config import ChainConfig
+from xrdeploy.config import ChainConfig, Stage
 from xrdeploy.errors import UserError
 from xrdeploy.paths import SAMPLE_APP
 from xrdeploy.target import DeployTarget
@@ -58,12 +58,20 @@ def validate(config: ConfigOption = None) -> None:
 
     def body() -> None:
         chain = resolve_config(config)
-        out.print(
-            f"config ok: {chain.app.name}, {len(chain.stages)} stage(s): "
-            + " -> ".join(f"{s.name} ({s.account_id}/{s.region})" for s in chain.stages)
-        )
+        out.print(f"config ok: {chain.app.name}, {len(chain.stages)} stage(s)")
+        for wave in chain.waves():
+            out.print(
+                "  "
+                + " + ".join(f"{s.name} ({s.account_id}/{s.region})" for s in wave)
+                + _after(chain, wave)
+            )
 
     guarded(body)
+
+
+def _after(chain: ChainConfig, wave: tuple[Stage, ...]) -> str:
+    upstreams = sorted({u.name for s in wave if (u := chain.upstream_of(s.name)) is not None})
+    return f"  after {', '.join(upstreams)}" if upstreams else "  (first)"
 
 
 @app.command()

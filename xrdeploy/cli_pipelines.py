@@ -3,6 +3,9 @@ pending manual approval, through the CodePipeline API (AWS or the local cloud al
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -15,13 +18,16 @@ from xrdeploy.cli_support import (
     resolve_config,
     resolve_target,
 )
+from xrdeploy.errors import ToolError
 
 
 def _console(config: Any, target: str | None) -> tuple[Any, Any]:
+    """`config` is a path (or None), or an already loaded chain."""
     from xrdeploy.aws_clients import AwsClients
+    from xrdeploy.config import ChainConfig
     from xrdeploy.pipelines import PipelineConsole, stage_pipelines
 
-    chain = resolve_config(config)
+    chain = config if isinstance(config, ChainConfig) else resolve_config(config)
     clients = AwsClients(resolve_target(target), chain.app.deploy_role_name)
     return PipelineConsole(clients), stage_pipelines(chain)
 
@@ -53,17 +59,50 @@ def approve(
     guarded(body)
 
 
-def status(config: ConfigOption = None, target: TargetOption = None) -> None:
-    """Each stage's pipeline: its stages and actions with status, revision and time."""
+def status(
+    config: ConfigOption = None,
+    target: TargetOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The promotion ledger as JSON (schema in README).")
+    ] = False,
+) -> None:
+    """Each stage's pipeline and promotion ledger: the revision live there and where it came from
+    (flagged when it never passed its upstream stage), what is in flight, gates pending."""
 
     def body() -> None:
-        from xrdeploy.pipeline_view import render_stage
+        from xrdeploy.pipeline_view import ledger_json, ledger_lines, render_stage
+        from xrdeploy.provenance import read_ledger
 
-        console, pipelines = _console(config, target)
-        for pipeline in pipelines:
-            for line in render_stage(
-                pipeline, console.state(pipeline), console.executions(pipeline, 1)
-            ):
-                out.print(line, markup=False)
+        chain = resolve_config(config)
+        console, _ = _console(chain, target)
+        with aws_errors():
+            ledgers = read_ledger(console, chain)
+            if as_json:
+                text = json.dumps(ledger_json(chain.app.name, ledgers), indent=2)
+                out.print(text, markup=False, emoji=False, highlight=False)
+                return
+            for ledger in ledgers:
+                pipeline = ledger.pipeline
+                lines = render_stage(
+                    pipeline, console.state(pipeline), console.executions(pipeline, 1)
+                )
+                for line in lines[:1] + ledger_lines(ledger) + lines[1:]:
+                    out.print(line, markup=False)
 
     guarded(body)
+
+
+@contextmanager
+def aws_errors() -> Iterator[None]:
+    """An AWS error while reading becomes one line: the API's code and message."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        raise ToolError(
+            f"{error.operation_name}: {details.get('Code', '?')}: {details.get('Message', error)}"
+        ) from None
+    except BotoCoreError as error:
+        raise ToolError(f"AWS: {error}") from None

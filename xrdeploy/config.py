@@ -8,108 +8,34 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    model_validator,
-)
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, ValidationError, model_validator
 
+from xrdeploy.config_fields import (
+    DEPLOYMENT_CONFIG,
+    INSTANCE_TYPE,
+    KEY_PAIR_NAME,
+    ROLE_NAME,
+    S3_KEY,
+    TAG_VALUE,
+    AccountId,
+    AppName,
+    Cidr,
+    Frozen,
+    Region,
+    StageName,
+    Text,
+    matches,
+)
+from xrdeploy.config_gates import Gates, Notifications
 from xrdeploy.errors import ConfigError
+from xrdeploy.topology import Topology
 
 DEFAULT_CONFIG_NAME = "default_config.yaml"
-
-# The blog's rule for AppName: up to 40 lowercase letters, digits, periods and hyphens. We also
-# require a letter or digit at both ends, because the name starts and ends bucket names.
-APP_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,38}[a-z0-9])?$")
-# Stage names go into bucket, role and function names, so periods are left out (a period in a
-# bucket name breaks virtual-hosted TLS) and the length is kept short.
-STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-# An IAM role name, as AWS defines it.
-ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-S3_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,1024}$")
-DEPLOYMENT_CONFIG = re.compile(r"^[A-Za-z0-9_.+=,@-]{1,100}$")
-KEY_PAIR_NAME = re.compile(r"^[\x20-\x7e]{1,255}$")
-TAG_VALUE = re.compile(r"^[\w .:/=+@-]{1,256}$")
-ALARM_NAME = re.compile(r"^[^\x00-\x1f]{1,255}$")
-
-
-@cache
-def aws_regions() -> frozenset[str]:
-    """Region names of the commercial AWS partition, from botocore's own endpoint data."""
-    from botocore.session import get_session  # imported here: botocore is slow to load
-
-    session = get_session()
-    return frozenset(session.get_available_regions("ec2", partition_name="aws"))
-
-
-def _matches(pattern: re.Pattern[str], rule: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if not pattern.fullmatch(value):
-            raise ValueError(f"{value!r} is not valid: {rule}")
-        return value
-
-    return AfterValidator(check)
-
-
-# Strings are strict (YAML's `111111111111` is an int, and silently turning it into a string
-# would hide a leading-zero account id that YAML already lost); structure stays lax so lists
-# become tuples.
-Text = StrictStr
-
-
-def _region(value: str) -> str:
-    if value not in aws_regions():
-        raise ValueError(f"{value!r} is not an AWS region name (for example us-east-1)")
-    return value
-
-
-def _cidr(value: str) -> str:
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a CIDR block ({exc})") from None
-    if network.version != 4:
-        raise ValueError(f"{value!r} is IPv6; only IPv4 CIDR blocks are supported")
-    return value
-
-
-AppName = Annotated[
-    Text,
-    _matches(
-        APP_NAME,
-        "1-40 lowercase letters, digits, periods and hyphens, starting and "
-        "ending with a letter or digit",
-    ),
-]
-StageName = Annotated[
-    Text,
-    _matches(STAGE_NAME, "2-20 lowercase letters, digits and hyphens, starting with a letter"),
-]
-AccountId = Annotated[
-    Text, _matches(ACCOUNT_ID, "an AWS account id is exactly 12 digits, quoted in YAML")
-]
-Region = Annotated[Text, AfterValidator(_region)]
-Cidr = Annotated[Text, AfterValidator(_cidr)]
-
-
-class Frozen(BaseModel):
-    """Immutable, with unknown keys refused: a typo in the config must not pass silently."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Backend(Frozen):
@@ -118,12 +44,12 @@ class Backend(Frozen):
     type: Literal["local", "s3"] = "local"
     bucket: (
         Annotated[
-            Text, _matches(re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"), "an S3 bucket name")
+            Text, matches(re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"), "an S3 bucket name")
         ]
         | None
     ) = None
     region: Region | None = None
-    key_prefix: Annotated[Text, _matches(S3_KEY, "an S3 key prefix")] = "xrdeploy"
+    key_prefix: Annotated[Text, matches(S3_KEY, "an S3 key prefix")] = "xrdeploy"
     use_lockfile: StrictBool = True
 
     @model_validator(mode="after")
@@ -139,23 +65,23 @@ class Backend(Frozen):
 
 class App(Frozen):
     name: AppName
-    source_object_key: Annotated[Text, _matches(S3_KEY, "an S3 object key")] = "sample_app.zip"
+    source_object_key: Annotated[Text, matches(S3_KEY, "an S3 object key")] = "sample_app.zip"
     # Role that Terraform assumes in every stage account; absent = the caller's own credentials.
-    deploy_role_name: Annotated[Text, _matches(ROLE_NAME, "an IAM role name")] | None = None
+    deploy_role_name: Annotated[Text, matches(ROLE_NAME, "an IAM role name")] | None = None
 
 
 class Ssh(Frozen):
     cidr: Cidr
-    key_pair: Annotated[Text, _matches(KEY_PAIR_NAME, "an EC2 key pair name")]
+    key_pair: Annotated[Text, matches(KEY_PAIR_NAME, "an EC2 key pair name")]
 
 
 class Fleet(Frozen):
     instance_count: Annotated[StrictInt, Field(ge=1, le=50)] = 1
     instance_type: Annotated[
-        Text, _matches(INSTANCE_TYPE, "an EC2 instance type such as t3.micro")
+        Text, matches(INSTANCE_TYPE, "an EC2 instance type such as t3.micro")
     ] = "t3.micro"
     # Value of the DeploymentStage tag that the CodeDeploy group selects instances by.
-    tag_value: Annotated[Text, _matches(TAG_VALUE, "a tag value")]
+    tag_value: Annotated[Text, matches(TAG_VALUE, "a tag value")]
     http_ingress_cidr: Cidr
     ssh: Ssh | None = None
     # Opening SSH to the whole internet must be asked for by name.
@@ -172,22 +98,19 @@ class Fleet(Frozen):
         return self
 
 
-class Gates(Frozen):
-    manual_approval: StrictBool = False
-    rollback_alarms: tuple[
-        Annotated[Text, _matches(ALARM_NAME, "a CloudWatch alarm name")], ...
-    ] = ()
-
-
 class Stage(Frozen):
     name: StageName
     account_id: AccountId
     region: Region
+    # The stage this one follows; omitted: the previous stage in the list (xrdeploy.topology).
+    after: StageName | None = None
     fleet: Fleet
     deployment_config: Annotated[
-        Text, _matches(DEPLOYMENT_CONFIG, "a CodeDeploy deployment config name")
+        Text, matches(DEPLOYMENT_CONFIG, "a CodeDeploy deployment config name")
     ] = "CodeDeployDefault.AllAtOnce"
     gates: Gates = Gates()
+    # Replaces the chain's `notifications` for this stage.
+    notifications: Notifications | None = None
 
 
 def _not_empty(stages: tuple[Stage, ...]) -> tuple[Stage, ...]:
@@ -200,6 +123,7 @@ class ChainConfig(Frozen):
     app: App
     backend: Backend = Backend()
     layout: Literal["per-stage", "single"] = "per-stage"
+    notifications: Notifications | None = None
     stages: Annotated[tuple[Stage, ...], AfterValidator(_not_empty)]
 
     @model_validator(mode="after")
@@ -217,23 +141,51 @@ class ChainConfig(Frozen):
             seen.setdefault(stage.name, index)
             for field, name, problem in Naming(self.app.name).problems(stage):
                 problems.append(f"stages[{index}].{field}: {name!r} {problem}")
-        last = self.stages[-1]
-        if last.gates.manual_approval:
-            problems.append(
-                f"stages[{len(self.stages) - 1}].gates.manual_approval: the last stage "
-                f"({last.name}) promotes nowhere, so an approval before promotion has no effect"
-            )
+        if not problems:
+            problems = self.topology.problems(self._declared_afters())
+        if not problems:
+            problems = self._leaf_rules()
         if problems:
             raise ValueError("\n".join(problems))
         return self
 
-    def next_stage(self, stage: Stage) -> Stage | None:
-        index = self.stages.index(stage)
-        return self.stages[index + 1] if index + 1 < len(self.stages) else None
+    def _declared_afters(self) -> list[tuple[bool, str | None]]:
+        return [("after" in s.model_fields_set, s.after) for s in self.stages]
 
-    def previous_stage(self, stage: Stage) -> Stage | None:
-        index = self.stages.index(stage)
-        return self.stages[index - 1] if index > 0 else None
+    def _leaf_rules(self) -> list[str]:
+        return [
+            f"stages[{index}].gates.manual_approval: {stage.name} promotes to no stage, so an "
+            "approval before promotion has no effect"
+            for index, stage in enumerate(self.stages)
+            if stage.gates.manual_approval and not self.downstream_of(stage.name)
+        ]
+
+    @property
+    def topology(self) -> Topology:
+        return Topology.of([s.name for s in self.stages], self._declared_afters())
+
+    def stage(self, name: str) -> Stage:
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(f"no stage named {name!r} in the chain")
+
+    def upstream_of(self, name: str) -> Stage | None:
+        """The stage that promotes into `name`; None for the first stage."""
+        topology = self.topology
+        upstream = topology.upstream[topology.names.index(self.stage(name).name)]
+        return self.stage(upstream) if upstream is not None else None
+
+    def downstream_of(self, name: str) -> tuple[Stage, ...]:
+        """The stages `name` promotes into, in list order: more than one is a wave."""
+        return tuple(self.stage(n) for n in self.topology.downstream(self.stage(name).name))
+
+    def waves(self) -> tuple[tuple[Stage, ...], ...]:
+        """The stages grouped by their distance from the first stage."""
+        return tuple(tuple(self.stage(n) for n in wave) for wave in self.topology.waves())
+
+    def notifications_for(self, stage: Stage) -> Notifications | None:
+        return stage.notifications if stage.notifications is not None else self.notifications
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

@@ -1,4 +1,5 @@
-"""Lines that show one stage's pipeline as the console does (pure: state in, text out)."""
+"""What `status` shows (pure: API answers in, text or JSON out): one stage's pipeline as the
+console does, and its promotion ledger entry."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from xrdeploy.pipelines import StagePipeline
+from xrdeploy.provenance import StageLedger
 
 
 def _when(value: Any) -> str:
@@ -43,4 +45,92 @@ def render_stage(
                 + f" at {_when(latest_action.get('lastStatusChange'))}"
                 + (f" — {summary}" if summary else "")
             )
+    return lines
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def ledger_json(app: str, ledgers: list[StageLedger]) -> dict[str, Any]:
+    """`status --json`: the schema README.md documents (keys stay; new ones may be added)."""
+    return {"app": app, "stages": [_stage_json(ledger) for ledger in ledgers]}
+
+
+def _stage_json(ledger: StageLedger) -> dict[str, Any]:
+    live = ledger.live
+    return {
+        "stage": ledger.pipeline.stage,
+        "account_id": ledger.pipeline.account_id,
+        "region": ledger.pipeline.region,
+        "pipeline": ledger.pipeline.pipeline,
+        "upstream": ledger.upstream,
+        "live": None
+        if live is None
+        else {
+            "version_id": live.version_id,
+            "sha256": live.sha256 or None,
+            "source_stage": live.source_stage,
+            "source_version_id": live.source_version_id,
+            "promoted_by_execution": live.promoted_by_execution,
+            "execution_id": live.execution_id,
+            "execution_type": live.execution_type,
+            "deployment_id": live.deployment_id,
+            "deployed_at": _iso(live.deployed_at),
+        },
+        "descends": ledger.verdict.descends,
+        "flagged": ledger.verdict.descends is False,
+        "provenance": ledger.verdict.reason,
+        "in_flight": [
+            {
+                "execution_id": f.execution_id,
+                "status": f.status,
+                "version_id": f.version_id or None,
+                "at": f.at,
+                "started_at": _iso(f.started_at),
+            }
+            for f in ledger.in_flight
+        ],
+        "gates": [
+            {
+                "kind": g.kind,
+                "stage_name": g.stage_name,
+                "name": g.name,
+                "execution_id": g.execution_id,
+                "since": _iso(g.since),
+                "summary": g.summary or None,
+            }
+            for g in ledger.gates
+        ],
+    }
+
+
+def ledger_lines(ledger: StageLedger) -> list[str]:
+    """The ledger part of one stage's `status`: live revision, provenance, in flight, gates."""
+    live = ledger.live
+    if live is None:
+        lines = ["  live: nothing deployed yet"]
+    else:
+        origin = (
+            f"from {live.source_stage} version {live.source_version_id} "
+            f"(execution {live.promoted_by_execution})"
+            if live.source_stage
+            else ("not promoted" if ledger.upstream else "entered here")
+        )
+        lines = [
+            f"  live: version {live.version_id} sha256 {live.sha256[:12] or 'unknown'} {origin}; "
+            f"deployed by execution {live.execution_id} at {_when(live.deployed_at)}"
+        ]
+    mark = {True: "ok", False: "FLAGGED", None: "n/a"}[ledger.verdict.descends]
+    lines.append(f"  provenance: {mark} — {ledger.verdict.reason}")
+    for flight in ledger.in_flight:
+        lines.append(
+            f"  in flight: execution {flight.execution_id} {flight.status} "
+            f"at {flight.at or '-'} (version {flight.version_id or '-'})"
+        )
+    for gate in ledger.gates:
+        lines.append(
+            f"  gate pending: {gate.kind} {gate.stage_name}/{gate.name} "
+            f"(execution {gate.execution_id or '-'}, since {_when(gate.since)})"
+        )
     return lines

@@ -4,17 +4,24 @@ pending approval and its answer, and a watch that reports changes as they happen
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from xrdeploy.aws_clients import AwsClients
 from xrdeploy.config import ChainConfig
 from xrdeploy.errors import ToolError, UserError
 from xrdeploy.naming import Naming
 
+# The pipeline stage whose success puts a revision on the fleet (modules/pipeline.py).
+DEPLOY_STAGE = "Deploy"
+# HeadObject of a version that is gone or never was: 404, or 400 for a malformed version id.
+_NO_SUCH_VERSION = frozenset({"404", "NoSuchKey", "NoSuchVersion", "400", "InvalidArgument"})
 TERMINAL = frozenset({"Succeeded", "Failed", "Stopped", "Superseded", "Cancelled"})
 
 
@@ -26,6 +33,8 @@ class StagePipeline:
     pipeline: str
     source_bucket: str
     source_key: str
+    # The stage promoting into this one (None for the first stage).
+    upstream: str | None = None
 
 
 def stage_pipelines(chain: ChainConfig) -> list[StagePipeline]:
@@ -38,6 +47,7 @@ def stage_pipelines(chain: ChainConfig) -> list[StagePipeline]:
             pipeline=names.pipeline(stage),
             source_bucket=names.source_bucket(stage),
             source_key=chain.app.source_object_key,
+            upstream=upstream.name if (upstream := chain.upstream_of(stage.name)) else None,
         )
         for stage in chain.stages
     ]
@@ -67,6 +77,7 @@ class ActionRun:
     summary: str
     updated: datetime | None
     error: str = ""
+    external_id: str = ""  # the CodeDeploy deployment id of a Deploy action, for instance
 
 
 class PipelineConsole:
@@ -74,9 +85,16 @@ class PipelineConsole:
 
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
+        self._made: dict[tuple[str, str, str], Any] = {}
+
+    def _client(self, service: str, pipeline: StagePipeline) -> Any:
+        key = (service, pipeline.account_id, pipeline.region)
+        if key not in self._made:
+            self._made[key] = self._clients.client(service, pipeline.account_id, pipeline.region)
+        return self._made[key]
 
     def _codepipeline(self, pipeline: StagePipeline) -> Any:
-        return self._clients.client("codepipeline", pipeline.account_id, pipeline.region)
+        return self._client("codepipeline", pipeline)
 
     def state(self, pipeline: StagePipeline) -> dict[str, Any]:
         state: dict[str, Any] = self._codepipeline(pipeline).get_pipeline_state(
@@ -96,6 +114,53 @@ class PipelineConsole:
         )["pipelineExecution"]
         return found
 
+    def live_execution(self, pipeline: StagePipeline) -> dict[str, Any] | None:
+        """The newest execution that passed the Deploy stage: its revision is on the fleet."""
+        listed = self._codepipeline(pipeline).list_pipeline_executions(
+            pipelineName=pipeline.pipeline,
+            maxResults=1,
+            filter={"succeededInStage": {"stageName": DEPLOY_STAGE}},
+        )
+        summaries = listed.get("pipelineExecutionSummaries") or [None]
+        found: dict[str, Any] | None = summaries[0]
+        return found
+
+    def execution_or_none(
+        self, pipeline: StagePipeline, execution_id: str
+    ) -> dict[str, Any] | None:
+        try:
+            return self.execution(pipeline, execution_id)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "PipelineExecutionNotFoundException":
+                return None
+            raise
+
+    def source_head(self, pipeline: StagePipeline, version_id: str) -> dict[str, Any] | None:
+        """HeadObject of one version of the stage's source object; None once it is gone (old
+        versions expire) or when no such version ever existed."""
+        try:
+            head: dict[str, Any] = self._client("s3", pipeline).head_object(
+                Bucket=pipeline.source_bucket,
+                Key=pipeline.source_key,
+                VersionId=version_id,
+                ChecksumMode="ENABLED",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] in _NO_SUCH_VERSION:
+                return None
+            raise
+        return head
+
+    def source_sha256(self, pipeline: StagePipeline, version_id: str) -> str:
+        """SHA-256 of one version's bytes, streamed (for objects that carry no checksum)."""
+        body = self._client("s3", pipeline).get_object(
+            Bucket=pipeline.source_bucket, Key=pipeline.source_key, VersionId=version_id
+        )["Body"]
+        digest = hashlib.sha256()
+        for chunk in body.iter_chunks(1024 * 1024):
+            digest.update(chunk)
+        return digest.hexdigest()
+
     def action_runs(self, pipeline: StagePipeline, execution_id: str) -> list[ActionRun]:
         listed = self._codepipeline(pipeline).list_action_executions(
             pipelineName=pipeline.pipeline, filter={"pipelineExecutionId": execution_id}
@@ -111,6 +176,7 @@ class PipelineConsole:
                     summary=result.get("externalExecutionSummary", ""),
                     updated=detail.get("lastUpdateTime"),
                     error=(result.get("errorDetails") or {}).get("message", ""),
+                    external_id=result.get("externalExecutionId", ""),
                 )
             )
         return sorted(runs, key=lambda run: run.updated or datetime.min)
@@ -144,11 +210,18 @@ class PipelineConsole:
     def wait_for_new_execution(
         self, pipeline: StagePipeline, known: set[str], timeout: float
     ) -> dict[str, Any]:
-        """The first execution whose id is not in `known` (started by the upload or promotion)."""
+        """The oldest execution whose id is not in `known` and that is not a rollback: the one the
+        upload or promotion started (a stage rolling back a failure starts a ROLLBACK execution
+        after it, which may be there already when a wave's stages are read one after another)."""
         for _ in _ticks(timeout, f"{pipeline.stage}: no pipeline execution started"):
-            for summary in self.executions(pipeline):
-                if summary["pipelineExecutionId"] not in known:
-                    return summary
+            started = [
+                summary
+                for summary in self.executions(pipeline)
+                if summary["pipelineExecutionId"] not in known
+                and summary.get("executionType", "STANDARD") != "ROLLBACK"
+            ]
+            if started:
+                return started[-1]  # ListPipelineExecutions answers newest first
         raise AssertionError("unreachable")
 
     def watch(

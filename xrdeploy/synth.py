@@ -1,7 +1,7 @@
 """Config in, Terraform out: builds the cdktf app and synthesizes every stack, as HCL-JSON
 (`cdk.tf.json`, the default) or as HCL (`cdk.tf`, for teams leaving CDKTF).
 
-Per-stage stacks depend on the previous stage's stack in the manifest, so the cdktf CLI deploys
+Per-stage stacks depend on their upstream stage's stack in the manifest, so the cdktf CLI deploys
 them in chain order and destroys them in reverse, as `python main.py deploy` does. Each stack
 gets the committed provider lock file.
 
@@ -32,6 +32,8 @@ from xrdeploy.terraform import PROVIDER_LOCK_FILE
 
 if TYPE_CHECKING:
     from cdktf import TerraformStack
+
+    from xrdeploy.assembly.chain_stack import ChainStack
 
 LOCK_FILE_NAME = ".terraform.lock.hcl"
 # cdktf runs on Node.js through jsii. jsii 1.142 (cdktf 0.21's) supports Node 20, 22 and 24; these
@@ -109,6 +111,21 @@ def _swap_in(partial: Path, outdir: Path) -> None:
         outdir.rename(previous)
     partial.rename(outdir)
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def _upstream_stacks(
+    chain: ChainConfig,
+    stage_names: tuple[str, ...],
+    built: list[tuple[str, tuple[str, ...], ChainStack]],
+) -> list[ChainStack]:
+    """The stacks already built that hold an upstream of one of `stage_names` (config validation
+    puts every upstream earlier in the list, so each is already built)."""
+    upstreams = {
+        upstream.name
+        for name in stage_names
+        if (upstream := chain.upstream_of(name)) is not None and upstream.name not in stage_names
+    }
+    return [stack for _, names, stack in built if upstreams.intersection(names)]
 
 
 def stack_plan(chain: ChainConfig) -> list[tuple[str, tuple[str, ...]]]:
@@ -196,10 +213,11 @@ def synthesize(
                     chain=chain, stages=stages, target=target, function_package=package
                 ),
             )
-            if built:
-                # IAM refuses a trust policy naming a role that does not exist yet, and each
-                # promotion role trusts the previous stage's function role.
-                stack.add_dependency(built[-1][2])
+            # IAM refuses a trust policy naming a role that does not exist yet, and each
+            # promotion role trusts its upstream stage's function role: a stack depends on the
+            # stacks of its stages' upstreams, so the stages of a wave do not wait for each other.
+            for dependency in _upstream_stacks(chain, stage_names, built):
+                stack.add_dependency(dependency)
             built.append((name, stage_names, stack))
         try:
             app.synth()

@@ -28,6 +28,8 @@ EMULATED_SERVICE_ENDPOINTS = (
     "kms",
     "lambda",
     "s3",
+    "sns",
+    "sqs",
     "ssm",
     "sts",
 )

@@ -21,7 +21,7 @@ from tests.security.rules import (
 )
 from tests.synth.tfjson import statements
 
-CONFIGS = ["default", "single_account", "one_stage", "five_stage"]
+CONFIGS = ["default", "single_account", "one_stage", "five_stage", "wave"]
 ACCOUNT = "111111111111"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/upstream-copy-fn"

@@ -1,4 +1,5 @@
-"""The default chain's synthesized Terraform, committed: a PR that changes it shows the diff.
+"""The synthesized Terraform of the default chain and of the wave config (tests/configs/wave.yaml),
+committed: a PR that changes it shows the diff.
 
 Regenerate after an intended change with:
     XRDEPLOY_UPDATE_GOLDEN=1 pipenv run pytest tests/synth/test_golden.py
@@ -11,7 +12,10 @@ import os
 import re
 from pathlib import Path
 
-GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "default"
+import pytest
+
+GOLDEN_ROOT = Path(__file__).resolve().parent.parent / "golden"
+GOLDEN_CONFIGS = ["default", "wave"]
 # The function package's hash changes with every edit to lambda/; its content is tested apart.
 ASSET_HASH = re.compile(r"(assets/[^/\"]+/)[0-9A-F]{32}")
 
@@ -20,8 +24,10 @@ def normalized(text: str) -> str:
     return ASSET_HASH.sub(r"\1<asset-hash>", text)
 
 
-def test_default_synthesis_matches_the_committed_golden_files(synthesized):
-    result = synthesized()
+@pytest.mark.parametrize("config", GOLDEN_CONFIGS)
+def test_synthesis_matches_the_committed_golden_files(synthesized, config):
+    golden = GOLDEN_ROOT / config
+    result = synthesized(config)
     produced = {
         f"{stack.name}.tf.json": normalized(
             json.dumps(stack.document(), indent=2, sort_keys=True) + "\n"
@@ -29,14 +35,14 @@ def test_default_synthesis_matches_the_committed_golden_files(synthesized):
         for stack in result.stacks
     }
     if os.environ.get("XRDEPLOY_UPDATE_GOLDEN") == "1":
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        for stale in GOLDEN.glob("*.tf.json"):
+        golden.mkdir(parents=True, exist_ok=True)
+        for stale in golden.glob("*.tf.json"):
             stale.unlink()
         for name, text in produced.items():
-            (GOLDEN / name).write_text(text)
-    committed = {path.name: path.read_text() for path in GOLDEN.glob("*.tf.json")}
+            (golden / name).write_text(text)
+    committed = {path.name: path.read_text() for path in golden.glob("*.tf.json")}
     assert sorted(committed) == sorted(produced)
     for name, text in produced.items():
         assert text == committed[name], (
-            f"{name} differs from tests/golden/default; if intended, regenerate (see module doc)"
+            f"{name} differs from tests/golden/{config}; if intended, regenerate (see module doc)"
         )

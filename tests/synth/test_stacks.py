@@ -22,8 +22,9 @@ TAGGABLE = {
     "aws_codepipeline",
     "aws_codedeploy_app",
     "aws_cloudwatch_event_rule",
+    "aws_sns_topic",
 }
-CONFIGS = ["default", "single_account", "one_stage", "five_stage"]
+CONFIGS = ["default", "single_account", "one_stage", "five_stage", "wave"]
 # Statements allowed a "*" resource, each because AWS offers nothing narrower (see modules/).
 WILDCARD_RESOURCE_SIDS = {
     "FindInstancesByTag",  # ec2:Describe*, tag:GetResources: no resource-level permissions

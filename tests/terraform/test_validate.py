@@ -11,7 +11,9 @@ CASES = [
     ("single_account", "aws"),
     ("one_stage", "aws"),
     ("five_stage", "aws"),
+    ("wave", "aws"),
     ("default", "localstack"),
+    ("local_wave", "localstack"),
 ]
 
 

@@ -155,6 +155,98 @@ BAD_CONFIGS: list[tuple[str, Any, str]] = [
         mutated(f"{S1}.gates", {"rollback_alarms": "high-5xx"}),
         "stages[0].gates.rollback_alarms",
     ),
+    (
+        "bake without alarms",
+        mutated(f"{S1}.gates", {"bake_minutes": 30}),
+        "stages[0].gates: bake_minutes needs promote_when_alarms_ok",
+    ),
+    (
+        "bake of zero minutes",
+        mutated(f"{S1}.gates", {"bake_minutes": 0, "promote_when_alarms_ok": ["a"]}),
+        "stages[0].gates.bake_minutes",
+    ),
+    (
+        "bake not a number",
+        mutated(f"{S1}.gates", {"bake_minutes": "long", "promote_when_alarms_ok": ["a"]}),
+        "stages[0].gates.bake_minutes",
+    ),
+    (
+        "six gate alarms",
+        mutated(f"{S1}.gates", {"promote_when_alarms_ok": list("abcdef")}),
+        "stages[0].gates.promote_when_alarms_ok",
+    ),
+    (
+        "gate alarm twice",
+        mutated(f"{S1}.gates", {"promote_when_alarms_ok": ["a", "a"]}),
+        "stages[0].gates: promote_when_alarms_ok names an alarm twice",
+    ),
+    (
+        "window cron of five fields",
+        mutated(f"{S1}.gates", {"deployment_window": {"cron": "0 9-16 * * MON-FRI"}}),
+        "stages[0].gates.deployment_window.cron",
+    ),
+    (
+        "window unknown time zone",
+        mutated(
+            f"{S1}.gates",
+            {"deployment_window": {"cron": "0 0 9-16 ? * MON-FRI", "time_zone": "Mars/Olympus"}},
+        ),
+        "stages[0].gates.deployment_window.time_zone",
+    ),
+    (
+        "window without cron",
+        mutated(f"{S1}.gates", {"deployment_window": {"time_zone": "UTC"}}),
+        "stages[0].gates.deployment_window.cron: required",
+    ),
+    (
+        "rollback not a bool",
+        mutated(f"{S1}.gates", {"rollback_on_failure": "yes"}),
+        "stages[0].gates.rollback_on_failure",
+    ),
+    (
+        "subscriber bad email",
+        {**BASE, "notifications": {"subscribers": [{"protocol": "email", "endpoint": "ops"}]}},
+        "notifications.subscribers[0]: endpoint 'ops' is not an email address",
+    ),
+    (
+        "subscriber unknown protocol",
+        {**BASE, "notifications": {"subscribers": [{"protocol": "sms", "endpoint": "+1"}]}},
+        "notifications.subscribers[0].protocol",
+    ),
+    (
+        "subscriber http not https",
+        {
+            **BASE,
+            "notifications": {
+                "subscribers": [{"protocol": "https", "endpoint": "http://hooks.example.com"}]
+            },
+        },
+        "notifications.subscribers[0]: endpoint",
+    ),
+    (
+        "stage subscriber bad sqs arn",
+        mutated(
+            f"{S1}.notifications",
+            {"subscribers": [{"protocol": "sqs", "endpoint": "my-queue"}]},
+        ),
+        "stages[0].notifications.subscribers[0]: endpoint 'my-queue' is not an SQS queue ARN",
+    ),
+    (
+        "subscriber chatbot not an arn",
+        mutated(
+            f"{S1}.notifications",
+            {"subscribers": [{"protocol": "chatbot", "endpoint": "slack"}]},
+        ),
+        "stages[0].notifications.subscribers[0]: endpoint 'slack' is not an AWS Chatbot",
+    ),
+    (
+        "notifications unknown key",
+        {**BASE, "notifications": {"topic": "x"}},
+        "notifications.topic: unknown key",
+    ),
+    ("after unknown stage", mutated("stages.1.after", "gamma"), "stages[1].after: unknown stage"),
+    ("after itself", mutated("stages.1.after", "beta"), 'stages[1].after: stage "beta"'),
+    ("after not a name", mutated("stages.1.after", "Alpha"), "stages[1].after"),
     ("layout unknown", mutated("layout", "sideways"), "layout"),
     ("backend type unknown", mutated("backend", {"type": "consul"}), "backend.type"),
     (
@@ -191,7 +283,8 @@ def assert_refused(capsys: pytest.CaptureFixture[str], code: int, must_name: str
 
 def test_shipped_configs_are_valid():
     chains = [load_config(None)] + [load_config(p) for p in sorted(CONFIGS.glob("*.yaml"))]
-    assert [len(c.stages) for c in chains] == [3, 5, 1, 2]
+    # default, five_stage, local_wave, one_stage, single_account, wave
+    assert [len(c.stages) for c in chains] == [3, 5, 4, 1, 2, 5]
 
 
 def test_base_case_is_valid(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.conftest import CONFIGS
 from xrdeploy.config import load_config
 from xrdeploy.graph import mermaid
 from xrdeploy.plan_summary import StackPlan, changes_from_plan_json, plan_summary_markdown
@@ -13,8 +14,29 @@ def test_graph_shows_every_stage_and_each_hop_kind():
     assert 'subgraph alpha["alpha · 111111111111 · us-west-2"]' in text
     assert 'beta_pipe["Source → Deploy → Approve → Promote"]' in text
     assert 'prod_pipe["Source → Deploy"]' in text
-    assert "alpha_pipe -- cross-region copy --> beta_src" in text
-    assert "beta_pipe -- cross-account copy --> prod_src" in text
+    assert 'alpha_pipe -- "cross-region copy" --> beta_src' in text
+    assert 'beta_pipe -- "cross-account copy" --> prod_src' in text
+    assert "_gates" not in text  # the default chain has no conditions to draw
+
+
+def test_graph_draws_a_wave_and_the_gates_of_each_stage():
+    # GIVEN the wave config: beta promotes to three production stages, gated
+    text = mermaid(load_config(CONFIGS / "wave.yaml"))
+    # THEN beta's pipeline promotes three ways, each hop labelled as one wave of three ...
+    assert 'beta_pipe["Source → Deploy → Approve → Promote ×3"]' in text
+    for prod in ("prod_us_east_1", "prod_eu_west_1", "prod_ap_southeast_2"):
+        assert f'beta_pipe -- "cross-account copy · wave of 3" --> {prod}_src' in text
+    assert 'alpha_pipe -- "cross-region copy" --> beta_src' in text
+    # ... and the gates sit beside the pipeline they hold, in the order it meets them
+    assert (
+        'beta_gates{{"bake 30 min, promote when OK: beta-5xx, beta-latency · rollback on '
+        'failure"}}' in text
+    )
+    assert (
+        'prod_eu_west_1_gates{{"window 0 0 9-16 ? * MON-THU * (America/New_York) · bake 60 min, '
+        'succeed when OK: prod-5xx · rollback on failure"}}' in text
+    )
+    assert "beta_gates -.- beta_pipe" in text
 
 
 PLAN_JSON = {

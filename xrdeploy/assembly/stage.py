@@ -14,7 +14,9 @@ from constructs import Construct
 from modules.codedeploy import CodeDeploy
 from modules.copy_function import CopyFunction
 from modules.fleet import Fleet
-from modules.pipeline import Pipeline, PipelineConfig, pipeline_definition
+from modules.notifications import Notifications
+from modules.pipeline import Pipeline
+from modules.pipeline_stages import PipelineConfig, pipeline_definition
 from modules.promotion_role import PromotionRole
 from modules.secure_bucket import SecureBucket
 from modules.stage_key import StageKey
@@ -25,6 +27,7 @@ from xrdeploy.assembly.stage_props import (
     codedeploy_props,
     copy_function_props,
     fleet_props,
+    notifications_props,
     pipeline_props,
     promotion_role_props,
     source_bucket_props,
@@ -67,7 +70,13 @@ class StageDeployment(Construct):
         )
         pipeline = pipeline_props(ctx, key.arn)
         Pipeline(self, "pipeline", provider=provider, config=pipeline)
-        self._outputs(ctx, source, artifacts, key, copy, pipeline)
+        notices = notifications_props(ctx, key.arn)
+        topic_arn = ""
+        if notices is not None:
+            topic_arn = Notifications(
+                self, "notifications", provider=provider, config=notices
+            ).topic.arn
+        self._outputs(ctx, source, artifacts, key, copy, pipeline, topic_arn)
 
     def _source_bucket(
         self, provider: AwsProvider, ctx: StageContext, key_arn: str
@@ -80,13 +89,14 @@ class StageDeployment(Construct):
                 provider=provider,
                 config=promotion_role_props(ctx, ctx.upstream, key_arn),
             )
-        source = SecureBucket(
-            self, "source-bucket", provider=provider, config=source_bucket_props(ctx, key_arn)
+        return SecureBucket(
+            self,
+            "source-bucket",
+            provider=provider,
+            config=source_bucket_props(ctx, key_arn),
+            # The bucket policy names the role by ARN; S3 refuses a policy naming a missing role.
+            policy_after=[promotion.role.role] if promotion is not None else [],
         )
-        if promotion is not None:
-            # The bucket policy names the role; IAM refuses a policy naming a missing role.
-            source.node.add_dependency(promotion)
-        return source
 
     def _outputs(
         self,
@@ -96,6 +106,7 @@ class StageDeployment(Construct):
         key: StageKey,
         copy: CopyFunction,
         pipeline: PipelineConfig,
+        topic_arn: str,
     ) -> None:
         """What operators and the LocalStack harness read after apply, instead of guessing
         names."""
@@ -114,6 +125,9 @@ class StageDeployment(Construct):
                 "copy_function_name": copy.function.function_name,
                 "copy_function_role_arn": copy.role.arn,
                 "promotion_role_arn": ctx.promotion_role_arn if ctx.upstream else "",
+                "upstream_stage": ctx.upstream.name if ctx.upstream else "",
+                "downstream_stages": [d.name for d in ctx.downstream],
+                "notification_topic_arn": topic_arn,
                 "pipeline_name": ctx.names.pipeline(stage),
                 "pipeline_definition": json.dumps(
                     [asdict(s) for s in pipeline_definition(pipeline)], sort_keys=True

@@ -13,7 +13,8 @@ from pathlib import Path
 from modules.codedeploy import CodeDeployConfig
 from modules.copy_function import CopyFunctionConfig
 from modules.fleet import FleetConfig, SshAccess
-from modules.pipeline import PipelineConfig, PromotionTarget
+from modules.notifications import NotificationsConfig, Subscription
+from modules.pipeline_stages import PipelineConfig, PromotionTarget, StageGates
 from modules.policy import Statement
 from modules.promotion_role import PromotionRoleConfig, delivery_grant
 from modules.secure_bucket import SecureBucketConfig
@@ -41,11 +42,12 @@ class StageContext:
 
     @property
     def upstream(self) -> Stage | None:
-        return self.chain.previous_stage(self.stage)
+        return self.chain.upstream_of(self.stage.name)
 
     @property
-    def downstream(self) -> Stage | None:
-        return self.chain.next_stage(self.stage)
+    def downstream(self) -> tuple[Stage, ...]:
+        """The stages this one promotes into: one, several (a wave), or none."""
+        return self.chain.downstream_of(self.stage.name)
 
     @property
     def source_key(self) -> str:
@@ -72,6 +74,7 @@ def stage_key_props(ctx: StageContext) -> StageKeyConfig:
         region=ctx.stage.region,
         log_group_arn=ctx.names.log_group_arn(ctx.stage),
         partition=ctx.names.partition,
+        notification_topic=ctx.chain.notifications_for(ctx.stage) is not None,
     )
 
 
@@ -140,6 +143,7 @@ def codedeploy_props(ctx: StageContext) -> CodeDeployConfig:
         account_id=stage.account_id,
         partition=names.partition,
         rollback_alarms=stage.gates.rollback_alarms,
+        pipeline_rolls_back=stage.gates.rollback_on_failure,
     )
 
 
@@ -152,9 +156,7 @@ def copy_function_props(ctx: StageContext, key_arn: str, package: Path) -> CopyF
         log_group_arn=names.log_group_arn(stage),
         package=package,
         kms_key_arn=key_arn,
-        downstream_role_arn=names.role_arn(downstream, names.promotion_role(downstream))
-        if downstream
-        else None,
+        downstream_role_arns=tuple(names.role_arn(d, names.promotion_role(d)) for d in downstream),
     )
 
 
@@ -182,12 +184,24 @@ def pipeline_props(ctx: StageContext, key_arn: str) -> PipelineConfig:
         manual_approval=stage.gates.manual_approval,
         copy_function_name=names.copy_function(stage),
         copy_function_arn=names.function_arn(stage),
-        promotion=promotion_target(ctx, downstream) if downstream else None,
+        promotions=tuple(promotion_target(ctx, d) for d in downstream),
+        gates=stage_gates(stage),
+    )
+
+
+def stage_gates(stage: Stage) -> StageGates:
+    gates, window = stage.gates, stage.gates.deployment_window
+    return StageGates(
+        bake_minutes=gates.bake_minutes,
+        alarm_names=gates.promote_when_alarms_ok,
+        window_cron=window.cron if window else None,
+        window_time_zone=window.time_zone if window else None,
+        rollback_on_failure=gates.rollback_on_failure,
     )
 
 
 def promotion_target(ctx: StageContext, downstream: Stage) -> PromotionTarget:
-    """Where this stage's Promote action delivers: the next stage's source bucket and key."""
+    """Where one Promote action delivers: a downstream stage's source bucket and key."""
     return PromotionTarget(
         stage=downstream.name,
         bucket=ctx.names.source_bucket(downstream),
@@ -195,4 +209,27 @@ def promotion_target(ctx: StageContext, downstream: Stage) -> PromotionTarget:
         region=downstream.region,
         account_id=downstream.account_id,
         role_arn=ctx.names.role_arn(downstream, ctx.names.promotion_role(downstream)),
+    )
+
+
+def notifications_props(ctx: StageContext, key_arn: str) -> NotificationsConfig | None:
+    notifications = ctx.chain.notifications_for(ctx.stage)
+    if notifications is None:
+        return None
+    stage, names = ctx.stage, ctx.names
+    # Derived like every name in xrdeploy.naming: from the stage's prefix, so that the names fit
+    # wherever the bucket names fit (EventBridge rule names take 64 characters).
+    prefix = names.prefix(stage)
+    return NotificationsConfig(
+        stage=stage.name,
+        topic_name=f"{prefix}-notices",
+        rule_name_prefix=f"{prefix}-notify",
+        kms_key_arn=key_arn,
+        pipeline_name=names.pipeline(stage),
+        codedeploy_app=names.codedeploy_app(stage),
+        deployment_group=names.deployment_group(stage),
+        subscriptions=tuple(
+            Subscription(s.sns_protocol, s.sns_endpoint, raw_message_delivery=s.protocol == "sqs")
+            for s in notifications.subscribers
+        ),
     )
