@@ -34,13 +34,13 @@ class CopyFunctionConfig:
     log_group_arn: str
     package: Path  # a zip built by xrdeploy.packaging
     kms_key_arn: str
-    # The downstream promotion roles this function may assume (several for a wave; none for a
-    # stage that promotes nowhere).
+    # The downstream promotion roles this function may assume (several for a wave). A stage
+    # that promotes nowhere has no copy function.
     downstream_role_arns: tuple[str, ...]
 
 
 def execution_role_permissions(config: CopyFunctionConfig) -> tuple[Statement, ...]:
-    permissions = [
+    return (
         Statement(
             sid="WriteOwnLogs",
             actions=("logs:CreateLogStream", "logs:PutLogEvents"),
@@ -52,16 +52,12 @@ def execution_role_permissions(config: CopyFunctionConfig) -> tuple[Statement, .
             actions=("codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"),
             resources=("*",),
         ),
-    ]
-    if config.downstream_role_arns:
-        permissions.append(
-            Statement(
-                sid="AssumeDownstreamPromotionRole",
-                actions=("sts:AssumeRole",),
-                resources=config.downstream_role_arns,
-            )
-        )
-    return tuple(permissions)
+        Statement(
+            sid="AssumeDownstreamPromotionRole",
+            actions=("sts:AssumeRole",),
+            resources=config.downstream_role_arns,
+        ),
+    )
 
 
 class CopyFunction(Construct):

@@ -201,7 +201,7 @@ def agent_permissions(config: FleetConfig) -> tuple[Statement, ...]:
         ),
         Statement(
             sid="ReadRevisions",
-            actions=("s3:GetObject", "s3:GetObjectVersion"),
+            actions=("s3:GetObject",),  # the revision CodePipeline names, by key
             resources=(f"{config.artifact_bucket_arn}/*",),
         ),
         Statement(

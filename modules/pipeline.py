@@ -125,15 +125,12 @@ def service_role_permissions(config: PipelineConfig) -> tuple[Statement, ...]:
                 f"{config.source_bucket_arn}/{config.source_key}",
             ),
         ),
+        # Actions write their output artifacts; only Promote reads one back with the role's
+        # session (the copy function's artifact credentials). The agent reads with its own role.
         Statement(
             sid="UseArtifactStore",
-            actions=(
-                "s3:GetObject",
-                "s3:GetObjectVersion",
-                "s3:PutObject",
-                "s3:GetBucketVersioning",
-            ),
-            resources=(config.artifact_bucket_arn, f"{config.artifact_bucket_arn}/*"),
+            actions=(("s3:GetObject",) if config.promotions else ()) + ("s3:PutObject",),
+            resources=(f"{config.artifact_bucket_arn}/*",),
         ),
         Statement(
             sid="UseStageKey",

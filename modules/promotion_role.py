@@ -2,6 +2,8 @@
 
 Trusted by exactly one principal (the upstream copy function's role), allowed to write exactly one
 object key, and to use the stage key for it. The blog granted `s3:*` to the whole upstream account.
+The role lives in the bucket's own account, so its identity policy is all S3 needs: the bucket
+policy does not name it.
 """
 
 from __future__ import annotations
@@ -34,16 +36,6 @@ class PromotionRoleConfig:
     bucket_arn: str
     object_key: str
     kms_key_arn: str
-
-
-def delivery_grant(role_arn: str, bucket_arn: str, object_key: str) -> Statement:
-    """The bucket-policy statement that admits the promotion role and nothing broader."""
-    return Statement(
-        sid="PromotionRoleDelivers",
-        actions=DELIVERY_ACTIONS,
-        resources=(f"{bucket_arn}/{object_key}",),
-        principals=(("AWS", (role_arn,)),),
-    )
 
 
 class PromotionRole(Construct):

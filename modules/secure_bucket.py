@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -45,25 +43,14 @@ class SecureBucketConfig:
     # Source buckets send "Object Created" to EventBridge, which starts the pipeline.
     eventbridge_notifications: bool = False
     noncurrent_version_days: int = 30
-    # Extra grants (for example the upstream stage's promotion role); TLS-only is always added.
-    grants: tuple[Statement, ...] = ()
     # True lets `destroy` remove the bucket while it still holds objects (and their versions).
     # Off unless the caller says its contents can be made again.
     force_destroy: bool = False
 
 
 class SecureBucket(Construct):
-    """``policy_after``: what the bucket policy names and must therefore wait for (S3 refuses a
-    policy naming a principal that does not exist yet)."""
-
     def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        provider: AwsProvider,
-        config: SecureBucketConfig,
-        policy_after: Sequence[ITerraformDependable] = (),
+        self, scope: Construct, id_: str, *, provider: AwsProvider, config: SecureBucketConfig
     ) -> None:
         super().__init__(scope, id_)
         self.bucket = S3Bucket(
@@ -89,7 +76,7 @@ class SecureBucket(Construct):
             S3BucketNotification(
                 self, "notifications", provider=provider, bucket=self.bucket.id, eventbridge=True
             )
-        self._attach_policy(provider, config, policy_after)
+        self._attach_policy(provider, config)
 
     def _block_public_access(self, provider: AwsProvider) -> None:
         S3BucketPublicAccessBlock(
@@ -156,13 +143,9 @@ class SecureBucket(Construct):
             depends_on=[self.versioning],
         )
 
-    def _attach_policy(
-        self,
-        provider: AwsProvider,
-        config: SecureBucketConfig,
-        after: Sequence[ITerraformDependable],
-    ) -> None:
-        """TLS-only for everyone, then the caller's grants."""
+    def _attach_policy(self, provider: AwsProvider, config: SecureBucketConfig) -> None:
+        """TLS-only for everyone. Grants live in identity policies: every principal that uses a
+        bucket is in the bucket's own account."""
         bucket_arn = arns.s3_bucket(config.partition, config.name)
         policy = policy_document(
             self,
@@ -177,7 +160,6 @@ class SecureBucket(Construct):
                     principals=(("*", ("*",)),),
                     conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
                 ),
-                *config.grants,
             ],
         )
         S3BucketPolicy(
@@ -186,5 +168,4 @@ class SecureBucket(Construct):
             provider=provider,
             bucket=self.bucket.id,
             policy=policy.json,
-            depends_on=list(after) or None,
         )

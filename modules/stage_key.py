@@ -36,10 +36,30 @@ class StageKeyConfig:
     account_id: str
     region: str
     partition: str
-    log_group_arn: str
+    # The copy function's log group, which CloudWatch Logs encrypts with this key; None for a
+    # stage that promotes nowhere and so has no copy function.
+    log_group_arn: str | None
     deletion_window_days: int = 7
     # Lets EventBridge publish to the stage's notification topic, which this key encrypts.
     notification_topic: bool = False
+
+
+def _copy_function_logs_statements(config: StageKeyConfig) -> tuple[Statement, ...]:
+    if config.log_group_arn is None:
+        return ()
+    return (
+        Statement(
+            sid="CloudWatchLogsForCopyFunction",
+            actions=LOGS_KEY_ACTIONS,
+            resources=("*",),
+            principals=(("Service", (f"logs.{config.region}.amazonaws.com",)),),
+            conditions=(
+                Condition(
+                    "ArnEquals", "kms:EncryptionContext:aws:logs:arn", (config.log_group_arn,)
+                ),
+            ),
+        ),
+    )
 
 
 def _notification_topic_statements(config: StageKeyConfig) -> tuple[Statement, ...]:
@@ -75,19 +95,7 @@ class StageKey(Construct):
                     resources=("*",),
                     principals=(("AWS", (account_root,)),),
                 ),
-                Statement(
-                    sid="CloudWatchLogsForCopyFunction",
-                    actions=LOGS_KEY_ACTIONS,
-                    resources=("*",),
-                    principals=(("Service", (f"logs.{config.region}.amazonaws.com",)),),
-                    conditions=(
-                        Condition(
-                            "ArnEquals",
-                            "kms:EncryptionContext:aws:logs:arn",
-                            (config.log_group_arn,),
-                        ),
-                    ),
-                ),
+                *_copy_function_logs_statements(config),
                 *_notification_topic_statements(config),
             ]
         )

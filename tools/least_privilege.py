@@ -233,8 +233,11 @@ def markdown(result: Replay, generated: list[Generated], labels: Labels) -> str:
     lines += ["", 'Categories of "nothing":', ""]
     lines += [f"- *{name}*: {meaning}" for name, meaning in CATEGORIES.items()]
     lines += ["", "#### Reported for removal (nothing needs them)", ""]
-    for (kind, what, why), stages in unneeded(result, generated).items():
+    reported = unneeded(result, generated)
+    for (kind, what, why), stages in reported.items():
         lines.append(f"- {kind}, {what} ({', '.join(stages)}): {why}")
+    if not reported:
+        lines.append("None.")
     return "\n".join(lines) + "\n"
 
 

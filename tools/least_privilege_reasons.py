@@ -37,11 +37,6 @@ _MULTIPART = (
     "a build above the copy function's part size goes up in parts, and an interrupted upload is "
     "cleaned up with it; the recorded build is small",
 )
-_PROMOTION_GRANTS = (
-    "path",
-    "grants the same requests as the bucket policy's PromotionRoleDelivers (one account: either "
-    "is enough); PromotionRoleDelivers is reported unneeded, and without both the promotion fails",
-)
 
 AWS_NEEDS: dict[Key, Reason] = {
     ("*", "copy function role", "ReportJobResult", "codepipeline:PutJobFailureResult"): (
@@ -58,21 +53,6 @@ AWS_NEEDS: dict[Key, Reason] = {
         "aws",
         "CodePipeline's S3 source action checks that the source bucket is versioned; the local "
         "action reads the object's current version without asking",
-    ),
-    ("*", "pipeline role", "UseArtifactStore", "s3:GetBucketVersioning"): (
-        "unneeded",
-        "AWS's service-role template grants it on the artifact store, but no CodePipeline action "
-        "of this chain is documented to call it there; remove unless an AWS run needs it",
-    ),
-    ("*", "pipeline role", "UseArtifactStore", "s3:GetObjectVersion"): (
-        "unneeded",
-        "artifacts are read by key (the copy function, the CodeDeploy agent with its own role); "
-        "remove unless an AWS run needs it",
-    ),
-    ("prod", "pipeline role", "UseArtifactStore", "s3:GetObject"): (
-        "unneeded",
-        "in the last stage no action reads artifacts with the pipeline role (the copy function "
-        "does, with its artifact credentials, and the last stage has no Promote)",
     ),
     ("*", "pipeline role", "UseStageKey", "kms:DescribeKey"): (
         "aws",
@@ -100,11 +80,6 @@ AWS_NEEDS: dict[Key, Reason] = {
         "the CodeDeploy agent installs from aws-codedeploy-<region>; local instances run a "
         "stand-in agent",
     ),
-    ("*", "instance role", "ReadRevisions", "s3:GetObjectVersion"): (
-        "unneeded",
-        "the agent fetches the revision CodePipeline names, by key; remove unless an AWS run "
-        "fetches by version",
-    ),
     ("*", "source bucket", "DenyInsecureTransport", None): (
         "guard",
         "denies plain-HTTP requests, which the chain never makes; test_iam_enforcement.py shows "
@@ -120,30 +95,10 @@ AWS_NEEDS: dict[Key, Reason] = {
         "CloudWatch Logs encrypts the copy function's log group with the key; LocalStack's Logs "
         "never calls KMS",
     ),
-    ("*", "promotion role", "DeliverBuild", None): _PROMOTION_GRANTS,
     ("*", "promotion role", "DeliverBuild", "s3:AbortMultipartUpload"): _MULTIPART,
     ("*", "promotion role", "DeliverBuild", "s3:ListMultipartUploadParts"): _MULTIPART,
     ("*", "promotion role", "EncryptBuild", "kms:Decrypt"): (
         "path",
         "completing a multipart upload decrypts the parts' data key; the recorded build is small",
-    ),
-    ("*", "source bucket", "PromotionRoleDelivers", None): (
-        "unneeded",
-        "the promotion role lives in the bucket's own account, where its identity policy "
-        "(DeliverBuild) is enough: the statement is redundant, and it costs a literal role ARN "
-        "the bucket policy must wait for",
-    ),
-    ("prod", "copy function role trust", "Trust", None): (
-        "unneeded",
-        "the last stage's copy function is never invoked (no Promote): its function, role and "
-        "log group could be left out of the last stage",
-    ),
-    ("prod", "copy function role", "WriteOwnLogs", None): (
-        "unneeded",
-        "the last stage's copy function is never invoked (no Promote)",
-    ),
-    ("prod", "copy function role", "ReportJobResult", None): (
-        "unneeded",
-        "the last stage's copy function is never invoked (no Promote)",
     ),
 }

@@ -240,13 +240,24 @@ def test_cross_account_trust_names_only_the_upstream_copy_role(synthesized):
     assert trust[0]["principals"][0]["identifiers"] == [
         "arn:aws:iam::111111111111:role/xrdeploy-demo-beta-promote-fn"
     ]
-    grant = one([s for s in statements(doc) if s["sid"] == "PromotionRoleDelivers"])
-    assert grant["principals"][0]["identifiers"] == [
-        "arn:aws:iam::222222222222:role/xrdeploy-demo-prod-promotion"
-    ]
+    # The role writes the one key by its identity policy; the bucket policy names no one.
+    grant = one([s for s in statements(doc) if s["sid"] == "DeliverBuild"])
     assert grant["resources"] == [
         "arn:aws:s3:::xrdeploy-demo-prod-src-222222222222-eu-west-1/sample_app.zip"
     ]
+    policies = doc["data"]["aws_iam_policy_document"]
+    source_policy = one(
+        [
+            r
+            for r in resources(doc, "aws_s3_bucket_policy")
+            if "source" in r["//"]["metadata"]["path"]
+        ]
+    )
+    document = source_policy["policy"].removeprefix("${data.aws_iam_policy_document.")
+    assert [s["sid"] for s in policies[document.removesuffix(".json}")]["statement"]] == [
+        "DenyInsecureTransport"
+    ]
+    assert "depends_on" not in source_policy
     # The upstream function may assume exactly that role.
     beta = synthesized().stack("beta").document()
     assume = one([s for s in statements(beta) if s["sid"] == "AssumeDownstreamPromotionRole"])
@@ -255,7 +266,7 @@ def test_cross_account_trust_names_only_the_upstream_copy_role(synthesized):
 
 def test_first_stage_has_no_promotion_role_and_last_may_assume_nothing(synthesized):
     alpha = synthesized().stack("alpha").document()
-    assert not [s for s in statements(alpha) if s["sid"] == "PromotionRoleDelivers"]
+    assert not [s for s in statements(alpha) if s["sid"] == "DeliverBuild"]
     prod = synthesized().stack("prod").document()
     assert not [s for s in statements(prod) if s["sid"] == "AssumeDownstreamPromotionRole"]
 

@@ -56,18 +56,29 @@ class StageDeployment(Construct):
         ctx = StageContext.of(config.chain, config.stage)
         Aspects.of(self).add(StageTagger(ctx.stage.name))
         key = StageKey(self, "key", provider=provider, config=stage_key_props(ctx))
-        source = self._source_bucket(provider, ctx, key.arn)
+        if ctx.upstream is not None:
+            PromotionRole(
+                self,
+                "promotion-role",
+                provider=provider,
+                config=promotion_role_props(ctx, ctx.upstream, key.arn),
+            )
+        source = SecureBucket(
+            self, "source-bucket", provider=provider, config=source_bucket_props(ctx, key.arn)
+        )
         artifacts = SecureBucket(
             self, "artifact-bucket", provider=provider, config=artifact_bucket_props(ctx, key.arn)
         )
         Fleet(self, "fleet", provider=provider, config=fleet_props(ctx, key.arn))
         CodeDeploy(self, "codedeploy", provider=provider, config=codedeploy_props(ctx))
-        copy = CopyFunction(
-            self,
-            "copy-function",
-            provider=provider,
-            config=copy_function_props(ctx, key.arn, config.function_package),
-        )
+        copy = None
+        if ctx.downstream:  # the last stage promotes nowhere: no function to invoke
+            copy = CopyFunction(
+                self,
+                "copy-function",
+                provider=provider,
+                config=copy_function_props(ctx, key.arn, config.function_package),
+            )
         pipeline = pipeline_props(ctx, key.arn)
         Pipeline(self, "pipeline", provider=provider, config=pipeline)
         notices = notifications_props(ctx, key.arn)
@@ -78,33 +89,13 @@ class StageDeployment(Construct):
             ).topic.arn
         self._outputs(ctx, source, artifacts, key, copy, pipeline, topic_arn)
 
-    def _source_bucket(
-        self, provider: AwsProvider, ctx: StageContext, key_arn: str
-    ) -> SecureBucket:
-        promotion = None
-        if ctx.upstream is not None:
-            promotion = PromotionRole(
-                self,
-                "promotion-role",
-                provider=provider,
-                config=promotion_role_props(ctx, ctx.upstream, key_arn),
-            )
-        return SecureBucket(
-            self,
-            "source-bucket",
-            provider=provider,
-            config=source_bucket_props(ctx, key_arn),
-            # The bucket policy names the role by ARN; S3 refuses a policy naming a missing role.
-            policy_after=[promotion.role.role] if promotion is not None else [],
-        )
-
     def _outputs(
         self,
         ctx: StageContext,
         source: SecureBucket,
         artifacts: SecureBucket,
         key: StageKey,
-        copy: CopyFunction,
+        copy: CopyFunction | None,
         pipeline: PipelineConfig,
         topic_arn: str,
     ) -> None:
@@ -122,8 +113,8 @@ class StageDeployment(Construct):
                 "source_key": ctx.source_key,
                 "artifact_bucket": artifacts.name,
                 "kms_key_arn": key.arn,
-                "copy_function_name": copy.function.function_name,
-                "copy_function_role_arn": copy.role.arn,
+                "copy_function_name": copy.function.function_name if copy else "",
+                "copy_function_role_arn": copy.role.arn if copy else "",
                 "promotion_role_arn": ctx.promotion_role_arn if ctx.upstream else "",
                 "upstream_stage": ctx.upstream.name if ctx.upstream else "",
                 "downstream_stages": [d.name for d in ctx.downstream],

@@ -15,8 +15,7 @@ from modules.copy_function import CopyFunctionConfig
 from modules.fleet import FleetConfig, SshAccess
 from modules.notifications import NotificationsConfig, Subscription
 from modules.pipeline_stages import PipelineConfig, PromotionTarget, StageGates
-from modules.policy import Statement
-from modules.promotion_role import PromotionRoleConfig, delivery_grant
+from modules.promotion_role import PromotionRoleConfig
 from modules.secure_bucket import SecureBucketConfig
 from modules.stage_key import StageKeyConfig
 from xrdeploy.config import ChainConfig, Stage
@@ -72,7 +71,7 @@ def stage_key_props(ctx: StageContext) -> StageKeyConfig:
         alias=ctx.names.kms_alias(ctx.stage),
         account_id=ctx.stage.account_id,
         region=ctx.stage.region,
-        log_group_arn=ctx.names.log_group_arn(ctx.stage),
+        log_group_arn=ctx.names.log_group_arn(ctx.stage) if ctx.downstream else None,
         partition=ctx.names.partition,
         notification_topic=ctx.chain.notifications_for(ctx.stage) is not None,
     )
@@ -91,16 +90,13 @@ def promotion_role_props(ctx: StageContext, upstream: Stage, key_arn: str) -> Pr
 
 
 def source_bucket_props(ctx: StageContext, key_arn: str) -> SecureBucketConfig:
-    """Versioned, notifying EventBridge, and writable by the promotion role for the one key."""
-    grants: tuple[Statement, ...] = ()
-    if ctx.upstream is not None:
-        grants = (delivery_grant(ctx.promotion_role_arn, ctx.source_bucket_arn, ctx.source_key),)
+    """Versioned and notifying EventBridge. The promotion role writes it by its identity policy:
+    it lives in this account, where that is enough."""
     return SecureBucketConfig(
         name=ctx.names.source_bucket(ctx.stage),
         kms_key_arn=key_arn,
         partition=ctx.names.partition,
         eventbridge_notifications=True,
-        grants=grants,
         force_destroy=BUCKETS_FORCE_DESTROY,
     )
 

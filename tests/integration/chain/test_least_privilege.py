@@ -1,10 +1,11 @@
 """Least privilege proven on the default chain, statement by statement (issue 11).
 
-One promotion (alpha → beta, approved → prod) runs with IAM enforced; the guard records the
-inputs of every evaluation. The replay (``tools/least_privilege.py``) then removes each statement
-of every policy the chain created (and each action of a statement with several), re-evaluates the
-recorded requests, and lists those that become denied: the step of the chain that needs the
-statement. A statement no recorded request needs must be explained in ``AWS_NEEDS``.
+One promotion (alpha → beta, approved → prod) runs with IAM enforced, its copy functions and event
+targets started cold (whatever ran before in the session); the guard records the inputs of every
+evaluation. The replay (``tools/least_privilege.py``) then removes each statement of every policy
+the chain created (and each action of a statement with several), re-evaluates the recorded requests,
+and lists those that become denied: the step of the chain that needs the statement. A statement no
+recorded request needs must be explained in ``AWS_NEEDS``.
 
 A few mutations are then made for real, on the live chain (the policy changed through the IAM or
 KMS API, a build uploaded): the chain fails with AccessDenied exactly where the replay said, and
@@ -52,6 +53,7 @@ from tools.least_privilege import (
 )
 from xrdeploy.chain_run import ChainFollower
 from xrdeploy.local_chain import LocalDeployment, upload_build
+from xrdeploy.naming import Naming
 from xrdeploy.packaging import build_zip
 from xrdeploy.pipelines import PipelineConsole, stage_pipelines
 
@@ -93,12 +95,37 @@ def _version(label: str) -> str:
     return f"{label}-{time.time_ns() % 10**10}"
 
 
+def _start_cold(chain: LocalDeployment) -> None:
+    """Retire the sessions the services keep from earlier tests of the session.
+
+    A new Lambda environment assumes its function's role and creates its log stream; a warm one
+    has done so already (and its process keeps the promotion roles it assumed). EventBridge keeps
+    the session of a target's role until the target is put again. Left warm, the promotion would
+    record none of it. A configuration update and a PutTargets with the same values start them
+    afresh (as on AWS): no drift.
+    """
+    names = Naming(chain.chain.app.name)
+    for stage in chain.chain.stages:
+        events = chain.client("events", stage.account_id, stage.region)
+        rule = names.source_rule(stage)
+        targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+        assert not events.put_targets(Rule=rule, Targets=targets)["FailedEntryCount"]
+        if not chain.chain.downstream_of(stage.name):
+            continue  # the last stage has no copy function
+        lambda_ = chain.client("lambda", stage.account_id, stage.region)
+        function = names.copy_function(stage)
+        timeout = lambda_.get_function_configuration(FunctionName=function)["Timeout"]
+        lambda_.update_function_configuration(FunctionName=function, Timeout=timeout)
+        lambda_.get_waiter("function_updated_v2").wait(FunctionName=function)
+
+
 @pytest.fixture(scope="module")
 def replayed(default_chain: LocalDeployment, tmp_path_factory: pytest.TempPathFactory) -> Replayed:
     """One promotion to prod with IAM enforced, and the replay of what it recorded."""
     chain = default_chain
     assert _gateway(chain.endpoint, "/_xrdeploy/guards")["enforce_iam"], "IAM must be enforced"
     quiesce(chain)
+    _start_cold(chain)
     _gateway(chain.endpoint, LEDGER_PATH, "DELETE")  # this promotion's requests only
     pipelines = stage_pipelines(chain.chain)
     console = PipelineConsole(chain.clients)
