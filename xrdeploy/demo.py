@@ -151,7 +151,7 @@ def _report_pages(deployment: LocalDeployment, report: DemoReporter) -> list[Pag
     instances = local_instances(deployment.endpoint)
     for stage in deployment.chain.stages:
         ec2 = deployment.client("ec2", stage.account_id, stage.region)
-        tagged = instance_stage_tags(ec2)
+        tagged = instance_stage_tags(ec2, deployment.chain.app.name)
         for instance in instances:
             if tagged.get(instance["instance_id"]) != stage.name:
                 continue

@@ -38,11 +38,15 @@ def read_page(instance_id: str, url: str, timeout: float = 5.0) -> Page:
     )
 
 
-def instance_stage_tags(ec2: Any) -> dict[str, str]:
-    """instance id → its `Stage` tag, for running instances."""
+def instance_stage_tags(ec2: Any, app: str) -> dict[str, str]:
+    """instance id → its `Stage` tag, for running instances of the chain `app` (its `App` tag:
+    other chains may run stages of the same name in the same account and region)."""
     tags: dict[str, str] = {}
     paginator = ec2.get_paginator("describe_instances")
-    filters = [{"Name": "instance-state-name", "Values": ["running"]}]
+    filters = [
+        {"Name": "instance-state-name", "Values": ["running"]},
+        {"Name": "tag:App", "Values": [app]},
+    ]
     for page in paginator.paginate(Filters=filters):
         for reservation in page["Reservations"]:
             for instance in reservation["Instances"]:

@@ -181,7 +181,9 @@ def local_instance_urls(chain: LocalDeployment) -> dict[str, str]:
 def assert_pages_show(chain: LocalDeployment, version: str) -> None:
     urls = local_instance_urls(chain)
     for stage in chain.chain.stages:
-        tagged = instance_stage_tags(chain.client("ec2", stage.account_id, stage.region))
+        tagged = instance_stage_tags(
+            chain.client("ec2", stage.account_id, stage.region), chain.chain.app.name
+        )
         ours = [i for i, s in tagged.items() if s == stage.name]
         assert len(ours) == stage.fleet.instance_count, stage.name
         for instance_id in ours:
@@ -214,7 +216,7 @@ def test_a_build_failing_validation_rolls_back_and_is_not_promoted(
     assert rollback["creator"] == "codeDeployRollback"
     codedeploy.get_waiter("deployment_successful").wait(deploymentId=rollback["deploymentId"])
     urls = local_instance_urls(chain)
-    tagged = instance_stage_tags(chain.client("ec2", "111111111111", "us-west-2"))
+    tagged = instance_stage_tags(chain.client("ec2", "111111111111", "us-west-2"), APP)
     [alpha_instance] = [i for i, s in tagged.items() if s == "alpha"]
     assert read_page(alpha_instance, urls[alpha_instance]).version == good
 

@@ -70,7 +70,7 @@ def broken_in_eu(
     [eu_deploy] = [d for d in action_details(chain, "prod-eu", eu) if d["actionName"] == "Deploy"]
     deployment_id = eu_deploy["output"]["executionResult"]["externalExecutionId"]
     received = notices_until(chain, deployment_id)
-    quiesce(chain)  # prod-eu's rollbacks end, and with them any notice they send
+    rollbacks = ended_rollbacks(chain, "prod-eu", eu)  # and with them any notice they send
     received += notices(chain, 2)
     return BrokenInEu(
         version=version,
@@ -79,12 +79,25 @@ def broken_in_eu(
         eu_execution=eu,
         eu_status=eu_status,
         eu_deploy=eu_deploy,
-        eu_rollbacks=rollbacks_of(chain, "prod-eu", eu),
+        eu_rollbacks=rollbacks,
         eu_after=pages(chain, "prod-eu"),
         ap_status=ap_status,
         ap_pages=pages(chain, "prod-ap"),
         notices=received,
     )
+
+
+def ended_rollbacks(
+    chain: LocalDeployment, stage: str, failed_execution: str, timeout: float = 300
+) -> list[dict[str, Any]]:
+    """The rollback executions `failed_execution` started, once they have all ended."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rollbacks = rollbacks_of(chain, stage, failed_execution)
+        if rollbacks and all(r["status"] not in ("InProgress", "Stopping") for r in rollbacks):
+            return rollbacks
+        assert time.monotonic() < deadline, f"{stage}: no rollback of {failed_execution} ended"
+        time.sleep(1)
 
 
 def notices_until(chain: LocalDeployment, text: str, timeout: float = 120) -> list[str]:

@@ -68,7 +68,9 @@ def pages(chain: LocalDeployment, stage: str) -> list[str]:
     """The version each instance of the stage serves."""
     config = next(s for s in chain.chain.stages if s.name == stage)
     urls = {i["instance_id"]: i["page_url"] for i in local_instances(chain.endpoint)}
-    tagged = instance_stage_tags(chain.client("ec2", config.account_id, config.region))
+    tagged = instance_stage_tags(
+        chain.client("ec2", config.account_id, config.region), chain.chain.app.name
+    )
     ours = sorted(i for i, s in tagged.items() if s == stage)
     assert len(ours) == config.fleet.instance_count, stage
     shown = []
