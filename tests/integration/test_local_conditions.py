@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from emulator.launcher import DEFAULT_SERVICES, LocalStackServer, ensure_environment
+from emulator.launcher import LocalStackServer, ensure_environment
 from tests.integration.codepipeline_world import (
     ACCOUNT,
     JOB_TIMEOUT_SECONDS,
@@ -40,12 +40,8 @@ def endpoint() -> Iterator[str]:
     env = {
         "XRDEPLOY_CODEPIPELINE_JOB_TIMEOUT_SECONDS": str(JOB_TIMEOUT_SECONDS),
         "XRDEPLOY_CODEPIPELINE_WAIT_SCALE": str(WAIT_SCALE),
-        # The shared world's roles carry no permission policies (trust only): this module tests
-        # conditions and events, not IAM (test_iam_enforcement.py does).
-        "XRDEPLOY_ENFORCE_IAM": "0",
     }
-    services = (*DEFAULT_SERVICES, "sqs")  # the queue an EventBridge rule feeds
-    with LocalStackServer(ensure_environment(), services=services, extra_env=env) as server:
+    with LocalStackServer(ensure_environment(), extra_env=env) as server:
         yield server.endpoint
 
 
