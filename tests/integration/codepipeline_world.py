@@ -80,6 +80,24 @@ ClientFactory = Callable[[str], Any]
 T = TypeVar("T")
 
 
+def clients_of(endpoint: str) -> ClientFactory:
+    """boto3 clients of the world's account and region on the local cloud at `endpoint`."""
+    import boto3
+    from botocore.config import Config
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id=ACCOUNT,
+            aws_secret_access_key="test",
+            config=Config(s3={"addressing_style": "path"}),
+        )
+
+    return client
+
+
 def trust_document(service: str) -> str:
     return json.dumps(
         {

@@ -8,9 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from emulator.launcher import LocalStackServer, ensure_environment
@@ -21,6 +19,7 @@ from tests.integration.codepipeline_world import (
     ClientFactory,
     Pipeline,
     World,
+    clients_of,
     trust_document,
     wait_for,
 )
@@ -37,17 +36,7 @@ def endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def aws(endpoint: str) -> ClientFactory:
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id=ACCOUNT,
-            aws_secret_access_key="test",
-            config=Config(s3={"addressing_style": "path"}),
-        )
-
-    return client
+    return clients_of(endpoint)
 
 
 @pytest.fixture(scope="module")
