@@ -12,7 +12,7 @@ def add_fault(endpoint: str, **rule: object) -> str:
     """Add a fault rule to the LocalStack at ``endpoint`` and return its id.
 
     ``rule`` holds the fields of the rule as the extension documents them
-    (``emulator/plugins/src/xrdeploy_localstack/faults.py``), e.g.
+    (``emulator/plugins/src/xrdeploy_local_cloud/guards/faults.py``), e.g.
     ``add_fault(url, service="s3", operation="PutObject", error={"code": "SlowDown",
     "message": "Please reduce your request rate.", "status": 503}, times=1)``.
     """

@@ -113,7 +113,7 @@ def changed_documents(
 
 
 def digest(document: dict[str, Any]) -> str:
-    """As the guard's record names documents (``xrdeploy_localstack.iam.recording.digest``)."""
+    """As the guard's record names documents (``xrdeploy_local_cloud.iam.recording.digest``)."""
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
@@ -123,7 +123,7 @@ def names(request: Request) -> set[str]:
 
 def simulation(request: Request, policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The iam-simulate input of a recorded request under the given policy set (the shape of
-    ``xrdeploy_localstack.iam.simulation.simulation``). A policy missing from the set takes no
+    ``xrdeploy_local_cloud.iam.simulation.simulation``). A policy missing from the set takes no
     part; one left with no statement still does: a trust or key policy with no statement admits
     no one, which is not the same as a role or key without one."""
 

@@ -12,7 +12,7 @@ from typing import Any
 from emulator.gateway import call, guards
 from emulator.home import EmulatorError
 
-LEDGER_PATH = "/_xrdeploy/permissions"  # served by xrdeploy_localstack.iam.api
+LEDGER_PATH = "/_xrdeploy/permissions"  # served by xrdeploy_local_cloud.iam.api
 
 
 def fetch_permissions(endpoint: str) -> dict[str, Any]:

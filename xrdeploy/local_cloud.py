@@ -19,7 +19,9 @@ ENDPOINT_ENV = "LOCALSTACK_ENDPOINT"
 
 
 @dataclass(frozen=True)
-class LocalCloud:
+class RunningLocalCloud:
+    """The local cloud a command works with, and whether that command started it."""
+
     endpoint: str
     started_here: bool
 
@@ -50,15 +52,15 @@ def running_endpoint() -> str | None:
     return str(running["endpoint"]) if running else None
 
 
-def ensure_local_cloud() -> LocalCloud:
+def ensure_local_cloud() -> RunningLocalCloud:
     """The running local cloud, or a new one (the first start builds its venv: about a minute)."""
     endpoint = running_endpoint()
     if endpoint:
-        return LocalCloud(endpoint, started_here=False)
+        return RunningLocalCloud(endpoint, started_here=False)
     started = _emulator("up", "--json")
     if started.returncode != 0:
         raise ToolError("local cloud: could not start it (see the lines above)")
-    return LocalCloud(str(json.loads(started.stdout)["endpoint"]), started_here=True)
+    return RunningLocalCloud(str(json.loads(started.stdout)["endpoint"]), started_here=True)
 
 
 def stop_local_cloud() -> None:

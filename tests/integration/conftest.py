@@ -45,7 +45,7 @@ def _progress(message: str) -> None:
 
 
 @dataclass(frozen=True)
-class LocalCloud:
+class SessionLocalCloud:
     endpoint: str
     # Started by this session: stopping it discards everything in it, so deployments need no
     # destroy at the end. A user's running local cloud keeps what they had: we destroy ours.
@@ -53,28 +53,28 @@ class LocalCloud:
 
 
 @pytest.fixture(scope="session")
-def local_cloud() -> Iterator[LocalCloud]:
+def local_cloud() -> Iterator[SessionLocalCloud]:
     running = existing_endpoint()
     if running:
         _progress(f"using the local cloud at {running}")
-        yield LocalCloud(running, owned=False)
+        yield SessionLocalCloud(running, owned=False)
         return
     # Stage conditions wait a quarter of their declared time in the session's own local cloud
     # (a local-cloud setting only: the generated Terraform keeps the declared bake).
     settings = {"XRDEPLOY_CODEPIPELINE_WAIT_SCALE": BAKE_SCALE}
     with LocalStackServer(ensure_environment(_progress), extra_env=settings) as server:
         _progress(f"local cloud up at {server.endpoint} (log: {server.log_path})")
-        yield LocalCloud(server.endpoint, owned=True)
+        yield SessionLocalCloud(server.endpoint, owned=True)
 
 
 @pytest.fixture(scope="session")
-def localstack_endpoint(local_cloud: LocalCloud) -> str:
+def localstack_endpoint(local_cloud: SessionLocalCloud) -> str:
     return local_cloud.endpoint
 
 
 @pytest.fixture(scope="session")
 def deploy_chain(
-    local_cloud: LocalCloud, tmp_path_factory: pytest.TempPathFactory
+    local_cloud: SessionLocalCloud, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[Path | None], LocalDeployment]]:
     deployments: dict[Path | None, LocalDeployment] = {}
 

@@ -49,7 +49,7 @@ SPEC = {
 DRIVER = """
 import base64, json, os, sys
 from pathlib import Path
-from xrdeploy_localstack.instances.host import InstanceError, InstanceHost, InstanceSpec
+from xrdeploy_local_cloud.instances.host import InstanceError, InstanceHost, InstanceSpec
 
 host = InstanceHost(Path(sys.argv[1]))
 instance = None

@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.integration.conftest import LocalCloud
+from tests.integration.conftest import SessionLocalCloud
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "111111111111"
@@ -57,7 +57,7 @@ def _main(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def exercised_role(local_cloud: LocalCloud) -> dict[str, str]:
+def exercised_role(local_cloud: SessionLocalCloud) -> dict[str, str]:
     """A role that read an object (allowed), listed its bucket (denied) and never wrote."""
     suffix = uuid.uuid4().hex[:8]
     bucket, role = f"perms-test-{suffix}", f"perms-test-role-{suffix}"

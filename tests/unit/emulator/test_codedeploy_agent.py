@@ -14,7 +14,7 @@ import pytest
 # The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"))
 
-from xrdeploy_localstack.codedeploy import agent, appspec
+from xrdeploy_local_cloud.codedeploy import agent, appspec
 
 
 def _bundle(layout: agent.Layout, files: dict[str, str]) -> None:

@@ -10,7 +10,7 @@ import pytest
 # The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"))
 
-from xrdeploy_localstack.codedeploy import configs
+from xrdeploy_local_cloud.codedeploy import configs
 
 ALL_AT_ONCE = configs.BUILT_IN["CodeDeployDefault.AllAtOnce"]
 HALF_AT_A_TIME = configs.BUILT_IN["CodeDeployDefault.HalfAtATime"]

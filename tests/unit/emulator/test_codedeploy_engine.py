@@ -24,7 +24,7 @@ PLUGIN_SRC = Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src
 # The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
 sys.path.insert(0, str(PLUGIN_SRC))
 
-from xrdeploy_localstack.codedeploy import control, deployments, engine, model  # noqa: E402
+from xrdeploy_local_cloud.codedeploy import control, deployments, engine, model  # noqa: E402
 
 ROOT = "/opt/codedeploy-agent"
 

@@ -13,7 +13,7 @@ import pytest
 # The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"))
 
-from xrdeploy_localstack.codedeploy import control, deployments, events, model
+from xrdeploy_local_cloud.codedeploy import control, deployments, events, model
 
 ACCOUNT, REGION = "111111111111", "us-west-2"
 

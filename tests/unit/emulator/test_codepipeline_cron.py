@@ -11,7 +11,7 @@ import pytest
 # The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"))
 
-from xrdeploy_localstack.codepipeline import cron
+from xrdeploy_local_cloud.codepipeline import cron
 
 UTC = datetime.UTC
 

@@ -13,7 +13,7 @@ import pytest
 # The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"))
 
-from xrdeploy_localstack.codepipeline.declarations import (
+from xrdeploy_local_cloud.codepipeline.declarations import (
     DeclarationError,
     artifact_store,
     normalized,

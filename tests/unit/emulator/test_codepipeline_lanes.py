@@ -13,7 +13,7 @@ import pytest
 # The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"))
 
-from xrdeploy_localstack.codepipeline import lanes, models
+from xrdeploy_local_cloud.codepipeline import lanes, models
 
 STAGE = "Approve"
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)

@@ -10,8 +10,8 @@ import pytest
 # The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"))
 
-from xrdeploy_localstack.codepipeline import settings
-from xrdeploy_localstack.codepipeline.variables import (
+from xrdeploy_local_cloud.codepipeline import settings
+from xrdeploy_local_cloud.codepipeline.variables import (
     UnresolvedVariable,
     resolve,
     resolve_configuration,

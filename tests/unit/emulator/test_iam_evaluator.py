@@ -18,13 +18,13 @@ EVALUATOR_DIR = Path(__file__).resolve().parents[3] / "emulator" / "iam_evaluato
 # The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
 sys.path.insert(0, str(PLUGIN_SRC))
 
-from xrdeploy_localstack.iam.checks import Check, NamedPolicy, Principal  # noqa: E402
-from xrdeploy_localstack.iam.evaluator import (  # noqa: E402
+from xrdeploy_local_cloud.iam.checks import Check, NamedPolicy, Principal  # noqa: E402
+from xrdeploy_local_cloud.iam.evaluator import (  # noqa: E402
     Evaluator,
     EvaluatorUnavailable,
     evaluator_command,
 )
-from xrdeploy_localstack.iam.simulation import grants, simulation  # noqa: E402
+from xrdeploy_local_cloud.iam.simulation import grants, simulation  # noqa: E402
 
 SESSION = Principal(
     arn="arn:aws:sts::111111111111:assumed-role/copy/fn",

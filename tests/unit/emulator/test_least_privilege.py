@@ -1,6 +1,6 @@
 """The least-privilege replay on recorded requests, with the real evaluator and no LocalStack.
 
-The requests are recorded as the guard records them (``xrdeploy_localstack.iam.recording``), so
+The requests are recorded as the guard records them (``xrdeploy_local_cloud.iam.recording``), so
 the two sides of the record agree on its shape.
 """
 
@@ -24,9 +24,9 @@ PLUGIN_SRC = Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src
 # The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
 sys.path.insert(0, str(PLUGIN_SRC))
 
-from xrdeploy_localstack.iam.checks import Check, NamedPolicy, Principal  # noqa: E402
-from xrdeploy_localstack.iam.recording import RequestLog, request_inputs  # noqa: E402
-from xrdeploy_localstack.iam.simulation import simulation as guard_simulation  # noqa: E402
+from xrdeploy_local_cloud.iam.checks import Check, NamedPolicy, Principal  # noqa: E402
+from xrdeploy_local_cloud.iam.recording import RequestLog, request_inputs  # noqa: E402
+from xrdeploy_local_cloud.iam.simulation import simulation as guard_simulation  # noqa: E402
 
 ACCOUNT = "111111111111"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/promotion"

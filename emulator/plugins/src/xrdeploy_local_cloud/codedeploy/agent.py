@@ -1,0 +1,238 @@
+"""The CodeDeploy agent's own work, run inside a local instance by the engine.
+
+``python -I -m xrdeploy_local_cloud.codedeploy.agent COMMAND --root R --group G --deployment D``:
+
+* ``unpack``: the bundle the engine wrote to ``R/G/D/bundle.tar`` → ``R/G/D/deployment-archive``
+  (zip, tar or tgz; modes kept), then ``deployment-instructions/G_most_recent_install`` (the
+  agent's DownloadBundle; keeps the 5 newest archives of the group, as the agent does);
+* ``install``: the agent's Install (:mod:`.installer`), then ``G_last_successful_install``;
+* ``hooks --event E``: the scripts of lifecycle event E, each checked (missing, made executable),
+  from this deployment's archive or, for ApplicationStop and the BlockTraffic hooks, from the last
+  successful install's;
+* ``run SCRIPT``: runs one hook script and prints its output as ``scripts.log`` lines
+  (``<time> [stdout]…`` / ``[stderr]…``); exits with the script's code. The engine runs this one
+  as the script's ``runas`` user with the script's timeout, and the instance kills the process
+  group when it is exceeded.
+
+Every command but ``run`` prints one JSON object on its last line of output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tarfile
+import threading
+import zipfile
+from pathlib import Path
+from typing import IO, Any
+
+from xrdeploy_local_cloud.codedeploy import appspec, installer
+
+DEPLOYMENT_ROOT = "/opt/codedeploy-agent/deployment-root"
+ARCHIVES_TO_RETAIN = 5
+# Run from the last successful deployment's revision when this one is not unpacked yet.
+FROM_LAST_SUCCESSFUL = ("BeforeBlockTraffic", "AfterBlockTraffic", "ApplicationStop")
+
+
+class AgentError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Layout:
+    def __init__(self, root: str, group: str, deployment: str) -> None:
+        self.root = Path(root)
+        self.group = group
+        self.deployment_dir = self.root / group / deployment
+        self.archive = self.deployment_dir / "deployment-archive"
+        self.instructions = self.root / "deployment-instructions"
+
+    def marker(self, kind: str) -> Path:
+        return self.instructions / f"{self.group}_{kind}"
+
+    def last_successful(self) -> Path | None:
+        marker = self.marker("last_successful_install")
+        return Path(marker.read_text().strip()) if marker.is_file() else None
+
+
+def unpack(layout: Layout) -> dict[str, Any]:
+    bundle = layout.deployment_dir / "bundle.tar"
+    shutil.rmtree(layout.archive, ignore_errors=True)
+    layout.archive.mkdir(parents=True)
+    data = bundle.read_bytes()
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        _unzip(data, layout.archive)
+    else:
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+                archive.extractall(layout.archive, filter="tar")
+        except tarfile.TarError as exc:
+            raise AgentError(
+                "UnknownError", f"The bundle is not a zip or tar archive: {exc}"
+            ) from exc
+    layout.instructions.mkdir(parents=True, exist_ok=True)
+    layout.marker("most_recent_install").write_text(str(layout.deployment_dir))
+    _cleanup_old_archives(layout)
+    return {"archive": str(layout.archive)}
+
+
+def _unzip(data: bytes, target: Path) -> None:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            destination = (target / info.filename).resolve()
+            if not destination.is_relative_to(target.resolve()):
+                raise AgentError(
+                    "UnknownError", f"Bundle entry outside the archive: {info.filename}"
+                )
+            if info.is_dir():
+                destination.mkdir(parents=True, exist_ok=True)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(archive.read(info))
+            mode = (info.external_attr >> 16) & 0o7777
+            if mode:
+                destination.chmod(mode)
+
+
+def _cleanup_old_archives(layout: Layout) -> None:
+    keep = {layout.deployment_dir, layout.last_successful()}
+    others = sorted(
+        (path for path in (layout.root / layout.group).iterdir() if path not in keep),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    for old in others[ARCHIVES_TO_RETAIN - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_appspec(archive: Path) -> appspec.AppSpec:
+    for name in ("appspec.yml", "appspec.yaml"):
+        if (archive / name).is_file():
+            try:
+                return appspec.parse((archive / name).read_text())
+            except appspec.AppSpecError as exc:
+                raise AgentError("UnknownError", str(exc)) from exc
+    raise AgentError(
+        "UnknownError",
+        "The CodeDeploy agent did not find an AppSpec file within the unpacked revision "
+        f'directory at revision-relative path "appspec.yml". The revision was unpacked to '
+        f'directory "{archive}", and the AppSpec file was expected but not found at path '
+        f'"{archive / "appspec.yml"}".',
+    )
+
+
+def install(layout: Layout, file_exists_behavior: str) -> dict[str, Any]:
+    spec = read_appspec(layout.archive)
+    behavior = spec.file_exists_behavior or file_exists_behavior
+    layout.instructions.mkdir(parents=True, exist_ok=True)
+    cleanup = layout.instructions / f"{layout.group}-cleanup"
+    try:
+        installer.remove_previous(cleanup)
+        created = installer.install(spec, layout.archive, behavior)
+    except installer.InstallError as exc:
+        raise AgentError("UnknownError", str(exc)) from exc
+    cleanup.write_text("".join(f"{path}\n" for path in created))
+    layout.marker("last_successful_install").write_text(str(layout.deployment_dir))
+    return {"installed": len(created)}
+
+
+def hooks(layout: Layout, event: str) -> dict[str, Any]:
+    deployment_dir: Path | None = layout.deployment_dir
+    if event in FROM_LAST_SUCCESSFUL and not layout.archive.is_dir():
+        deployment_dir = layout.last_successful()
+    if deployment_dir is None or not (deployment_dir / "deployment-archive").is_dir():
+        return {"deployment_dir": None, "scripts": []}
+    archive = deployment_dir / "deployment-archive"
+    scripts = []
+    for script in read_appspec(archive).hooks.get(event, ()):
+        path = archive / script.location
+        problem = None
+        if not path.is_file():
+            problem = "ScriptMissing"
+        elif not os.access(path, os.X_OK):
+            try:
+                path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+            except OSError:
+                problem = "ScriptNotExecutable"
+        scripts.append(
+            {
+                "location": script.location,
+                "path": str(path),
+                "timeout": script.timeout,
+                "runas": script.runas,
+                "problem": problem,
+            }
+        )
+    return {"deployment_dir": str(deployment_dir), "archive": str(archive), "scripts": scripts}
+
+
+def run_script(path: str) -> int:
+    """Run one hook script in this process group, its output labelled as the agent logs it."""
+    process = subprocess.Popen(
+        [path], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    lock = threading.Lock()
+    assert process.stdout is not None and process.stderr is not None
+    readers = [
+        threading.Thread(target=_relay, args=(stream, label, lock))
+        for stream, label in ((process.stdout, "[stdout]"), (process.stderr, "[stderr]"))
+    ]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    return process.wait()
+
+
+def _relay(stream: IO[bytes], label: str, lock: threading.Lock) -> None:
+    for raw in stream:
+        line = raw.decode("utf-8", "replace")
+        stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        with lock:
+            sys.stdout.write(f"{stamp} {label}{line if line.endswith(chr(10)) else line + chr(10)}")
+            sys.stdout.flush()
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="codedeploy-agent")
+    parser.add_argument("command", choices=("unpack", "install", "hooks", "run"))
+    parser.add_argument("script", nargs="?")
+    parser.add_argument("--root", default=DEPLOYMENT_ROOT)
+    parser.add_argument("--group", default="")
+    parser.add_argument("--deployment", default="")
+    parser.add_argument("--event", default="")
+    parser.add_argument("--file-exists-behavior", default="DISALLOW")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = _arguments(argv)
+    if args.command == "run":
+        return run_script(args.script)
+    layout = Layout(args.root, args.group, args.deployment)
+    try:
+        if args.command == "unpack":
+            result = unpack(layout)
+        elif args.command == "install":
+            result = install(layout, args.file_exists_behavior)
+        else:
+            result = hooks(layout, args.event)
+    except AgentError as exc:
+        result = {"error": {"code": exc.code, "message": str(exc)}}
+    except OSError as exc:
+        result = {"error": {"code": "UnknownError", "message": str(exc)}}
+    sys.stdout.write(json.dumps(result) + "\n")
+    return 1 if "error" in result else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,49 @@
+"""The codedeploy service of the local cloud: our handlers for the operations we answer.
+
+Operations not listed in :mod:`.control` and :mod:`.deployments` (on-premises instances, GitHub
+tokens, Lambda/ECS hooks, blue/green) answer 501, as LocalStack does for what it lacks.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from xrdeploy_local_cloud.codedeploy import control, deployments
+from xrdeploy_local_cloud.codedeploy.cloud import LocalStackCloud
+from xrdeploy_local_cloud.codedeploy.model import CodeDeployError, RegionState
+
+
+def _answer(handler: control.Handler, context: Any, request: Any) -> dict[str, Any]:
+    from localstack.aws.api import CommonServiceException
+
+    from xrdeploy_local_cloud.codedeploy.store import region_state
+
+    state = region_state(context.account_id, context.region)
+    try:
+        return handler(state, dict(request or {}))
+    except CodeDeployError as error:
+        raise CommonServiceException(error.code, error.message, sender_fault=True) from error
+
+
+def create_service() -> Any:
+    from localstack.aws.skeleton import Skeleton
+    from localstack.aws.spec import load_service
+    from localstack.services.plugins import Service
+
+    from xrdeploy_local_cloud.codedeploy import events
+    from xrdeploy_local_cloud.codepipeline.events import put
+
+    events.sink = put
+    cloud = LocalStackCloud()
+
+    def create(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
+        return deployments.create_deployment(state, request, cloud)
+
+    handlers: dict[str, control.Handler] = {
+        **control.HANDLERS,
+        **deployments.HANDLERS,
+        "CreateDeployment": create,
+    }
+    table = {name: partial(_answer, handler) for name, handler in handlers.items()}
+    return Service("codedeploy", skeleton=Skeleton(load_service("codedeploy"), table))

@@ -1,0 +1,21 @@
+"""CodeDeploy's state in LocalStack's store: one :class:`~.model.RegionState` per account+region."""
+
+from __future__ import annotations
+
+from localstack.services.stores import AccountRegionBundle, BaseStore, LocalAttribute
+
+from xrdeploy_local_cloud.codedeploy import model
+
+
+class CodeDeployStore(BaseStore):
+    state: model.RegionState = LocalAttribute(default=model.RegionState)
+
+
+codedeploy_stores = AccountRegionBundle("codedeploy", CodeDeployStore)
+
+
+def region_state(account_id: str, region: str) -> model.RegionState:
+    state = codedeploy_stores[account_id][region].state
+    if not state.account_id:
+        state.account_id, state.region = account_id, region
+    return state

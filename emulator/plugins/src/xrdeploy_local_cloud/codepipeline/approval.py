@@ -1,0 +1,78 @@
+"""The Manual approval action: waits for PutApprovalResult with the token GetPipelineState shows.
+
+Approved → the action succeeds; Rejected → it fails (and so do its stage and the execution); no
+answer within the timeout (AWS: 7 days; ``XRDEPLOY_CODEPIPELINE_APPROVAL_TIMEOUT_SECONDS``
+locally) → it fails. The notification to ``NotificationArn`` is not sent.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from localstack.aws.api import RequestContext
+
+from xrdeploy_local_cloud.codepipeline import models, settings
+from xrdeploy_local_cloud.codepipeline.action_types import ActionContext, Outcome, failed
+from xrdeploy_local_cloud.codepipeline.control import pipeline_of
+from xrdeploy_local_cloud.codepipeline.errors import error
+from xrdeploy_local_cloud.guards import trust
+
+
+def run(context: ActionContext) -> Outcome:
+    action_run = context.run
+    timeout = settings.approval_timeout()
+    deadline = time.monotonic() + timeout
+    with models.CHANGED:
+        action_run.token = str(uuid.uuid4())
+        models.CHANGED.notify_all()
+        while action_run.approval is None:
+            remaining = deadline - time.monotonic()
+            if context.abandoned():
+                action_run.token = None
+                return Outcome(models.ABANDONED)
+            if remaining <= 0:
+                action_run.token = None
+                return failed(f"The approval timed out after {timeout:g} seconds", "TimedOut")
+            models.CHANGED.wait(min(remaining, 1.0))
+        result = action_run.approval
+        action_run.token = None
+    summary = result.get("summary") or None
+    if result["status"] == "Approved":
+        return Outcome(models.SUCCEEDED, summary=summary)
+    return failed(f"Rejected by {action_run.updated_by}", "JobFailed", summary=summary)
+
+
+def _check_declared(pipeline: models.Pipeline, stage: str, action: str) -> None:
+    declared = next((s for s in pipeline.declaration["stages"] if s["name"] == stage), None)
+    if declared is None:
+        raise error("StageNotFoundException", f"Stage {stage} not found in {pipeline.name}")
+    if not any(a["name"] == action for a in declared["actions"]):
+        raise error("ActionNotFoundException", f"Action {action} not found in stage {stage}")
+
+
+def put_approval_result(context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+    pipeline = pipeline_of(context, request["pipelineName"])
+    stage, action = request["stageName"], request["actionName"]
+    _check_declared(pipeline, stage, action)
+    with models.CHANGED:
+        runs = [
+            r
+            for e in pipeline.executions
+            for r in e.actions
+            if r.stage == stage and r.name == action
+        ]
+        pending = next((r for r in runs if r.token == request["token"]), None)
+        if pending is None:
+            if runs and not any(r.token for r in runs):
+                raise error(
+                    "ApprovalAlreadyCompletedException",
+                    f"The approval action {action} in stage {stage} is already completed",
+                )
+            raise error("InvalidApprovalTokenException", "The approval token is not valid")
+        caller = trust.caller_of(context)
+        pending.updated_by = caller.arn if caller else None
+        pending.approval = dict(request["result"])
+        models.CHANGED.notify_all()
+        return {"approvedAt": models.now()}

@@ -1,0 +1,70 @@
+"""Who may enter a stage: the execution modes of a pipeline.
+
+* SUPERSEDED (AWS's default): a stage holds one execution at a time; an execution waiting to
+  enter a stage is superseded by a more recent one arriving at the same stage (status
+  ``Superseded``), so the newest revision always goes next.
+* QUEUED: a stage holds one execution at a time; waiting executions enter in arrival order.
+* PARALLEL: executions do not wait for each other.
+
+A stage is held from the moment an execution enters it until the stage ends (succeeded, failed
+or stopped); an execution waiting for the next stage holds nothing.
+"""
+
+from __future__ import annotations
+
+from xrdeploy_local_cloud.codepipeline import models
+
+_WAIT = 1.0  # seconds between checks, besides the notifications
+
+
+def enter(pipeline: models.Pipeline, execution: models.Execution, stage: str) -> bool:
+    """Wait until ``execution`` may run ``stage``; False if it ended (superseded, stopped)."""
+    mode = execution.mode
+    with models.CHANGED:
+        queue = pipeline.waiting.setdefault(stage, [])
+        queue.append(execution.id)
+        if mode == "SUPERSEDED":
+            _supersede_older(pipeline, execution, queue)
+        models.CHANGED.notify_all()
+        try:
+            while True:
+                if execution.status != models.IN_PROGRESS or execution.stop:
+                    return False
+                free = mode == "PARALLEL" or stage not in pipeline.occupants
+                if free and (mode != "QUEUED" or queue[0] == execution.id):
+                    if mode != "PARALLEL":
+                        pipeline.occupants[stage] = execution.id
+                    pipeline.latest_in_stage[stage] = execution.id
+                    return True
+                models.CHANGED.wait(_WAIT)
+        finally:
+            queue.remove(execution.id)
+            models.CHANGED.notify_all()
+
+
+def _supersede_older(pipeline: models.Pipeline, newer: models.Execution, queue: list[str]) -> None:
+    for waiting_id in queue:
+        waiting = pipeline.execution(waiting_id)
+        if waiting is None or waiting is newer or waiting.status != models.IN_PROGRESS:
+            continue
+        if waiting.started <= newer.started:
+            waiting.status = models.SUPERSEDED
+            waiting.status_summary = f"Superseded by execution {newer.id}"
+            waiting.touch()
+        else:
+            newer.status = models.SUPERSEDED
+            newer.status_summary = f"Superseded by execution {waiting.id}"
+            newer.touch()
+
+
+def leave(pipeline: models.Pipeline, execution: models.Execution, stage: str) -> None:
+    with models.CHANGED:
+        if pipeline.occupants.get(stage) == execution.id:
+            del pipeline.occupants[stage]
+        models.CHANGED.notify_all()
+
+
+def waiting(pipeline: models.Pipeline, stage: str) -> list[str]:
+    """Ids of the executions waiting to enter ``stage`` (GetPipelineState's inbound)."""
+    with models.CHANGED:
+        return list(pipeline.waiting.get(stage, []))

@@ -1,0 +1,163 @@
+"""The local instances of this LocalStack process: the interface the CodeDeploy engine drives.
+
+    host = local_instances()
+    reason = host.unsupported_reason()          # None, or one line saying why not here
+    instance = host.instance(spec)              # started on first use, reused after
+    result = instance.run(["/bin/bash", "x.sh"], env={...}, cwd="/opt/...", timeout=60)
+    instance.write_file("/etc/x", b"...", 0o644); instance.read_file("/etc/x")
+    instance.page_url                           # http://127.0.0.1:PORT -> the instance's port 80
+    host.stop_instance(instance_id); host.stop_all()
+
+State directories (overlay upper layers, control socket, holder log) live under
+``$TMPDIR/xrdeploy-instances/`` (LocalStack's temporary directory when it runs there) and are
+removed when an instance stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from xrdeploy_local_cloud.instances.instance import NAMESPACES, LocalInstance
+from xrdeploy_local_cloud.instances.spec import InstanceError, InstanceSpec, RunResult
+
+__all__ = [
+    "InstanceError",
+    "InstanceHost",
+    "InstanceSpec",
+    "LocalInstance",
+    "RunResult",
+    "local_instances",
+]
+
+LOG = logging.getLogger(__name__)
+
+CredentialSource = Callable[[InstanceSpec], Mapping[str, str] | None]
+# Run in the namespaces an instance gets: what must work for one to start.
+_PROBE = """
+import subprocess, sys
+from pathlib import Path
+from xrdeploy_local_cloud.instances import rootfs
+subprocess.run(["ip", "link", "set", "lo", "up"], check=True, capture_output=True)
+base = Path(sys.argv[1])
+rootfs.mount("tmpfs", str(base), "tmpfs")
+for name in ("lower", "upper", "work", "merged"):
+    (base / name).mkdir()
+rootfs.mount("overlay", str(base / "merged"), "overlay", 0,
+             f"lowerdir={base}/lower,upperdir={base}/upper,workdir={base}/work")
+"""
+PROBE_TIMEOUT_SECONDS = 20.0
+
+
+def _probe() -> str | None:
+    if platform.system() != "Linux":
+        return f"this host runs {platform.system()}, and local instances need Linux namespaces"
+    uid = os.geteuid()
+    if uid != 0:
+        # Only the caller's uid can be mapped into the instance without privileges, so the host's
+        # root-owned files would belong to nobody there and hooks could not write to /etc, /usr
+        # or /var (overlayfs checks the lower file's owner).
+        return (
+            f"LocalStack runs as uid {uid}, not root, so hooks in a local instance could not "
+            "write to /etc, /usr or /var (run LocalStack as root, e.g. in a VM or dev container)"
+        )
+    for tool, package in (("unshare", "util-linux"), ("ip", "iproute2")):
+        if shutil.which(tool) is None:
+            return f"`{tool}` ({package}) is not installed"
+    command = ["unshare", *NAMESPACES, "--fork", "--kill-child", sys.executable, "-I", "-c", _PROBE]
+    try:
+        with tempfile.TemporaryDirectory(prefix="xrdeploy-probe-") as base:
+            result = subprocess.run(
+                [*command, base],
+                capture_output=True,
+                text=True,
+                timeout=PROBE_TIMEOUT_SECONDS,
+                check=False,
+            )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"`unshare` failed ({error})"
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        detail = lines[-1] if lines else f"exit code {result.returncode}"
+        return f"user, mount and network namespaces are not available ({detail})"
+    return None
+
+
+class InstanceHost:
+    def __init__(
+        self, state_root: Path | None = None, credentials: CredentialSource | None = None
+    ) -> None:
+        self._state_root = state_root or Path(tempfile.gettempdir()) / "xrdeploy-instances"
+        self._credentials = credentials
+        self._lock = threading.Lock()
+        self._instances: dict[str, LocalInstance] = {}
+        self._reason: str | None = None
+        self._probed = False
+
+    def unsupported_reason(self) -> str | None:
+        """Why this host cannot run local instances (one line, no prefix), or None; probed once
+        by starting an instance's namespaces with an overlay and the loopback up."""
+        with self._lock:
+            if not self._probed:
+                self._reason = _probe()
+                self._probed = True
+            return self._reason
+
+    def instance(self, spec: InstanceSpec) -> LocalInstance:
+        reason = self.unsupported_reason()
+        if reason is not None:
+            raise InstanceError(reason)
+        with self._lock:
+            instance = self._instances.get(spec.instance_id)
+            if instance is None or instance.state in ("stopped", "failed"):
+                instance = LocalInstance(spec, self._state_root, self._credentials_for(spec))
+                self._instances[spec.instance_id] = instance
+        if instance.spec != spec:
+            same_role = instance.spec.iam_role_name == spec.iam_role_name
+            credentials = instance.credentials if same_role else self._credentials_for(spec)
+            instance.update(spec, credentials)
+        instance.start()  # outside the host's lock: instances start in parallel
+        return instance
+
+    def _credentials_for(self, spec: InstanceSpec) -> Mapping[str, str] | None:
+        return self._credentials(spec) if self._credentials else None
+
+    def instances(self) -> list[LocalInstance]:
+        with self._lock:
+            return list(self._instances.values())
+
+    def stop_instance(self, instance_id: str) -> None:
+        with self._lock:
+            instance = self._instances.pop(instance_id, None)
+        if instance is not None:
+            instance.stop()
+
+    def stop_all(self) -> None:
+        with self._lock:
+            instances = list(self._instances.values())
+            self._instances.clear()
+        for instance in instances:
+            instance.stop()
+
+
+_host: InstanceHost | None = None
+_host_lock = threading.Lock()
+
+
+def local_instances() -> InstanceHost:
+    """The instance host of this LocalStack process; role credentials come from its STS."""
+    global _host
+    with _host_lock:
+        if _host is None:
+            from xrdeploy_local_cloud.instances.credentials import instance_role_credentials
+
+            _host = InstanceHost(credentials=instance_role_credentials)
+        return _host
