@@ -7,7 +7,7 @@ PIPENV := PIPENV_VENV_IN_PROJECT=1 PIPENV_VERBOSITY=-1 $(PYTHON) -m pipenv
 # of life: it still works, and every synth says so in one line (xrdeploy/synth.py check_node).
 NODE_MIN := 20
 
-.PHONY: setup node-check demo synth test test-fast lint check golden least-privilege bench clean
+.PHONY: setup node-check demo synth test test-fast test-emulator lint check golden least-privilege bench clean
 
 setup: .venv/.synced node-check
 
@@ -46,11 +46,19 @@ synth: setup           ## Terraform JSON for the default chain in cdktf.out/
 # own local cloud are built once. (pytest-xdist 3.8's loadgroup does not group on this pytest.)
 PYTEST_WORKERS ?= 2
 
-test: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json  ## every tier: unit, synth, terraform, security, integration (LocalStack)
+test: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json test-emulator  ## every tier: the local cloud's unit tier, then unit, synth, terraform, security, integration (LocalStack)
 	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadfile
 
-test-fast: setup       ## everything but LocalStack
+test-fast: setup test-emulator  ## everything but LocalStack
 	$(PIPENV) run pytest -m "not integration"
+
+# The local cloud's own Python: LocalStack's venv (Python 3.13), built or brought up to date with
+# the plugin sources first, since the plugin package is installed there rather than imported from
+# the tree.
+LOCAL_CLOUD_PYTHON = .venv/bin/python -c 'from emulator.venv import ensure_environment, venv_python; print(venv_python(ensure_environment()))'
+
+test-emulator: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## the local cloud's unit tier (emulator/tests) on LocalStack's Python 3.13
+	python="$$($(LOCAL_CLOUD_PYTHON))" && "$$python" -m pytest emulator/tests
 
 lint: setup
 	$(PIPENV) run ruff check .

@@ -6,8 +6,6 @@ the two sides of the record agree on its shape.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,14 +17,9 @@ from emulator.least_privilege import (
     replay,
     simulation,
 )
-
-PLUGIN_SRC = Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"
-# The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
-sys.path.insert(0, str(PLUGIN_SRC))
-
-from xrdeploy_local_cloud.iam.checks import Check, NamedPolicy, Principal  # noqa: E402
-from xrdeploy_local_cloud.iam.recording import RequestLog, request_inputs  # noqa: E402
-from xrdeploy_local_cloud.iam.simulation import simulation as guard_simulation  # noqa: E402
+from xrdeploy_local_cloud.iam.checks import Check, NamedPolicy, Principal
+from xrdeploy_local_cloud.iam.recording import RequestLog, request_inputs
+from xrdeploy_local_cloud.iam.simulation import simulation as guard_simulation
 
 ACCOUNT = "111111111111"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/promotion"

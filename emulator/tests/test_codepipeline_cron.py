@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import datetime
-import sys
-from pathlib import Path
 
 import pytest
-
-# The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"))
 
 from xrdeploy_local_cloud.codepipeline import cron
 

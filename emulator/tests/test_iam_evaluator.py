@@ -6,25 +6,21 @@ Runs the real ``server.mjs`` with ``@cloud-copilot/iam-simulate`` (``npm ci`` in
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-PLUGIN_SRC = Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"
-EVALUATOR_DIR = Path(__file__).resolve().parents[3] / "emulator" / "iam_evaluator"
-# The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
-sys.path.insert(0, str(PLUGIN_SRC))
-
-from xrdeploy_local_cloud.iam.checks import Check, NamedPolicy, Principal  # noqa: E402
-from xrdeploy_local_cloud.iam.evaluator import (  # noqa: E402
+from xrdeploy_local_cloud.iam.checks import Check, NamedPolicy, Principal
+from xrdeploy_local_cloud.iam.evaluator import (
     Evaluator,
     EvaluatorUnavailable,
     evaluator_command,
 )
-from xrdeploy_local_cloud.iam.simulation import grants, simulation  # noqa: E402
+from xrdeploy_local_cloud.iam.simulation import grants, simulation
+
+EVALUATOR_DIR = Path(__file__).resolve().parents[1] / "iam_evaluator"
 
 SESSION = Principal(
     arn="arn:aws:sts::111111111111:assumed-role/copy/fn",

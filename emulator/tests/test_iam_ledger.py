@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-PLUGIN_SRC = Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"
-# The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
-sys.path.insert(0, str(PLUGIN_SRC))
-
-from xrdeploy_local_cloud.iam.checks import NamedPolicy  # noqa: E402
-from xrdeploy_local_cloud.iam.ledger import Ledger  # noqa: E402
-from xrdeploy_local_cloud.iam.messages import denial_reason, message  # noqa: E402
-from xrdeploy_local_cloud.iam.simulation import statements_of  # noqa: E402
+from xrdeploy_local_cloud.iam.checks import NamedPolicy
+from xrdeploy_local_cloud.iam.ledger import Ledger
+from xrdeploy_local_cloud.iam.messages import denial_reason, message
+from xrdeploy_local_cloud.iam.simulation import statements_of
 
 ROLE = "arn:aws:iam::111111111111:role/promotion"
 SESSION = "arn:aws:sts::111111111111:assumed-role/promotion/copy"

@@ -20,11 +20,7 @@ from typing import Any
 
 import pytest
 
-PLUGIN_SRC = Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"
-# The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
-sys.path.insert(0, str(PLUGIN_SRC))
-
-from xrdeploy_local_cloud.codedeploy import control, deployments, engine, model  # noqa: E402
+from xrdeploy_local_cloud.codedeploy import control, deployments, engine, model
 
 ROOT = "/opt/codedeploy-agent"
 
@@ -69,9 +65,9 @@ class FakeInstance:
         user: str = "root",
     ) -> Result:
         self.users.append(user)
-        command = [sys.executable, *[self._map(a) for a in argv[1:] if a != "-I"]]
-        environment = {**env, "PYTHONPATH": str(PLUGIN_SRC), "INSTANCE_ID": self.instance_id}
-        environment["FAKE_ROOT"] = str(self.base)
+        # The agent's own command line, on this interpreter: the plugin package is installed here.
+        command = [sys.executable, *[self._map(a) for a in argv[1:]]]
+        environment = {**env, "INSTANCE_ID": self.instance_id}
         process = subprocess.Popen(
             command,
             env=environment,

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import datetime
-import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-# The plugin package is installed into LocalStack's venv only; its pure modules run anywhere.
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "emulator" / "plugins" / "src"))
 
 from xrdeploy_local_cloud.codepipeline import declarations, gates, models, rollback, rules
 
