@@ -14,8 +14,8 @@ import boto3
 from botocore.config import Config
 
 from modules import arns
-from xrdeploy.naming import PARTITION
-from xrdeploy.target import EMULATOR_SECRET_KEY, DeployTarget
+from xrdeploy.config.naming import PARTITION
+from xrdeploy.config.target import EMULATOR_SECRET_KEY, DeployTarget
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 10}, s3={"addressing_style": "path"})
 

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from xrdeploy.local_chain import LocalDeployment
-from xrdeploy.naming import Naming
-from xrdeploy.pipelines import PipelineConsole, StagePipeline, find_stage, stage_pipelines
+from xrdeploy.config.naming import Naming
+from xrdeploy.console.pipelines import PipelineConsole, StagePipeline, find_stage, stage_pipelines
+from xrdeploy.rehearsal.local_chain import LocalDeployment
 
 STAGE_TIMEOUT = 600.0
 

@@ -33,8 +33,8 @@ from pathlib import Path
 import pytest
 
 from emulator.launcher import LocalStackServer, ensure_environment, existing_endpoint
-from xrdeploy.config import load_config
-from xrdeploy.local_chain import LocalDeployment, with_emulator_state
+from xrdeploy.config.model import load_config
+from xrdeploy.rehearsal.local_chain import LocalDeployment, with_emulator_state
 
 BAKE_SCALE = "0.25"
 

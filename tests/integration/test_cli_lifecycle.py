@@ -11,9 +11,9 @@ import boto3
 import pytest
 
 from tests.conftest import CONFIGS
-from xrdeploy.cli import run
-from xrdeploy.runner import PLAN_FILE
-from xrdeploy.terraform import Terraform
+from xrdeploy.cli.main import run
+from xrdeploy.terraform.command import Terraform
+from xrdeploy.terraform.runner import PLAN_FILE
 
 CONFIG = CONFIGS / "one_stage.yaml"
 TERRAFORM_PLAN_LINE = re.compile(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from xrdeploy.target import EMULATOR_SECRET_KEY
+from xrdeploy.config.target import EMULATOR_SECRET_KEY
 
 
 def test_run_instances_refuses_an_unknown_instance_profile_as_aws_does(

@@ -12,7 +12,7 @@ import pytest
 
 from xrdeploy.locking import file_lock
 from xrdeploy.paths import STATE_HOME
-from xrdeploy.terraform import PROVIDER_LOCK_FILE, Terraform, find_provider_mirror
+from xrdeploy.terraform.command import PROVIDER_LOCK_FILE, Terraform, find_provider_mirror
 
 LOCK = ".terraform.lock.hcl"
 

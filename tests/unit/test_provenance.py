@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import CONFIGS
-from xrdeploy.config import load_config, parse_config
-from xrdeploy.pipeline_view import ledger_json, ledger_lines
-from xrdeploy.pipelines import ActionRun, StagePipeline
-from xrdeploy.provenance import StageLedger, read_ledger, source_object, upstream_of
+from xrdeploy.config.model import load_config, parse_config
+from xrdeploy.console.pipeline_view import ledger_json, ledger_lines
+from xrdeploy.console.pipelines import ActionRun, StagePipeline
+from xrdeploy.console.provenance import StageLedger, read_ledger, source_object, upstream_of
 
 CHAIN = load_config(None)  # alpha → beta (manual approval) → prod
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -410,7 +410,7 @@ def _stage(name: str, region: str) -> dict[str, Any]:
 def test_an_aws_error_while_reading_is_one_line() -> None:
     from botocore.exceptions import ClientError
 
-    from xrdeploy.cli_pipelines import aws_errors
+    from xrdeploy.cli.pipelines import aws_errors
     from xrdeploy.errors import ToolError
 
     missing = {"Error": {"Code": "PipelineNotFoundException", "Message": "no pipeline x"}}

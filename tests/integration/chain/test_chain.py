@@ -37,12 +37,12 @@ from tests.integration.chain_runs import (
     versions,
     wait_for_run,
 )
-from xrdeploy.chain_run import ChainFollower
-from xrdeploy.cli import run
-from xrdeploy.local_chain import LocalDeployment, upload_build
+from xrdeploy.cli.main import run
+from xrdeploy.console.chain_run import ChainFollower
+from xrdeploy.console.pipelines import PipelineConsole, find_stage, stage_pipelines
 from xrdeploy.packaging import build_zip
-from xrdeploy.pages import instance_stage_tags, read_page
-from xrdeploy.pipelines import PipelineConsole, find_stage, stage_pipelines
+from xrdeploy.rehearsal.local_chain import LocalDeployment, upload_build
+from xrdeploy.rehearsal.pages import instance_stage_tags, read_page
 
 APP = "xrdeploy-demo"
 
@@ -159,7 +159,7 @@ def test_one_upload_reaches_prod_by_itself(chain: LocalDeployment, make_build: A
 
 
 def chain_console_approve(chain: LocalDeployment, stage: str) -> None:
-    from xrdeploy.pipelines import PipelineConsole
+    from xrdeploy.console.pipelines import PipelineConsole
 
     PipelineConsole(chain.clients).answer_approval(
         pipeline_of(chain, stage), approve=True, comment="approved by the test"
@@ -167,13 +167,13 @@ def chain_console_approve(chain: LocalDeployment, stage: str) -> None:
 
 
 def chain_console_executions(chain: LocalDeployment, stage: str) -> list[dict[str, Any]]:
-    from xrdeploy.pipelines import PipelineConsole
+    from xrdeploy.console.pipelines import PipelineConsole
 
     return PipelineConsole(chain.clients).executions(pipeline_of(chain, stage), 100)
 
 
 def local_instance_urls(chain: LocalDeployment) -> dict[str, str]:
-    from xrdeploy.local_cloud import local_instances
+    from xrdeploy.rehearsal.local_cloud import local_instances
 
     return {i["instance_id"]: i["page_url"] for i in local_instances(chain.endpoint)}
 
@@ -281,7 +281,7 @@ def test_a_newer_build_supersedes_the_one_waiting_to_enter_the_approval(
 
 
 def inbound(chain: LocalDeployment, stage: str, pipeline_stage: str) -> set[str]:
-    from xrdeploy.pipelines import PipelineConsole
+    from xrdeploy.console.pipelines import PipelineConsole
 
     state = PipelineConsole(chain.clients).state(pipeline_of(chain, stage))
     for stage_state in state["stageStates"]:
@@ -303,7 +303,7 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 300) -
 def wait_for_approval(
     chain: LocalDeployment, stage: str, known: set[str], execution_id: str | None = None
 ) -> str:
-    from xrdeploy.pipelines import PipelineConsole
+    from xrdeploy.console.pipelines import PipelineConsole
 
     execution_id = execution_id or wait_new(chain, stage, known)
     console = PipelineConsole(chain.clients)
@@ -317,7 +317,7 @@ def wait_for_approval(
 
 
 def wait_new(chain: LocalDeployment, stage: str, known: set[str]) -> str:
-    from xrdeploy.pipelines import PipelineConsole
+    from xrdeploy.console.pipelines import PipelineConsole
 
     summary = PipelineConsole(chain.clients).wait_for_new_execution(
         pipeline_of(chain, stage), known, 120
@@ -326,7 +326,7 @@ def wait_new(chain: LocalDeployment, stage: str, known: set[str]) -> str:
 
 
 def status_of(chain: LocalDeployment, stage: str, execution_id: str) -> str:
-    from xrdeploy.pipelines import PipelineConsole
+    from xrdeploy.console.pipelines import PipelineConsole
 
     execution = PipelineConsole(chain.clients).execution(pipeline_of(chain, stage), execution_id)
     return str(execution["status"])

@@ -18,11 +18,11 @@ import pytest
 from emulator.launcher import clear_faults
 from tests.conftest import REPO_ROOT
 from tests.integration.chain_runs import execution_ids, quiesce, upload_bytes, wait_for_run
-from xrdeploy.chain_run import ChainFollower
-from xrdeploy.cli import run
-from xrdeploy.local_chain import LocalDeployment, upload_build
+from xrdeploy.cli.main import run
+from xrdeploy.console.chain_run import ChainFollower
+from xrdeploy.console.pipelines import PipelineConsole, find_stage, stage_pipelines
 from xrdeploy.packaging import build_zip
-from xrdeploy.pipelines import PipelineConsole, find_stage, stage_pipelines
+from xrdeploy.rehearsal.local_chain import LocalDeployment, upload_build
 
 
 @pytest.fixture

@@ -32,9 +32,9 @@ from tests.integration.wave.wave_runs import (
     wait_for_end,
     wait_until,
 )
-from xrdeploy.chain_run import ChainFollower
-from xrdeploy.local_chain import LocalDeployment, upload_build
-from xrdeploy.pipelines import stage_pipelines
+from xrdeploy.console.chain_run import ChainFollower
+from xrdeploy.console.pipelines import stage_pipelines
+from xrdeploy.rehearsal.local_chain import LocalDeployment, upload_build
 
 WAVE = ("prod-eu", "prod-ap")
 

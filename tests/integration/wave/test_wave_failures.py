@@ -23,7 +23,7 @@ from tests.integration.wave.wave_runs import (
     rollbacks_of,
     wait_for_end,
 )
-from xrdeploy.local_chain import LocalDeployment
+from xrdeploy.rehearsal.local_chain import LocalDeployment
 
 WAVE = ("prod-eu", "prod-ap")
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from tests.integration.chain_runs import execution_ids, pipeline_of, quiesce, upload_bytes
 from tests.integration.wave.conftest import QUEUE, QUEUE_PLACE
-from xrdeploy.local_chain import LocalDeployment
-from xrdeploy.local_cloud import local_instances
-from xrdeploy.pages import instance_stage_tags, read_page
-from xrdeploy.pipelines import PipelineConsole
+from xrdeploy.console.pipelines import PipelineConsole
+from xrdeploy.rehearsal.local_chain import LocalDeployment
+from xrdeploy.rehearsal.local_cloud import local_instances
+from xrdeploy.rehearsal.pages import instance_stage_tags, read_page
 
 
 def wait_until(condition: Callable[[], Any], what: str, timeout: float = 300) -> Any:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from xrdeploy.config import ChainConfig, Stage
-from xrdeploy.pipelines import DEPLOY_STAGE, ActionRun, StagePipeline, stage_pipelines
+from xrdeploy.config.model import ChainConfig, Stage
+from xrdeploy.console.pipelines import DEPLOY_STAGE, ActionRun, StagePipeline, stage_pipelines
 
 IN_FLIGHT = frozenset({"InProgress", "Stopping"})
 # What the copy function writes on every promoted object (lambda/object_metadata.py).
