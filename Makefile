@@ -1,8 +1,17 @@
 # xrdeploy: every target does its own set-up (pipenv, the locked dependencies, and for the
-# LocalStack tiers the emulator's own venv, built on first use).
+# LocalStack tiers the emulator's own venv, built on first use), as a normal user: nothing needs
+# root and nothing is written outside the checkout and the user's caches (~/.cache, ~/.npm).
 SHELL := /bin/bash
+# The Python 3.11 the project's venv (.venv) is made with; CI passes PYTHON=python3.11.
 PYTHON ?= python3
-PIPENV := PIPENV_VENV_IN_PROJECT=1 PIPENV_VERBOSITY=-1 $(PYTHON) -m pipenv
+# pipenv lives in a venv of its own in the checkout: Debian 12's and Ubuntu 23.04+'s system Python
+# refuse `pip install` outside a venv (PEP 668, "externally-managed-environment").
+PIPENV_VERSION := 2026.10.3
+PIPENV_HOME := .xrdeploy/pipenv-venv
+PIPENV := PIPENV_VENV_IN_PROJECT=1 PIPENV_VERBOSITY=-1 $(PIPENV_HOME)/bin/pipenv
+# Terraform (and the cdktf CLI) call HashiCorp's checkpoint service and write
+# ~/.terraform.d/checkpoint_signature unless this is set; every run here goes without.
+export CHECKPOINT_DISABLE := 1
 # cdktf 0.21 runs on Node.js through jsii, which supports Node 20, 22 and 24. 20 is past its end
 # of life: it still works, and every synth says so in one line (xrdeploy/terraform/synth.py check_node).
 NODE_MIN := 20
@@ -26,9 +35,15 @@ node_modules/.package-lock.json: package-lock.json | node-check
 emulator/iam_evaluator/node_modules/.package-lock.json: emulator/iam_evaluator/package-lock.json | node-check
 	npm ci --no-audit --no-fund --prefix emulator/iam_evaluator
 
-.venv/.synced: Pipfile.lock
-	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet pipenv
-	$(PIPENV) sync --dev
+$(PIPENV_HOME)/.pipenv-$(PIPENV_VERSION):
+	rm -rf $(PIPENV_HOME)
+	$(PYTHON) -m venv $(PIPENV_HOME)
+	$(PIPENV_HOME)/bin/python -m pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
+	@touch $@
+
+# --python with the interpreter's real path: given a bare name, pipenv may pick another version.
+.venv/.synced: Pipfile.lock $(PIPENV_HOME)/.pipenv-$(PIPENV_VERSION)
+	$(PIPENV) sync --dev --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
 	@touch $@
 
 # DEMO_ARGS=--approve answers the manual approvals (needed without a terminal).

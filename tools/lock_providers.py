@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 from xrdeploy.terraform.command import (
     AWS_PROVIDER_ADDRESS,
     AWS_PROVIDER_VERSION,
+    NO_CHECKPOINT,
     PROVIDER_LOCK_FILE,
 )
 
@@ -60,7 +62,10 @@ def lock(fs_mirror: Path | None) -> Path:
         command += [f"-platform={p}" for p in platforms]
         if fs_mirror is not None:
             command.append(f"-fs-mirror={fs_mirror}")
-        result = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
+        env = {**os.environ, **NO_CHECKPOINT}
+        result = subprocess.run(
+            command, cwd=work, env=env, capture_output=True, text=True, check=False
+        )
         if result.returncode != 0:
             last = (result.stderr or result.stdout).strip().splitlines()[-1:]
             raise SystemExit(f"error: terraform providers lock failed: {' '.join(last)}")

@@ -1,11 +1,10 @@
-"""Small process helpers shared by the venv builders (emulator/, tools/) and the Terraform runner.
-Standard library only: emulator/launcher.py imports it before any venv exists."""
+"""A lock held across processes, for the Terraform runner and the tests that share a directory.
+Standard library only."""
 
 from __future__ import annotations
 
 import fcntl
-import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,11 +19,3 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def run_logged(command: Sequence[str], log_path: Path) -> int:
-    """Run a command with its output appended to a log file; returns its exit code."""
-    with log_path.open("a") as log:
-        log.write(f"\n$ {' '.join(command)}\n")
-        log.flush()
-        return subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=False).returncode

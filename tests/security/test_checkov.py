@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import pytest
 import yaml
 
-from tools.checkov_env import REQUIREMENTS, STAMP_FILE, ensure_venv
+from emulator.pinned_venv import STAMP_FILE
+from tools.checkov_env import REQUIREMENTS, ensure_venv
 from tools.security_scan import (
     CHECKOV_CONFIG,
     PLAN_CONFIGS,

@@ -40,6 +40,10 @@ MIRROR_CANDIDATES = (
 )
 
 
+# Every terraform we start: otherwise it calls HashiCorp's checkpoint service (a version check that
+# fails offline with a warning) and writes ~/.terraform.d/checkpoint_signature.
+NO_CHECKPOINT = {"CHECKPOINT_DISABLE": "1"}
+
 _INIT_LOCK = threading.Lock()
 
 
@@ -99,8 +103,7 @@ def terraform_env(home: Path = STATE_HOME) -> dict[str, str]:
     return {
         "TF_CLI_CONFIG_FILE": str(write_cli_config(home)),
         "TF_PLUGIN_CACHE_DIR": str(home / "plugin-cache"),
-        # Offline, Terraform's version check against checkpoint-api fails with a warning.
-        "CHECKPOINT_DISABLE": "1",
+        **NO_CHECKPOINT,
     }
 
 
@@ -124,6 +127,7 @@ class Terraform:
         env["TF_CLI_CONFIG_FILE"] = str(write_cli_config())
         env["TF_IN_AUTOMATION"] = "1"
         env["TF_INPUT"] = "0"
+        env.update(NO_CHECKPOINT)
         env.update(self.extra_env)
         return env
 

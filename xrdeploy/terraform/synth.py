@@ -28,7 +28,7 @@ from xrdeploy.config.target import DeployTarget
 from xrdeploy.errors import ToolError
 from xrdeploy.packaging import build_zip
 from xrdeploy.paths import DEFAULT_OUTDIR, FUNCTION_SOURCE
-from xrdeploy.terraform.command import PROVIDER_LOCK_FILE
+from xrdeploy.terraform.command import NO_CHECKPOINT, PROVIDER_LOCK_FILE
 
 if TYPE_CHECKING:
     from cdktf import TerraformStack
@@ -160,6 +160,7 @@ def tidy_hcl(text: str) -> str:
     result = subprocess.run(
         [terraform, "fmt", "-no-color", "-"],
         input=text,
+        env={**os.environ, **NO_CHECKPOINT},
         capture_output=True,
         text=True,
         check=False,
