@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xrdeploy.terraform import Terraform, terraform_env
+from xrdeploy.terraform.command import Terraform, terraform_env
 
 
 def test_every_terraform_run_disables_the_checkpoint(
