@@ -189,12 +189,12 @@ def mutated(document: dict[str, Any], mutation: Mutation) -> dict[str, Any]:
     return result
 
 
-def _allowed(answer: dict[str, Any]) -> bool | None:
+def allowed_answer(answer: dict[str, Any]) -> bool | None:
     """None when the evaluator could not judge the request (recorded as ``unchecked``)."""
     return None if "error" in answer else answer.get("result") == "Allowed"
 
 
-def _grants(request: Request, answer: dict[str, Any]) -> set[tuple[str, int]]:
+def _grants(request: Request, answer: dict[str, Any]) -> frozenset[tuple[str, int]]:
     """The (policy id, statement index) pairs that granted a request."""
     by_name = {ref["name"]: ref["id"] for ref in _refs(request) if ref is not None}
     resource = (request.get("resource_policy") or {}).get("id")
@@ -206,7 +206,69 @@ def _grants(request: Request, answer: dict[str, Any]) -> set[tuple[str, int]]:
             policy = by_name.get(str(grant.get("policyIdentifier")))
         if policy is not None and isinstance(grant.get("statementIndex"), int):
             found.add((policy, grant["statementIndex"]))
-    return found
+    return frozenset(found)
+
+
+@dataclasses.dataclass(frozen=True)
+class Baseline:
+    """The recorded requests that name a replayed policy, as the unmutated policies answer them."""
+
+    policies: dict[str, dict[str, Any]]
+    replayed: tuple[str, ...]
+    relevant: tuple[Request, ...]
+    allowed: tuple[bool | None, ...]
+    grants: tuple[frozenset[tuple[str, int]], ...]  # per request: the statements that granted it
+    # Requests whose baseline answer differs from what the guard recorded: the replay is void.
+    disagreements: tuple[Step, ...]
+
+    def granted_by(self, policy: str, index: int) -> list[Request]:
+        """The recorded requests a statement granted (1-based index, as iam-simulate counts)."""
+        return [r for r, g in zip(self.relevant, self.grants, strict=True) if (policy, index) in g]
+
+
+def baseline(
+    requests: Sequence[Request],
+    policies: dict[str, dict[str, Any]],
+    replayed: Iterable[str],
+    evaluate: Evaluate,
+) -> Baseline:
+    chosen = tuple(policy for policy in replayed if policy in policies)
+    relevant = tuple(r for r in requests if names(r) & set(chosen))
+    answers = evaluate([simulation(r, policies) for r in relevant])
+    allowed = tuple(allowed_answer(answer) for answer in answers)
+    disagreements = tuple(
+        step(r)
+        for r, verdict in zip(relevant, allowed, strict=True)
+        if verdict is not None
+        and r.get("decision") in ("allowed", "denied")
+        and verdict != (r["decision"] == "allowed")
+    )
+    grants = tuple(_grants(r, answer) for r, answer in zip(relevant, answers, strict=True))
+    return Baseline(policies, chosen, relevant, allowed, grants, disagreements)
+
+
+def changed_answers(
+    base: Baseline,
+    edits: Sequence[tuple[str, dict[str, Any], bool]],
+    evaluate: Evaluate,
+) -> tuple[list[set[Step]], int]:
+    """For each edit (policy id, its changed document, the answer it could change: True for a
+    narrowed Allow, False for a removed Deny), the recorded requests whose answer changes; and
+    how many evaluations that took."""
+    jobs: list[tuple[int, int]] = []
+    simulations: list[dict[str, Any]] = []
+    for number, (policy, document, wanted) in enumerate(edits):
+        changed_set = {**base.policies, policy: document}
+        for request_number, request in enumerate(base.relevant):
+            if policy in names(request) and base.allowed[request_number] is wanted:
+                jobs.append((number, request_number))
+                simulations.append(simulation(request, changed_set))
+    changed: list[set[Step]] = [set() for _ in edits]
+    for (number, request_number), answer in zip(jobs, evaluate(simulations), strict=True):
+        verdict = allowed_answer(answer)
+        if verdict is not None and verdict != base.allowed[request_number]:
+            changed[number].add(step(base.relevant[request_number]))
+    return changed, len(simulations)
 
 
 def replay(
@@ -217,48 +279,32 @@ def replay(
 ) -> Replay:
     """Every mutation of every policy in ``replayed`` (ids in ``policies``), judged against the
     recorded requests that name it."""
-    replayed = [policy for policy in replayed if policy in policies]
-    relevant = [r for r in requests if names(r) & set(replayed)]
-    baseline = evaluate([simulation(r, policies) for r in relevant])
-    allowed = [_allowed(answer) for answer in baseline]
-    disagreements = tuple(
-        step(r)
-        for r, verdict in zip(relevant, allowed, strict=True)
-        if verdict is not None
-        and r.get("decision") in ("allowed", "denied")
-        and verdict != (r["decision"] == "allowed")
-    )
-    grants = [_grants(r, answer) for r, answer in zip(relevant, baseline, strict=True)]
-    jobs: list[tuple[Mutation, int]] = []
-    simulations: list[dict[str, Any]] = []
-    for policy in replayed:
-        for mutation in mutations(policy, policies[policy]):
-            changed_set = {**policies, policy: mutated(policies[policy], mutation)}
-            wanted = mutation.effect == "Allow"  # the answer a removal could change
-            for number, request in enumerate(relevant):
-                if policy in names(request) and allowed[number] is wanted:
-                    jobs.append((mutation, number))
-                    simulations.append(simulation(request, changed_set))
-    answers = evaluate(simulations)
-    changed: dict[Mutation, set[Step]] = {}
-    for (mutation, number), answer in zip(jobs, answers, strict=True):
-        verdict = _allowed(answer)
-        if verdict is not None and verdict != allowed[number]:
-            changed.setdefault(mutation, set()).add(step(relevant[number]))
+    return replay_removals(baseline(requests, policies, replayed, evaluate), evaluate)
+
+
+def replay_removals(base: Baseline, evaluate: Evaluate) -> Replay:
+    removals = [
+        mutation
+        for policy in base.replayed
+        for mutation in mutations(policy, base.policies[policy])
+    ]
+    edits = [(m.policy, mutated(base.policies[m.policy], m), m.effect == "Allow") for m in removals]
+    changed, evaluations = changed_answers(base, edits, evaluate)
     outcomes = [
         Outcome(
             mutation,
-            tuple(sorted(changed.get(mutation, set()))),
-            () if mutation in changed else _others(mutation, relevant, grants),
+            tuple(sorted(steps)),
+            () if steps else _others(mutation, base.relevant, base.grants),
         )
-        for policy in replayed
-        for mutation in mutations(policy, policies[policy])
+        for mutation, steps in zip(removals, changed, strict=True)
     ]
-    return Replay(tuple(outcomes), len(relevant), len(baseline) + len(answers), disagreements)
+    return Replay(
+        tuple(outcomes), len(base.relevant), len(base.relevant) + evaluations, base.disagreements
+    )
 
 
 def _others(
-    mutation: Mutation, requests: Sequence[Request], grants: Sequence[set[tuple[str, int]]]
+    mutation: Mutation, requests: Sequence[Request], grants: Sequence[frozenset[tuple[str, int]]]
 ) -> tuple[str, ...]:
     """Statements that also granted what this one granted, as ``<policy id>#<index>``."""
     own = (mutation.policy, mutation.index)

@@ -29,6 +29,13 @@ RESOURCELESS_ACTIONS = frozenset(
         "codepipeline:PutJobFailureResult",
     }
 )
+# Statements that grant "<bucket>/*" and why nothing narrower fits: a trailing "/*" under a named
+# bucket is a wildcard (every object, present and future) unless its statement is here.
+OBJECT_WILDCARDS = {
+    "UseArtifactStore": "CodePipeline names each artifact object at run time",
+    "ReadRevisions": "the agent reads the revision CodePipeline named at run time",
+    "InstallAgent": "AWS's installer bucket: the agent picks its own keys (version, platform)",
+}
 # A key policy may give kms:* to its own account's root, and only that: it delegates to IAM, where
 # each role's policy names the key; without it the account can lose control of its key.
 KEY_POLICY_ROOT_ACTIONS = ("kms:*",)
@@ -40,6 +47,8 @@ _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
 _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(?P<account>\d{12}):role/[\w+=,.@/-]+$")
 _ACCOUNT_ROOT = re.compile(r"^arn:aws[\w-]*:iam::(?P<account>\d{12}):root$")
 _WORLD = ("0.0.0.0/0", "::/0")
+_KEY_ARN = re.compile(r"^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+$")
+_OBJECTS_OF_ONE_BUCKET = re.compile(r"^(arn:aws[\w-]*:s3:::[a-z0-9.-]+|\$\{[^}*]+\})/\*$")
 # ARN resource-type prefixes of the services the stacks use: "<type>/*" or "<type>:*" means all.
 _RESOURCE_TYPES = frozenset(
     {
@@ -185,14 +194,17 @@ def _account_of(doc: Doc, body: dict[str, Any]) -> str | None:
 
 def _is_wildcard_resource(resource: str) -> bool:
     """Names no one resource: "*", a "*" in the ARN's partition, service, region or account, or in
-    the resource name. One trailing "/*" or ":*" under a named parent is scoped (the objects of one
-    bucket, the streams of one log group); under a bare resource type ("role/*") it is not."""
+    the resource name. One trailing "/*" or ":*" under a named parent is scoped (the streams of one
+    log group); under a bare resource type ("role/*") it is not, nor under a bucket ("b/*" is
+    every object of it: see OBJECT_WILDCARDS)."""
     if resource == "*":
         return True
     parts = resource.split(":", 5)
     if len(parts) < 6 or parts[0] != "arn":
         return "*" in resource
     name = parts[5]
+    if parts[2] == "s3":
+        return "*" in resource
     for suffix in ("/*", ":*"):
         if name.endswith(suffix):
             name = name.removesuffix(suffix)
@@ -223,9 +235,10 @@ def _identity_and_resource_policies(
 
 
 def iam_wildcards(doc: Doc) -> list[str]:
-    """No Allow grants a wildcard action, a wildcard resource or anyone, outside the allow-list:
-    RESOURCELESS_ACTIONS on "*", and a key policy's own-account root statement (where, as in every
-    key policy, Resource "*" means the key itself). Deny statements only narrow, so they pass."""
+    """No Allow grants a wildcard action, a wildcard resource or anyone, outside the allow-lists:
+    RESOURCELESS_ACTIONS on "*", OBJECT_WILDCARDS' "<bucket>/*", and a key policy's own-account
+    root statement. In a key policy Resource "*" means the key itself: any other value (a key ARN
+    pattern, another service's resource) is reported. Deny statements only narrow, so they pass."""
     found = []
     for policy_kind, where, value, body in _identity_and_resource_policies(doc):
         statements = policy_statements(doc, value)
@@ -247,17 +260,31 @@ def iam_wildcards(doc: Doc) -> list[str]:
                 policy_kind == "key"
                 and s.principals == (("AWS", account_root),)
                 and s.actions == KEY_POLICY_ROOT_ACTIONS
+                and s.resources == ("*",)
             )
             for action in s.actions:
                 if "*" in action and not root_delegation:
                     found.append(f"{label}: wildcard action {action}")
-            if policy_kind == "key":
-                continue  # a key policy's Resource is always "*": this key
-            wide = [r for r in s.resources if _is_wildcard_resource(r)]
-            if wide and not set(s.actions) <= RESOURCELESS_ACTIONS:
-                narrowable = sorted(set(s.actions) - RESOURCELESS_ACTIONS)
-                found.append(f"{label}: {', '.join(narrowable)} on {', '.join(wide)}")
+            found += _resource_scope(label, policy_kind, s)
     return found
+
+
+def _resource_scope(label: str, policy_kind: str, s: Statement) -> list[str]:
+    """An Allow's resources: in a key policy "*" (this key) or one exact key ARN; elsewhere no
+    wildcard, unless the actions have no resource types or the statement is an OBJECT_WILDCARDS."""
+    if policy_kind == "key":
+        return [
+            f"{label}: key policy resource {r} is not this key"
+            for r in s.resources
+            if r != "*" and not _KEY_ARN.match(r)
+        ]
+    wide = [r for r in s.resources if _is_wildcard_resource(r)]
+    if s.sid in OBJECT_WILDCARDS:
+        wide = [r for r in wide if not _OBJECTS_OF_ONE_BUCKET.match(r)]
+    if wide and not set(s.actions) <= RESOURCELESS_ACTIONS:
+        narrowable = sorted(set(s.actions) - RESOURCELESS_ACTIONS)
+        return [f"{label}: {', '.join(narrowable)} on {', '.join(wide)}"]
+    return []
 
 
 def bucket_protection(doc: Doc) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.security.rules import (
+    OBJECT_WILDCARDS,
     RESOURCELESS_ACTIONS,
     RULES,
     Rule,
@@ -133,6 +134,19 @@ def test_the_allow_list_holds_only_actions_the_stacks_use(synthesized):
     assert used == RESOURCELESS_ACTIONS
 
 
+def test_the_object_allow_list_holds_only_statements_the_stacks_use(synthesized):
+    used = {
+        statement.get("sid")
+        for config in CONFIGS
+        for s in synthesized(config).stacks
+        for statement in statements(s.document())
+        if statement.get("effect", "Allow") == "Allow"
+        for resource in statement.get("resources", [])
+        if resource.startswith(("arn:aws:s3:::", "${aws_s3_bucket.")) and resource.endswith("/*")
+    }
+    assert used == set(OBJECT_WILDCARDS)
+
+
 def test_the_ssh_rule_saw_an_ssh_rule_and_let_a_narrow_one_pass(synthesized):
     doc = synthesized("single_account").stacks[0].document()
     ssh = [
@@ -163,10 +177,25 @@ def test_the_ssh_rule_saw_an_ssh_rule_and_let_a_narrow_one_pass(synthesized):
             "s3:ListBucket",
         ),
         ({"not_actions": ["iam:CreateUser"], "resources": [BUCKET_ARN]}, "not_actions"),
+        # every object of a named bucket, from a statement that does not say why
+        ({"actions": ["s3:GetObject"], "resources": [f"{BUCKET_ARN}/*"]}, f"on {BUCKET_ARN}/*"),
+        (
+            {"sid": "DeliverBuild", "actions": ["s3:PutObject"], "resources": [f"{BUCKET_ARN}/*"]},
+            f"s3:PutObject on {BUCKET_ARN}/*",
+        ),
+        (
+            {
+                "sid": "ReadRevisions",
+                "actions": ["s3:GetObject"],
+                "resources": ["arn:aws:s3:::*/*"],
+            },
+            "on arn:aws:s3:::*/*",
+        ),
     ],
 )
 def test_iam_wildcards_flags_wide_grants(statement: dict[str, Any], flagged: str):
     found = iam_wildcards(role_policy({"sid": "Bad", "effect": "Allow", **statement}))
+    assert found, statement
     assert any(flagged in line for line in found), found
 
 
@@ -174,7 +203,8 @@ def test_iam_wildcards_flags_wide_grants(statement: dict[str, Any], flagged: str
     "statement",
     [
         {"actions": sorted(RESOURCELESS_ACTIONS), "resources": ["*"]},
-        {"actions": ["s3:GetObject"], "resources": [f"{BUCKET_ARN}/*"]},
+        {"sid": "ReadRevisions", "actions": ["s3:GetObject"], "resources": [f"{BUCKET_ARN}/*"]},
+        {"actions": ["s3:PutObject"], "resources": [f"{BUCKET_ARN}/build.zip"]},
         {"actions": ["logs:PutLogEvents"], "resources": ["arn:aws:logs:r:1:log-group:g:*"]},
         {**TLS_DENY},
     ],
@@ -194,6 +224,24 @@ def test_iam_wildcards_allows_kms_star_only_to_the_keys_own_account_root():
     ]
     anyone = {**own, "Action": ["kms:Decrypt"], "Principal": "*"}
     assert iam_wildcards(key_policy(anyone)) == ["aws_kms_key.k Root: allows anyone (Principal *)"]
+
+
+def test_iam_wildcards_checks_the_resources_of_key_policies_too():
+    statement = {"Sid": "Logs", "Effect": "Allow", "Action": "kms:Decrypt"}
+    statement["Principal"] = {"Service": "logs.amazonaws.com"}
+    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab"
+    assert iam_wildcards(key_policy({**statement, "Resource": "*"})) == []
+    assert iam_wildcards(key_policy({**statement, "Resource": key})) == []
+    for other in (f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*", f"{BUCKET_ARN}/*"):
+        assert iam_wildcards(key_policy({**statement, "Resource": other})) == [
+            f"aws_kms_key.k Logs: key policy resource {other} is not this key"
+        ]
+    # ... and the root's kms:* only on the key itself
+    root = {"Sid": "Root", "Effect": "Allow", "Action": "kms:*", "Principal": {"AWS": ROOT}}
+    assert iam_wildcards(key_policy({**root, "Resource": f"arn:aws:kms:*:{ACCOUNT}:key/*"})) == [
+        "aws_kms_key.k Root: wildcard action kms:*",
+        f"aws_kms_key.k Root: key policy resource arn:aws:kms:*:{ACCOUNT}:key/* is not this key",
+    ]
 
 
 def test_iam_wildcards_flags_a_bucket_policy_open_to_anyone_and_an_unreadable_policy():

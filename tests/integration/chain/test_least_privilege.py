@@ -1,11 +1,17 @@
-"""Least privilege proven on the default chain, statement by statement (issue 11).
+"""Least privilege proven on the default chain, in necessity and in width (issues 11 and 24).
 
 One promotion (alpha → beta, approved → prod) runs with IAM enforced, its copy functions and event
 targets started cold (whatever ran before in the session); the guard records the inputs of every
 evaluation. The replay (``tools/least_privilege.py``) then removes each statement of every policy
 the chain created (and each action of a statement with several), re-evaluates the recorded requests,
-and lists those that become denied: the step of the chain that needs the statement. A statement no
-recorded request needs must be explained in ``AWS_NEEDS``.
+and lists those that become denied: the step of the chain that needs the statement. An action no
+recorded request needs must be named by a ``Need``. The width replay tightens every Resource,
+Principal and Condition value of every Allow to the values the recorded requests used; one that
+still allows them all is wider than its use and must be explained by a ``Width``.
+
+Three over-grants are then replayed on the same record (no redeploy): an action added to a
+statement that has a reason, the promotion role's object widened to ``bucket/*``, an action added
+to a key-policy statement. Each must fail the checks.
 
 A few mutations are then made for real, on the live chain (the policy changed through the IAM or
 KMS API, a build uploaded): the chain fails with AccessDenied exactly where the replay said, and
@@ -22,13 +28,22 @@ import shutil
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from emulator.least_privilege import Outcome, Replay, Step, changed_documents, mutated
+from emulator.least_privilege import (
+    NodeEvaluator,
+    Outcome,
+    Step,
+    baseline,
+    changed_documents,
+    mutated,
+    replay_removals,
+)
+from emulator.least_privilege_width import AS_USED, replay_width
 from tests.conftest import REPO_ROOT
 from tests.integration.chain_runs import (
     ActionOutcome,
@@ -40,16 +55,19 @@ from tests.integration.chain_runs import (
     wait_for_run,
 )
 from tools.least_privilege import (
-    Generated,
-    Labels,
+    Proof,
     fetch_record,
     generated_policies,
     key_aliases,
-    markdown,
     replay_chain,
+)
+from tools.least_privilege_table import Labels, markdown, write_doc
+from tools.least_privilege_verdicts import (
+    Generated,
     stale_reasons,
+    stale_widths,
     unexplained,
-    write_doc,
+    width_findings,
 )
 from xrdeploy.config.naming import Naming
 from xrdeploy.console.chain_run import ChainFollower
@@ -62,15 +80,16 @@ LEDGER_PATH = "/_xrdeploy/permissions"
 
 @dataclass(frozen=True)
 class Replayed:
-    result: Replay
+    proof: Proof
     generated: list[Generated]
     labels: Labels
+    record: dict[str, Any]
 
     def outcome(self, stage: str, kind: str, statement: str, action: str | None) -> Outcome:
         policy = next(g for g in self.generated if (g.stage, g.kind) == (stage, kind))
         return next(
             o
-            for o in self.result.for_policy(policy.id)
+            for o in self.proof.removals.for_policy(policy.id)
             if (o.mutation.label, o.mutation.action) == (statement, action)
         )
 
@@ -147,11 +166,11 @@ def replayed(default_chain: LocalDeployment, tmp_path_factory: pytest.TempPathFa
     record = fetch_record(chain.endpoint)
     # The documents read back through the AWS APIs are those the guard judged the run by.
     assert changed_documents(record["requests"], {g.id: g.document for g in generated}) == []
-    result = replay_chain(record, generated)
+    proof = replay_chain(record, generated)
     labels = Labels(generated, key_aliases(chain.clients, chain.chain))
     if os.environ.get("XRDEPLOY_UPDATE_DOCS") == "1":
-        write_doc(markdown(result, generated, labels))
-    return Replayed(result, generated, labels)
+        write_doc(markdown(proof.removals, proof.width, generated, labels))
+    return Replayed(proof, generated, labels, record)
 
 
 @pytest.fixture
@@ -163,7 +182,7 @@ def chain(default_chain: LocalDeployment) -> Iterator[LocalDeployment]:
 
 def test_every_statement_is_needed_by_a_step_or_explained(replayed: Replayed) -> None:
     # GIVEN the replay of one promotion's requests against every mutation of every policy
-    result = replayed.result
+    result = replayed.proof.removals
     kinds = {(g.stage, g.kind) for g in replayed.generated}
     assert {("beta", "promotion role"), ("prod", "source bucket"), ("alpha", "key")} <= kinds
     assert result.requests > 0
@@ -176,6 +195,99 @@ def test_every_statement_is_needed_by_a_step_or_explained(replayed: Replayed) ->
     beta_promotion = replayed.policy("beta", "promotion role trust").id.split(":", 1)[1]
     encrypt = replayed.outcome("beta", "promotion role", "EncryptBuild", "kms:GenerateDataKey")
     assert {(p, a) for p, a, _ in encrypt.changed} == {(beta_promotion, "kms:GenerateDataKey")}
+
+
+def test_every_granted_value_is_as_narrow_as_its_use_or_explained(replayed: Replayed) -> None:
+    # GIVEN every Resource, Principal and Condition value (and wildcard action) of every Allow,
+    # tightened to what the recorded requests it granted used
+    width = replayed.proof.width
+    fields = {o.element.field for o in width.outcomes}
+    assert {"Resource", "Principal", "Condition", "Action"} <= fields
+    # THEN each is as used, needed, or wider for a written reason; and no reason is stale
+    assert width_findings(width, replayed.generated) == []
+    assert stale_widths(width, replayed.generated) == []
+    # ... e.g. the promotion role's object grant names exactly the object the copy function wrote
+    deliver = [
+        o
+        for o in width.for_policy(replayed.policy("prod", "promotion role").id)
+        if (o.element.label, o.element.field) == ("DeliverBuild", "Resource")
+    ]
+    assert [o.verdict for o in deliver] == [AS_USED]
+
+
+def _replayed_with(
+    replayed: Replayed, stage: str, kind: str, change: Callable[[dict[str, Any]], None]
+) -> tuple[Proof, list[Generated]]:
+    """Both replays of the recorded requests against one policy changed as ``change`` says."""
+    policy = replayed.policy(stage, kind)
+    document = json.loads(json.dumps(policy.document))
+    change(document)
+    generated = [
+        replace(g, document=document) if g.id == policy.id else g for g in replayed.generated
+    ]
+    evaluate = NodeEvaluator()
+    base = baseline(
+        replayed.record["requests"], {g.id: g.document for g in generated}, [policy.id], evaluate
+    )
+    return Proof(replay_removals(base, evaluate), replay_width(base, evaluate)), generated
+
+
+def _statement(document: dict[str, Any], sid: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(s for s in document["Statement"] if s.get("Sid") == sid)
+    return found
+
+
+def _add_action(sid: str, action: str) -> Callable[[dict[str, Any]], None]:
+    def change(document: dict[str, Any]) -> None:
+        statement = _statement(document, sid)
+        listed = statement["Action"]
+        statement["Action"] = [listed] if isinstance(listed, str) else list(listed)
+        statement["Action"].append(action)
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("kind", "sid", "action"),
+    [
+        ("CodeDeploy role", "FindInstancesByTag", "ec2:TerminateInstances"),
+        ("key", "CloudWatchLogsForCopyFunction", "kms:ScheduleKeyDeletion"),
+    ],
+)
+def test_an_action_added_to_an_explained_statement_fails(
+    replayed: Replayed, kind: str, sid: str, action: str
+) -> None:
+    # GIVEN a statement whose every action has a written reason, and one action added to it
+    proof, generated = _replayed_with(replayed, "beta", kind, _add_action(sid, action))
+    # THEN the statement's reasons do not cover the new action, nor the statement with it
+    assert unexplained(proof.removals, generated) == [
+        ("beta", kind, sid, None),
+        ("beta", kind, sid, action),
+    ]
+
+
+def test_the_promotion_object_widened_to_the_bucket_fails(replayed: Replayed) -> None:
+    # GIVEN the promotion role's DeliverBuild widened from bucket/key to bucket/*
+    def widen(document: dict[str, Any]) -> None:
+        statement = _statement(document, "DeliverBuild")
+        statement["Resource"] = [r.rsplit("/", 1)[0] + "/*" for r in _listed(statement["Resource"])]
+
+    proof, generated = _replayed_with(replayed, "beta", "promotion role", widen)
+    # THEN every action is still needed, but the resource is wider than the object written
+    assert unexplained(proof.removals, generated) == []
+    assert width_findings(proof.width, generated) == [
+        (
+            "beta",
+            "promotion role",
+            "DeliverBuild",
+            "Resource",
+            "arn:aws:s3:::xrdeploy-demo-<stage>-src-<account>-<region>/*",
+        )
+    ]
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 @dataclass(frozen=True)
