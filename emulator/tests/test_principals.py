@@ -1,4 +1,4 @@
-"""Which principals of a trust policy must exist (``xrdeploy_local_cloud.guards.principals``), without
+"""Which principals of a trust policy must exist (``guards.principals``), without
 LocalStack: the lookup is a function given to the check."""
 
 from __future__ import annotations
