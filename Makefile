@@ -35,6 +35,7 @@ node_modules/.package-lock.json: package-lock.json | node-check
 emulator/iam_evaluator/node_modules/.package-lock.json: emulator/iam_evaluator/package-lock.json | node-check
 	npm ci --no-audit --no-fund --prefix emulator/iam_evaluator
 
+# The stamp names the version: changing PIPENV_VERSION rebuilds the venv.
 $(PIPENV_HOME)/.pipenv-$(PIPENV_VERSION):
 	rm -rf $(PIPENV_HOME)
 	$(PYTHON) -m venv $(PIPENV_HOME)

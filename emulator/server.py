@@ -38,6 +38,7 @@ DEFAULT_SERVICES = (
 )
 RUNTIME_EXECUTOR = "local-process"  # entry-point names registered by emulator/plugins
 GATEWAY_SERVER = "twisted-loopback"
+S3_PROVIDER = "xrdeploy"
 IAM_EVALUATOR_DIR = EMULATOR_DIR / "iam_evaluator"
 ENFORCE_IAM_ENV = "XRDEPLOY_ENFORCE_IAM"
 NODE_ENV = "XRDEPLOY_IAM_NODE"
@@ -134,6 +135,9 @@ class LocalStackServer:
             "GATEWAY_SERVER": GATEWAY_SERVER,
             "SERVICES": ",".join(self.services),
             "LAMBDA_RUNTIME_EXECUTOR": RUNTIME_EXECUTOR,
+            # LocalStack's S3 keeps objects in a fixed /tmp/localstack-s3-storage shared by every
+            # user and run; ours keeps them in this run's TMPDIR (plugins: s3/storage.py).
+            "PROVIDER_OVERRIDE_S3": S3_PROVIDER,
             # LocalStack runs on this host even when the host is itself a container (CI, dev
             # containers); otherwise it would pick container paths under /var/lib/localstack.
             "OVERRIDE_IN_DOCKER": "0",

@@ -126,6 +126,9 @@ def run_checkov(
         env = {
             **os.environ,
             "HOME": scratch,
+            # Its HCL parser caches its grammar in the temp directory (.lark_cache_<user>_*.tmp),
+            # which would outlive the run.
+            "TMPDIR": scratch,
             "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",
             "BC_SKIP_MAPPING": "TRUE",
         }
