@@ -12,6 +12,8 @@ import zipfile
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from xrdeploy.aws_clients import local_cloud_client
+
 REGION = "us-east-1"
 ACCOUNT = "424242424242"
 WAIT_SECONDS = 60.0
@@ -82,16 +84,14 @@ T = TypeVar("T")
 
 def clients_of(endpoint: str) -> ClientFactory:
     """boto3 clients of the world's account and region on the local cloud at `endpoint`."""
-    import boto3
     from botocore.config import Config
 
     def client(service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id=ACCOUNT,
-            aws_secret_access_key="test",
+        return local_cloud_client(
+            service,
+            endpoint=endpoint,
+            account_id=ACCOUNT,
+            region=REGION,
             config=Config(s3={"addressing_style": "path"}),
         )
 

@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from emulator.launcher import LocalStackServer, ensure_environment
+from xrdeploy.aws_clients import local_cloud_client
 from xrdeploy.packaging import build_zip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,18 +41,13 @@ def _trust(service: str) -> str:
 class Cloud:
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
-        options = {
-            "endpoint_url": endpoint,
-            "region_name": REGION,
-            "aws_access_key_id": ACCOUNT,
-            "aws_secret_access_key": "test",
-        }
-        self.iam, self.s3 = boto3.client("iam", **options), boto3.client("s3", **options)
-        self.ec2, self.codedeploy = (
-            boto3.client("ec2", **options),
-            boto3.client("codedeploy", **options),
-        )
-        self.cloudwatch = boto3.client("cloudwatch", **options)
+
+        def client(service: str) -> Any:
+            return local_cloud_client(service, endpoint=endpoint, account_id=ACCOUNT, region=REGION)
+
+        self.iam, self.s3 = client("iam"), client("s3")
+        self.ec2, self.codedeploy = client("ec2"), client("codedeploy")
+        self.cloudwatch = client("cloudwatch")
         self.service_role = self.iam.create_role(
             RoleName="it-codedeploy", AssumeRolePolicyDocument=_trust("codedeploy.amazonaws.com")
         )["Role"]["Arn"]

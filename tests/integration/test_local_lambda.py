@@ -10,8 +10,9 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
+
+from xrdeploy.aws_clients import local_cloud_client
 
 pytestmark = pytest.mark.integration
 
@@ -86,12 +87,8 @@ def aws(localstack_endpoint: str) -> ClientFactory:
 
     def client(service: Any, account: str = HOME_ACCOUNT) -> Any:
         # service is Any: boto3-stubs type client() per literal service name.
-        return boto3.client(
-            service,
-            endpoint_url=localstack_endpoint,
-            region_name=REGION,
-            aws_access_key_id=account,
-            aws_secret_access_key="test",
+        return local_cloud_client(
+            service, endpoint=localstack_endpoint, account_id=account, region=REGION
         )
 
     return client
