@@ -64,11 +64,12 @@ def local_cloud_client(
     account_id: str,
     region: str,
     credentials: Mapping[str, str] | None = None,
-    config: Config = _CONFIG,
+    config: Config | None = None,
     ca_bundle: str | None = None,
 ) -> Any:
     """A boto3 client of the local cloud at `endpoint`: as `account_id`'s root, or with
-    `credentials` (STS's `Credentials`: AccessKeyId, SecretAccessKey, SessionToken)."""
+    `credentials` (STS's `Credentials`: AccessKeyId, SecretAccessKey, SessionToken); botocore's
+    default config unless given one."""
     credentials = credentials or {}
     session = LocalCloudSession(
         endpoint,
@@ -90,7 +91,11 @@ class AwsClients:
     def client(self, service: str, account_id: str, region: str) -> Any:
         if self.target.emulator_url is not None:
             return local_cloud_client(
-                service, endpoint=self.target.emulator_url, account_id=account_id, region=region
+                service,
+                endpoint=self.target.emulator_url,
+                account_id=account_id,
+                region=region,
+                config=_CONFIG,
             )
         return self._session(account_id).client(
             service,  # type: ignore[call-overload]

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.polling import wait_until
 from xrdeploy.aws_clients import local_cloud_client
 
 pytestmark = pytest.mark.integration
@@ -231,12 +232,14 @@ def test_output_reaches_cloudwatch_logs(aws: ClientFactory, functions: dict[str,
     assert _invoke(aws, functions["probe"], {"action": "echo", "marker": marker})[0] is None
     # THEN its log group holds the output between START and REPORT lines
     logs = aws("logs", account)
-    deadline = time.monotonic() + LOG_WAIT_SECONDS
-    messages: list[str] = []
-    while not any(marker in message for message in messages) and time.monotonic() < deadline:
-        time.sleep(0.2)  # LocalStack ships logs from a background thread after the invoke
+
+    def logged() -> list[str] | None:
+        # LocalStack ships logs from a background thread after the invoke.
         events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
         messages = [event["message"] for event in events]
+        return messages if any(marker in message for message in messages) else None
+
+    messages = wait_until(logged, f"{name}'s log to hold {marker}", LOG_WAIT_SECONDS)
     assert any(f"echo marker {marker}" in message for message in messages)
     assert any(message.startswith("START RequestId:") for message in messages)
     assert any(message.startswith("REPORT RequestId:") for message in messages)
