@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -32,6 +31,7 @@ from emulator.launcher import (
     ensure_environment,
     list_faults,
 )
+from xrdeploy.aws_clients import local_cloud_client
 
 pytestmark = pytest.mark.integration
 
@@ -66,13 +66,12 @@ def aws(endpoint: str) -> ClientFactory:
     """boto3 clients; the access key id is the account (root) or a session's credentials."""
 
     def client(service: Any, account: str = "111111111111", **credentials: str) -> Any:
-        return boto3.client(
+        return local_cloud_client(
             service,
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id=credentials.get("AccessKeyId", account),
-            aws_secret_access_key=credentials.get("SecretAccessKey", "test"),
-            aws_session_token=credentials.get("SessionToken"),
+            endpoint=endpoint,
+            account_id=account,
+            region=REGION,
+            credentials=credentials,
             config=NO_RETRIES,
         )
 
@@ -487,12 +486,8 @@ def test_enforcement_can_be_switched_off() -> None:
     with LocalStackServer(ensure_environment(), extra_env=env) as server:
 
         def client(service: Any) -> Any:
-            return boto3.client(
-                service,
-                endpoint_url=server.endpoint,
-                region_name=REGION,
-                aws_access_key_id="111111111111",
-                aws_secret_access_key="test",
+            return local_cloud_client(
+                service, endpoint=server.endpoint, account_id="111111111111", region=REGION
             )
 
         # LocalStack's own behaviour: any role, any trusted principal, any key state.

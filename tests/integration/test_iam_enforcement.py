@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from emulator.launcher import EmulatorError, LocalStackServer, ensure_environment
+from xrdeploy.aws_clients import local_cloud_client
 
 pytestmark = pytest.mark.integration
 
@@ -75,15 +75,14 @@ def aws(server: LocalStackServer) -> Clients:
     def client(
         service: str, account: str = HOME, *, https: bool = False, **credentials: str
     ) -> Any:
-        return boto3.client(
+        return local_cloud_client(
             service,
-            endpoint_url=f"https://localhost:{port}" if https else server.endpoint,
-            region_name=REGION,
-            aws_access_key_id=credentials.get("AccessKeyId", account),
-            aws_secret_access_key=credentials.get("SecretAccessKey", "test"),
-            aws_session_token=credentials.get("SessionToken"),
+            endpoint=f"https://localhost:{port}" if https else server.endpoint,
+            account_id=account,
+            region=REGION,
+            credentials=credentials,
             config=NO_RETRIES,
-            verify=str(certificate) if https else None,
+            ca_bundle=str(certificate) if https else None,
         )
 
     return client
@@ -373,11 +372,12 @@ def test_enforcement_is_on_by_default(endpoint: str) -> None:
 
 
 def test_a_missing_evaluator_install_is_one_line_before_anything_starts(tmp_path: Path) -> None:
-    # GIVEN an evaluator directory without `npm ci` (no node_modules)
+    # GIVEN an evaluator directory `npm ci` cannot install (no package-lock.json), where the
+    # launcher's first-use install fails
     server = LocalStackServer(
         ensure_environment(), extra_env={"XRDEPLOY_IAM_EVALUATOR": str(tmp_path)}
     )
-    # WHEN the local cloud starts THEN it refuses at once, saying what to run or how to opt out
+    # WHEN the local cloud starts THEN it refuses at once, saying what failed or how to opt out
     with pytest.raises(EmulatorError) as excinfo:
         server.start()
     message = str(excinfo.value)

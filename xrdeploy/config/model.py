@@ -32,6 +32,7 @@ from xrdeploy.config.fields import (
     matches,
 )
 from xrdeploy.config.gates import Gates, Notifications
+from xrdeploy.config.naming import Naming
 from xrdeploy.config.topology import Topology
 from xrdeploy.errors import ConfigError
 
@@ -129,7 +130,6 @@ class ChainConfig(Frozen):
 
     @model_validator(mode="after")
     def _chain_rules(self) -> ChainConfig:
-        from xrdeploy.config.naming import Naming  # naming depends on these models
 
         problems: list[str] = []
         seen: dict[str, int] = {}

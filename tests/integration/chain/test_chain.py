@@ -37,6 +37,7 @@ from tests.integration.chain_runs import (
     versions,
     wait_for_run,
 )
+from tests.integration.polling import stays_false, wait_until
 from xrdeploy.cli.main import run
 from xrdeploy.console.chain_run import ChainFollower
 from xrdeploy.console.pipelines import PipelineConsole, find_stage, stage_pipelines
@@ -236,8 +237,11 @@ def test_a_rerun_of_the_same_revision_writes_nothing(
     assert promote_of(run).status == "Succeeded"
     assert "nothing written" in promote_of(run).summary
     assert versions(chain, "beta") == before
-    time.sleep(2)  # an EventBridge delivery would have started beta by now
-    assert execution_ids(chain, "beta") == known_beta
+    # S3 -> EventBridge starts a pipeline within a second or two here; a write would have done so
+    # well within 10 s, so no new execution of beta for that long means none was started.
+    stays_false(
+        lambda: execution_ids(chain, "beta") != known_beta, "beta started again", seconds=10
+    )
 
 
 def test_a_rejected_approval_stops_the_build_before_prod(
@@ -293,26 +297,11 @@ def inbound(chain: LocalDeployment, stage: str, pipeline_stage: str) -> set[str]
     return set()
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out: {what}"
-        time.sleep(0.5)
-
-
 def wait_for_approval(
     chain: LocalDeployment, stage: str, known: set[str], execution_id: str | None = None
 ) -> str:
-    from xrdeploy.console.pipelines import PipelineConsole
-
     execution_id = execution_id or wait_new(chain, stage, known)
-    console = PipelineConsole(chain.clients)
-    deadline = time.monotonic() + 300
-    while (pending := console.pending_approval(pipeline_of(chain, stage))) is None or (
-        pending.execution_id != execution_id
-    ):
-        assert time.monotonic() < deadline, "no approval waited"
-        time.sleep(0.5)
+    waiting_approval(chain, stage, execution_id)
     return execution_id
 
 
@@ -333,10 +322,9 @@ def status_of(chain: LocalDeployment, stage: str, execution_id: str) -> str:
 
 
 def wait_for_status(chain: LocalDeployment, stage: str, execution_id: str, status: str) -> None:
-    deadline = time.monotonic() + 300
-    while (current := status_of(chain, stage, execution_id)) != status:
-        assert time.monotonic() < deadline, f"{execution_id} is {current}, not {status}"
-        time.sleep(0.5)
+    wait_until(
+        lambda: status_of(chain, stage, execution_id) == status, f"{execution_id} to be {status}"
+    )
 
 
 def test_a_missing_artifact_fails_the_promotion_and_writes_nothing(
@@ -622,14 +610,16 @@ def test_copy_function_logs_reach_cloudwatch_logs(chain: LocalDeployment, make_b
 # -- the operator's view: status and approve -------------------------------------------------
 
 
-def waiting_approval(chain: LocalDeployment, stage: str, timeout: float = 300) -> Any:
+def waiting_approval(chain: LocalDeployment, stage: str, execution_id: str | None = None) -> Any:
+    """The approval pending in `stage` (of `execution_id`, when given), once there is one."""
     console = PipelineConsole(chain.clients)
     pipeline = find_stage(stage_pipelines(chain.chain), stage)
-    deadline = time.monotonic() + timeout
-    while (pending := console.pending_approval(pipeline)) is None:
-        assert time.monotonic() < deadline, f"no approval waiting in {stage}"
-        time.sleep(0.5)
-    return pending
+
+    def pending() -> Any:
+        found = console.pending_approval(pipeline)
+        return found if found and execution_id in (None, found.execution_id) else None
+
+    return wait_until(pending, f"an approval waiting in {stage} for {execution_id or 'any run'}")
 
 
 def test_status_shows_the_waiting_approval_and_approve_answers_it(

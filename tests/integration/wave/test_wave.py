@@ -20,6 +20,7 @@ from tests.integration.chain_runs import (
     upload_bytes,
     versions,
 )
+from tests.integration.polling import wait_until
 from tests.integration.wave.conftest import BuildMaker, set_alarm
 from tests.integration.wave.wave_runs import (
     action_details,
@@ -30,7 +31,6 @@ from tests.integration.wave.wave_runs import (
     rule_runs,
     stage_state,
     wait_for_end,
-    wait_until,
 )
 from xrdeploy.console.chain_run import ChainFollower
 from xrdeploy.console.pipelines import stage_pipelines
