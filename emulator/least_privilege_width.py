@@ -48,7 +48,7 @@ NEEDED, AS_USED, KEY_ITSELF, AS_CONDITION, NOT_USED = (
 FINDINGS = (WIDER, UNMEASURED)
 # Condition operators whose values say who or what is admitted (a value dropped admits less).
 _ADMITTING = re.compile(
-    r"^(For(All|Any)Values:)?(String|Arn)(Equals|Like)(IgnoreCase)?(IfExists)?$"
+    r"^(ForAllValues:|ForAnyValue:)?(String|Arn)(Equals|Like)(IgnoreCase)?(IfExists)?$"
 )
 _PRINCIPAL_ARN = "aws:principalarn"
 

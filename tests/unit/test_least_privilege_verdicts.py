@@ -96,3 +96,15 @@ def test_the_table_shows_each_value_granted_used_and_its_verdict() -> None:
     row = next(line for line in table.splitlines() if "statement (Allow)" in line)
     assert row.endswith(f"| Resource `{BUCKET}` → none: **wider, unexplained** |"), row
     assert "**nothing** (aws): CodeDeploy does it" in row
+
+
+def test_the_table_lists_a_few_values_used_and_covers_many_with_a_pattern() -> None:
+    element = Element(POLICY, 1, "S", ("Action",), "kms:*", ("kms:Decrypt", "kms:Encrypt"), None)
+    width = WidthReplay((WidthOutcome(element, ()),), 1)
+    table = markdown(_quiet(FIND), width, [GENERATED], Labels([GENERATED], {}), Reasons((), ()))
+    assert "Action `kms:*` → `kms:Decrypt`, `kms:Encrypt`: **wider, unexplained**" in table
+    many = tuple(f"{BUCKET}/build/{n}" for n in range(4))
+    element = Element(POLICY, 1, "S", ("Resource",), f"{BUCKET}/*", many, None)
+    width = WidthReplay((WidthOutcome(element, ((ROLE, "s3:PutObject", many[0]),)),), 1)
+    table = markdown(_quiet(FIND), width, [GENERATED], Labels([GENERATED], {}), Reasons((), ()))
+    assert f"Resource `{BUCKET}/*` → `{BUCKET}/build/*` (4 values): needed" in table
