@@ -45,10 +45,9 @@ class ChainRunner:
     def deploy(
         self, names: list[str] | None = None, *, concurrently: bool = False
     ) -> dict[str, dict[str, Any]]:
-        """Apply stacks in chain order (IAM refuses a trust policy naming a role that does not
-        exist yet, and each promotion role trusts the upstream stage's function role); returns
-        each stack's outputs. `concurrently` is for targets that do not check principals, such
-        as the emulator, where it saves minutes."""
+        """Apply stacks in chain order, so a change rolls out as a build does and a bad one
+        stops at the first stage; returns each stack's outputs. No stack needs another to exist
+        first, so `concurrently` applies them all at once."""
         stacks = self._named(names)
 
         def apply(numbered: tuple[int, SynthesizedStack]) -> dict[str, Any]:

@@ -495,10 +495,13 @@ def test_enforcement_can_be_switched_off() -> None:
                 aws_secret_access_key="test",
             )
 
-        # LocalStack's own behaviour: any role, any key state.
+        # LocalStack's own behaviour: any role, any trusted principal, any key state.
         missing = "arn:aws:iam::222222222222:role/does-not-exist"
         session = client("sts").assume_role(RoleArn=missing, RoleSessionName="unchecked")
         assert session["AssumedRoleUser"]["Arn"].endswith(":assumed-role/does-not-exist/unchecked")
+        client("iam").create_role(
+            RoleName="trusts-missing", AssumeRolePolicyDocument=_policy(_trust({"AWS": missing}))
+        )
         kms, s3 = client("kms"), client("s3")
         key_id = kms.create_key()["KeyMetadata"]["KeyId"]
         kms.disable_key(KeyId=key_id)
