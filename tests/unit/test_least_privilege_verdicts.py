@@ -14,6 +14,7 @@ from tools.least_privilege_table import Labels, markdown
 from tools.least_privilege_verdicts import (
     Generated,
     Reasons,
+    findings,
     stale_reasons,
     stale_widths,
     unexplained,
@@ -72,6 +73,21 @@ def test_a_wider_value_needs_a_width_naming_its_shape() -> None:
     needed = _width(BUCKET, (), denied=(("role", "s3:GetBucketVersioning", BUCKET),))
     assert width_findings(needed, [GENERATED], Reasons((), ())) == []
     assert stale_widths(needed, [GENERATED], Reasons((), (explained,))) == [explained]
+
+
+def test_the_findings_are_one_line_each() -> None:
+    added = _quiet((*FIND, "ec2:TerminateInstances"))
+    width = _width(BUCKET, ())
+    assert findings(added, width, [GENERATED], Reasons((NEED,), ())) == [
+        "beta CodeDeploy role FindInstancesByTag: removing the statement denies no recorded "
+        "request and no Need names it",
+        "beta CodeDeploy role FindInstancesByTag: removing ec2:TerminateInstances denies no "
+        "recorded request and no Need names it",
+        "beta CodeDeploy role ReadSource: Resource "
+        "arn:aws:s3:::xrdeploy-demo-<stage>-src-<account>-<region> is wider than its recorded "
+        "use and no Width explains it",
+    ]
+    assert findings(_quiet(FIND), WidthReplay((), 0), [GENERATED], Reasons((NEED,), ())) == []
 
 
 def test_the_shape_replaces_only_the_stages_own_names() -> None:
