@@ -88,7 +88,7 @@ golden: setup          ## regenerate the committed golden synthesis after an int
 	XRDEPLOY_UPDATE_GOLDEN=1 $(PIPENV) run pytest tests/synth/test_golden.py
 
 # `make test` runs the same test without rewriting the table; this target rewrites it.
-least-privilege: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## one promotion with IAM enforced, the replay of each statement's removal, live mutations; rewrites docs/security-scan.md's table
+least-privilege: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## one promotion with IAM enforced, each statement's and action's removal and each granted value's tightening replayed, live mutations; rewrites docs/security-scan.md's table
 	XRDEPLOY_UPDATE_DOCS=1 $(PIPENV) run pytest tests/integration/chain/test_least_privilege.py
 
 bench: setup           ## synth and copy benchmarks (figures go in docs/benchmarks.md)

@@ -12,6 +12,10 @@ names the policy with ``@cloud-copilot/iam-simulate`` (the guard's own evaluator
 allowed request now denied is the place that needs the statement (for a Deny statement, a denied
 request now allowed is the place it guards).
 
+Both this replay and the width replay (:mod:`emulator.least_privilege_width`, each granted value
+tightened to its recorded use) start from one :class:`Baseline`: the recorded requests as the
+unmutated policies answer them, and which statements granted each.
+
 Stdlib only, like :mod:`emulator.launcher`: the project's tools and tests run it on Python 3.11.
 """
 

@@ -23,7 +23,10 @@ Not tightened, with the reason as the verdict:
 - Deny statements: a wider Deny only refuses more.
 
 Exact action names are the removal replay's concern; wildcard actions (``kms:*``) are tightened
-here like the rest. Pure: the replay itself runs with :func:`replay_width`.
+here like the rest. What the check cannot read from the record is ``unmeasured``, a finding like
+``wider``: an Allow's NotAction, NotResource or NotPrincipal, a condition operator that does not
+list what it admits (Bool, Null, numeric, date, IP, negated), and a lone value no granted request
+used. Pure: the replay itself runs with :func:`replay_width`.
 """
 
 from __future__ import annotations
@@ -48,9 +51,10 @@ NEEDED, AS_USED, KEY_ITSELF, AS_CONDITION, NOT_USED = (
 FINDINGS = (WIDER, UNMEASURED)
 # Condition operators whose values say who or what is admitted (a value dropped admits less).
 _ADMITTING = re.compile(
-    r"^(For(All|Any)Values:)?(String|Arn)(Equals|Like)(IgnoreCase)?(IfExists)?$"
+    r"^(ForAllValues:|ForAnyValue:)?(String|Arn)(Equals|Like)(IgnoreCase)?(IfExists)?$"
 )
 _PRINCIPAL_ARN = "aws:principalarn"
+_NEGATED = ("NotAction", "NotResource", "NotPrincipal")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,7 +203,9 @@ def _statement_elements(
     found: list[Element] = []
     for path, value, siblings in values:
         where = (policy, index, sid, path)
-        if path == ("Resource",) and value == "*" and policy.startswith("key-policy:"):
+        if _unmeasured(path):
+            found.append(Element(policy, index, sid, path, value, (), UNMEASURED))
+        elif path == ("Resource",) and value == "*" and policy.startswith("key-policy:"):
             found.append(Element(policy, index, sid, path, value, (), KEY_ITSELF))
         elif path == ("Principal", "AWS") and pinned and value != "*":
             found.append(Element(policy, index, sid, path, value, (), AS_CONDITION))
@@ -223,12 +229,23 @@ def _values(statement: dict[str, Any]) -> list[tuple[tuple[str, ...], str, int]]
         listed = _listed(identifiers)
         found += [(("Principal", kind), p, len(listed)) for p in listed]
     for op, keys in (statement.get("Condition") or {}).items():
-        if not _ADMITTING.match(op):
-            continue
         for key, condition_values in keys.items():
-            listed = _listed(condition_values)
+            listed = [str(v) for v in _listed(condition_values)]
             found += [(("Condition", op, key), v, len(listed)) for v in listed]
+    for negated in _NEGATED:
+        value = statement.get(negated)
+        if isinstance(value, dict):  # NotPrincipal: {"AWS": [...]}
+            found += [((negated, k), v, 0) for k, vs in value.items() for v in _listed(vs)]
+        else:
+            found += [((negated,), v, 0) for v in _listed(value)]
     return found
+
+
+def _unmeasured(path: tuple[str, ...]) -> bool:
+    """A value whose recorded use this check cannot read: a negated element (NotAction,
+    NotResource, NotPrincipal: an Allow of everything but), or a condition operator that does not
+    list what it admits (Bool, Null, numeric, date, IP, a negated String or Arn operator)."""
+    return path[0] in _NEGATED or (path[0] == "Condition" and not _ADMITTING.match(path[1]))
 
 
 def _used(path: tuple[str, ...], value: str, granted: list[Request]) -> set[str]:

@@ -7,7 +7,8 @@ AWS APIs as the account roots), and replays the requests against each policy wit
 (or one action of it) removed (:mod:`emulator.least_privilege`) and with each granted value
 tightened to its recorded use (:mod:`emulator.least_privilege_width`). It prints the table that
 docs/security-scan.md holds (``tools/least_privilege_table.py``): each statement, the chain step
-that fails without it, and each value's width.
+that fails without it, and each value's width; then, on stderr, one line per finding (an
+unexplained removal or width, a stale reason), and exits 1 if there is any.
 
     .venv/bin/python -m tools.least_privilege --endpoint http://127.0.0.1:4566 [--config c.yaml]
 
@@ -30,7 +31,7 @@ from botocore.exceptions import ClientError
 from emulator.least_privilege import NodeEvaluator, Replay, baseline, replay_removals
 from emulator.least_privilege_width import WidthReplay, replay_width
 from tools.least_privilege_table import Labels, markdown
-from tools.least_privilege_verdicts import Generated
+from tools.least_privilege_verdicts import Generated, findings
 from xrdeploy.aws_clients import AwsClients
 from xrdeploy.config.model import ChainConfig, load_config
 from xrdeploy.config.naming import Naming
@@ -160,7 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     result = replay_chain(fetch_record(args.endpoint), generated)
     labels = Labels(generated, key_aliases(clients, chain))
     sys.stdout.write(markdown(result.removals, result.width, generated, labels))
-    return 0
+    failed = findings(result.removals, result.width, generated)
+    for line in failed:
+        sys.stderr.write(f"least privilege: {line}\n")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

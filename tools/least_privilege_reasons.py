@@ -93,15 +93,6 @@ AWS_NEEDS: tuple[Need, ...] = (
         "test_least_privilege.py and the failure tests of test_chain.py use it)",
     ),
     Need(
-        "alpha",
-        "copy function role",
-        "AssumeDownstreamPromotionRole",
-        ("sts:AssumeRole",),
-        "path",
-        "within one account (alpha → beta) a trust policy naming the role admits it alone, as on "
-        "AWS; across accounts (beta → prod) the identity grant is needed, and the replay shows it",
-    ),
-    Need(
         "*",
         "pipeline role",
         "ReadSource",

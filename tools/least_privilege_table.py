@@ -30,6 +30,7 @@ from tools.least_privilege_verdicts import (
 DOC = Path(__file__).resolve().parents[1] / "docs" / "security-scan.md"
 BEGIN, END = "<!-- least-privilege:begin -->", "<!-- least-privilege:end -->"
 MAX_STEPS = 4
+MAX_USED = 3
 
 
 class Labels:
@@ -130,12 +131,12 @@ def _width_cell(
     parts = []
     for outcome in outcomes:
         element = outcome.element
-        granted = f"{element.field} `{_label(element.field, element.granted, labels)}`"
+        where = " ".join(element.path)  # "Resource", "Principal AWS", "Condition ArnEquals key"
+        granted = f"{where} `{_label(element.field, element.granted, labels)}`"
         verdict = outcome.verdict
         if element.status is None or verdict in FINDINGS:
             used = sorted({_label(element.field, value, labels) for value in element.used})
-            shown = f"`{covering_pattern(used)}`" if used else "none"
-            granted += f" → {shown}"
+            granted += f" → {_used(used)}"
         if verdict in FINDINGS:
             reason = width_reason(policy, outcome, reasons)
             verdict = (
@@ -145,6 +146,15 @@ def _width_cell(
             )
         parts.append(f"{granted}: {verdict}")
     return "<br>".join(parts) if parts else "—"
+
+
+def _used(values: list[str]) -> str:
+    """The values used: each of a few, else the narrowest pattern covering them all."""
+    if not values:
+        return "none"
+    if len(values) <= MAX_USED:
+        return ", ".join(f"`{value}`" for value in values)
+    return f"`{covering_pattern(values)}` ({len(values)} values)"
 
 
 def _label(field: str, value: str, labels: Labels) -> str:

@@ -184,3 +184,31 @@ def width_reason(
     generated: Generated, outcome: WidthOutcome, reasons: Reasons = WRITTEN
 ) -> Width | None:
     return reasons.for_width(width_key(generated, outcome.element))
+
+
+def findings(
+    removals: Replay,
+    width: WidthReplay,
+    generated: Sequence[Generated],
+    reasons: Reasons = WRITTEN,
+) -> list[str]:
+    """Everything that fails the proof, one line each."""
+    lines = [
+        f"{stage} {kind} {statement}: removing {action or 'the statement'} denies no recorded "
+        "request and no Need names it"
+        for stage, kind, statement, action in unexplained(removals, generated, reasons)
+    ]
+    lines += [
+        f"{need.stage} {need.kind} {need.statement}: the Need for {action} is stale"
+        for need, action in stale_reasons(removals, generated, reasons)
+    ]
+    lines += [
+        f"{stage} {kind} {statement}: {field} {shape} is wider than its recorded use and no "
+        "Width explains it"
+        for stage, kind, statement, field, shape in width_findings(width, generated, reasons)
+    ]
+    lines += [
+        f"{w.stage} {w.kind} {w.statement}: the Width for {w.field} {w.granted} is stale"
+        for w in stale_widths(width, generated, reasons)
+    ]
+    return lines

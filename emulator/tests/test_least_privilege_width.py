@@ -197,6 +197,25 @@ def test_an_account_principal_pinned_by_principal_arn_is_as_narrow_as_the_role()
     assert condition == {"ArnEquals": {"aws:PrincipalArn": [UPSTREAM]}}
 
 
+def test_what_the_record_cannot_measure_is_unmeasured() -> None:
+    # GIVEN an Allow of everything but one object, over TLS only, that granted a recorded request
+    document = _policy(
+        {
+            "Sid": "AllBut",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "NotResource": f"{BUCKET}/secret",
+            "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+        }
+    )
+    base = _base(INLINE, document, [(1, _request("s3:GetObject", OBJECT))])
+    # THEN neither the NotResource nor the Bool condition can be compared with the record
+    assert _found(elements(INLINE, document, base)) == {
+        ("AllBut", "Condition", "Bool", "aws:SecureTransport", "true"): ((), UNMEASURED),
+        ("AllBut", "NotResource", f"{BUCKET}/secret"): ((), UNMEASURED),
+    }
+
+
 @pytest.mark.parametrize(
     ("denied", "verdict"), [((), WIDER), (((ROLE, "s3:PutObject", OBJECT),), NEEDED)]
 )

@@ -8,13 +8,12 @@ because it looked away.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
-Doc = dict[str, Any]
+from tests.security.policy_statements import Doc, Statement, blocks, policy_statements, strings
+
 Rule = Callable[[Doc], list[str]]
 
 # Actions AWS authorizes only against Resource "*" (the Service Authorization Reference lists no
@@ -40,9 +39,6 @@ OBJECT_WILDCARDS = {
 # each role's policy names the key; without it the account can lose control of its key.
 KEY_POLICY_ROOT_ACTIONS = ("kms:*",)
 
-_REFERENCE = re.compile(
-    r"^\$\{(?:(?P<data>data)\.)?(?P<type>\w+)\.(?P<name>[\w-]+)\.(?P<attr>\w+)\}$"
-)
 _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
 _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(?P<account>\d{12}):role/[\w+=,.@/-]+$")
 _ACCOUNT_ROOT = re.compile(r"^arn:aws[\w-]*:iam::(?P<account>\d{12}):root$")
@@ -74,111 +70,6 @@ _RESOURCE_TYPES = frozenset(
 SSH_PORT = 22
 
 
-@dataclass(frozen=True)
-class Statement:
-    """One policy statement, whichever way it was written (HCL-JSON data source or IAM JSON)."""
-
-    sid: str
-    effect: str
-    actions: tuple[str, ...]
-    resources: tuple[str, ...]
-    principals: tuple[tuple[str, str], ...]  # (type, identifier); ("*", "*") is anyone
-    conditions: tuple[tuple[str, str, tuple[str, ...]], ...]  # (test, variable, values)
-    negated: tuple[str, ...]  # NotAction / NotResource / NotPrincipal used, which widen an Allow
-
-
-def _blocks(value: Any) -> list[dict[str, Any]]:
-    """A nested block as cdktf writes it: one object, or a list of them."""
-    if value is None:
-        return []
-    return [value] if isinstance(value, dict) else list(value)
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    return (value,) if isinstance(value, str) else tuple(value)
-
-
-def _from_data_source(body: dict[str, Any]) -> list[Statement]:
-    return [
-        Statement(
-            sid=s.get("sid", ""),
-            effect=s.get("effect", "Allow"),
-            actions=_strings(s.get("actions")),
-            resources=_strings(s.get("resources")),
-            principals=tuple(
-                (p["type"], identifier)
-                for p in _blocks(s.get("principals"))
-                for identifier in _strings(p["identifiers"])
-            ),
-            conditions=tuple(
-                (c["test"], c["variable"], _strings(c["values"]))
-                for c in _blocks(s.get("condition"))
-            ),
-            negated=tuple(
-                key for key in ("not_actions", "not_resources", "not_principals") if s.get(key)
-            ),
-        )
-        for s in _blocks(body.get("statement"))
-    ] + (
-        # Merged documents are not followed: say so rather than judge half a policy.
-        [Statement("", "Unreadable", (), (), (), (), ("source_policy_documents",))]
-        if body.get("source_policy_documents") or body.get("override_policy_documents")
-        else []
-    )
-
-
-def _from_iam_json(text: str) -> list[Statement]:
-    document = json.loads(text)
-    statements = []
-    for s in _blocks(document.get("Statement")):
-        principal = s.get("Principal")
-        if principal == "*":
-            principals: tuple[tuple[str, str], ...] = (("*", "*"),)
-        else:
-            principals = tuple(
-                (kind, identifier)
-                for kind, identifiers in (principal or {}).items()
-                for identifier in _strings(identifiers)
-            )
-        statements.append(
-            Statement(
-                sid=s.get("Sid", ""),
-                effect=s.get("Effect", ""),
-                actions=_strings(s.get("Action")),
-                resources=_strings(s.get("Resource")),
-                principals=principals,
-                conditions=tuple(
-                    (test, variable, _strings(values))
-                    for test, variables in (s.get("Condition") or {}).items()
-                    for variable, values in variables.items()
-                ),
-                negated=tuple(k for k in ("NotAction", "NotResource", "NotPrincipal") if k in s),
-            )
-        )
-    return statements
-
-
-def policy_statements(doc: Doc, value: Any) -> list[Statement] | None:
-    """The statements of a policy attribute: a reference to an aws_iam_policy_document's `json`,
-    or literal IAM JSON. None when the value is neither (the rule then reports it)."""
-    if not isinstance(value, str):
-        return None
-    match = _REFERENCE.match(value)
-    if match:
-        if not (match["data"] and match["type"] == "aws_iam_policy_document"):
-            return None
-        body = doc.get("data", {}).get("aws_iam_policy_document", {}).get(match["name"])
-        return _from_data_source(body) if body is not None else None
-    if "${" in value:
-        return None
-    try:
-        return _from_iam_json(value)
-    except (ValueError, AttributeError):
-        return None
-
-
 def _resources(doc: Doc, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield from doc.get("resource", {}).get(kind, {}).items()
 
@@ -186,7 +77,7 @@ def _resources(doc: Doc, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
 def _account_of(doc: Doc, body: dict[str, Any]) -> str | None:
     """The account a resource's provider is pinned to."""
     alias = body.get("provider", "").removeprefix("aws.")
-    for provider in _blocks(doc.get("provider", {}).get("aws")):
+    for provider in blocks(doc.get("provider", {}).get("aws")):
         if provider.get("alias") == alias and provider.get("allowed_account_ids"):
             return str(provider["allowed_account_ids"][0])
     return None
@@ -230,7 +121,7 @@ def _identity_and_resource_policies(
             if attribute in body:
                 yield policy_kind, f"{kind}.{name}", body[attribute], body
     for name, body in _resources(doc, "aws_iam_role"):
-        for inline in _blocks(body.get("inline_policy")):
+        for inline in blocks(body.get("inline_policy")):
             yield "identity", f"aws_iam_role.{name} inline", inline.get("policy"), body
 
 
@@ -319,8 +210,8 @@ def bucket_protection(doc: Doc) -> list[str]:
             default
             for _, sse in _resources(doc, "aws_s3_bucket_server_side_encryption_configuration")
             if sse.get("bucket") in refs
-            for rule in _blocks(sse.get("rule"))
-            for default in _blocks(rule.get("apply_server_side_encryption_by_default"))
+            for rule in blocks(sse.get("rule"))
+            for default in blocks(rule.get("apply_server_side_encryption_by_default"))
         ]
         if not any(
             d.get("sse_algorithm") in ("aws:kms", "aws:kms:dsse") and d.get("kms_master_key_id")
@@ -408,15 +299,15 @@ def world_open_ssh(doc: Doc) -> list[str]:
                 if c in cidrs
             ]
     for name, rule in _resources(doc, "aws_security_group_rule"):
-        cidrs = set(_strings(rule.get("cidr_blocks"))) | set(_strings(rule.get("ipv6_cidr_blocks")))
+        cidrs = set(strings(rule.get("cidr_blocks"))) | set(strings(rule.get("ipv6_cidr_blocks")))
         if rule.get("type") == "ingress" and _covers_ssh(
             rule.get("protocol"), rule.get("from_port"), rule.get("to_port")
         ):
             found += [f"aws_security_group_rule.{name}: SSH from {c}" for c in _WORLD if c in cidrs]
     for name, group in _resources(doc, "aws_security_group"):
-        for ingress in _blocks(group.get("ingress")):
-            cidrs = set(_strings(ingress.get("cidr_blocks"))) | set(
-                _strings(ingress.get("ipv6_cidr_blocks"))
+        for ingress in blocks(group.get("ingress")):
+            cidrs = set(strings(ingress.get("cidr_blocks"))) | set(
+                strings(ingress.get("ipv6_cidr_blocks"))
             )
             if _covers_ssh(
                 ingress.get("protocol"), ingress.get("from_port"), ingress.get("to_port")
@@ -430,7 +321,7 @@ def imdsv2_required(doc: Doc) -> list[str]:
     found = []
     for kind in ("aws_instance", "aws_launch_template"):
         for name, body in _resources(doc, kind):
-            options = _blocks(body.get("metadata_options"))
+            options = blocks(body.get("metadata_options"))
             if not any(o.get("http_tokens") == "required" for o in options):
                 found.append(f"{kind}.{name}: IMDSv2 not required (metadata_options.http_tokens)")
     return found

@@ -14,6 +14,7 @@ from tools.least_privilege_table import Labels, markdown
 from tools.least_privilege_verdicts import (
     Generated,
     Reasons,
+    findings,
     stale_reasons,
     stale_widths,
     unexplained,
@@ -74,6 +75,21 @@ def test_a_wider_value_needs_a_width_naming_its_shape() -> None:
     assert stale_widths(needed, [GENERATED], Reasons((), (explained,))) == [explained]
 
 
+def test_the_findings_are_one_line_each() -> None:
+    added = _quiet((*FIND, "ec2:TerminateInstances"))
+    width = _width(BUCKET, ())
+    assert findings(added, width, [GENERATED], Reasons((NEED,), ())) == [
+        "beta CodeDeploy role FindInstancesByTag: removing the statement denies no recorded "
+        "request and no Need names it",
+        "beta CodeDeploy role FindInstancesByTag: removing ec2:TerminateInstances denies no "
+        "recorded request and no Need names it",
+        "beta CodeDeploy role ReadSource: Resource "
+        "arn:aws:s3:::xrdeploy-demo-<stage>-src-<account>-<region> is wider than its recorded "
+        "use and no Width explains it",
+    ]
+    assert findings(_quiet(FIND), WidthReplay((), 0), [GENERATED], Reasons((NEED,), ())) == []
+
+
 def test_the_shape_replaces_only_the_stages_own_names() -> None:
     assert GENERATED.shape("arn:aws:iam::222222222222:role/xrdeploy-demo-betamax") == (
         "arn:aws:iam::222222222222:role/xrdeploy-demo-betamax"
@@ -96,3 +112,15 @@ def test_the_table_shows_each_value_granted_used_and_its_verdict() -> None:
     row = next(line for line in table.splitlines() if "statement (Allow)" in line)
     assert row.endswith(f"| Resource `{BUCKET}` → none: **wider, unexplained** |"), row
     assert "**nothing** (aws): CodeDeploy does it" in row
+
+
+def test_the_table_lists_a_few_values_used_and_covers_many_with_a_pattern() -> None:
+    element = Element(POLICY, 1, "S", ("Action",), "kms:*", ("kms:Decrypt", "kms:Encrypt"), None)
+    width = WidthReplay((WidthOutcome(element, ()),), 1)
+    table = markdown(_quiet(FIND), width, [GENERATED], Labels([GENERATED], {}), Reasons((), ()))
+    assert "Action `kms:*` → `kms:Decrypt`, `kms:Encrypt`: **wider, unexplained**" in table
+    many = tuple(f"{BUCKET}/build/{n}" for n in range(4))
+    element = Element(POLICY, 1, "S", ("Resource",), f"{BUCKET}/*", many, None)
+    width = WidthReplay((WidthOutcome(element, ((ROLE, "s3:PutObject", many[0]),)),), 1)
+    table = markdown(_quiet(FIND), width, [GENERATED], Labels([GENERATED], {}), Reasons((), ()))
+    assert f"Resource `{BUCKET}/*` → `{BUCKET}/build/*` (4 values): needed" in table
