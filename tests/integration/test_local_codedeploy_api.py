@@ -112,6 +112,21 @@ def world(localstack_endpoint: str) -> World:
     return world
 
 
+def _session_role(world: World, session: str) -> str:
+    """An IAM session ARN of a role the account may assume that reads the revisions."""
+    iam, role = world.clients("iam"), "walk-onprem-session"
+    iam.create_role(
+        RoleName=role, AssumeRolePolicyDocument=_trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"})
+    )
+    read = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/*"}
+    iam.put_role_policy(
+        RoleName=role,
+        PolicyName="read-revisions",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [read]}),
+    )
+    return f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}"
+
+
 Request = Callable[[World], dict[str, Any]]
 APP_ARN = f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:application:{APP}"
 # operation → (its request, the error code AWS answers it with, or None for a result); in the
@@ -263,11 +278,15 @@ def test_each_operation_answers_as_aws_does(world: World, operation: str) -> Non
 
 
 def test_an_on_premises_instance_registered_with_tags_receives_a_deployment(world: World) -> None:
-    # GIVEN a server registered with the agent's IAM user and tagged, and a group selecting it
-    codedeploy, server = world.codedeploy, "walk-onprem-web"
+    # GIVEN two servers, one registered with an IAM user, one with an IAM session, both tagged,
+    # and a group selecting them by tag
+    codedeploy, server, other = world.codedeploy, "walk-onprem-web", "walk-onprem-db"
     codedeploy.register_on_premises_instance(instanceName=server, iamUserArn=world.user_arn)
+    codedeploy.register_on_premises_instance(
+        instanceName=other, iamSessionArn=_session_role(world, other)
+    )
     codedeploy.add_tags_to_on_premises_instances(
-        instanceNames=[server], tags=[{"Key": "Site", "Value": "basement"}]
+        instanceNames=[server, other], tags=[{"Key": "Site", "Value": "basement"}]
     )
     codedeploy.create_deployment_group(
         applicationName=APP,
@@ -293,9 +312,13 @@ def test_an_on_premises_instance_registered_with_tags_receives_a_deployment(worl
     )["deploymentId"]
     info = world.wait(deployment_id)
 
-    # THEN the server is its one target and ran the revision's hooks
+    # THEN both servers are its targets and ran the revision's hooks, each agent downloading the
+    # bundle with its registered identity
     assert info["status"] == "Succeeded", info.get("errorInformation")
-    assert codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"] == [server]
+    targets = codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"]
+    assert sorted(targets) == sorted([server, other])
+    keys = world.clients("iam").list_access_keys(UserName="walk-agent")["AccessKeyMetadata"]
+    assert len(keys) == 1  # the key the user would have created for the agent's configuration
     target = codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=server)[
         "deploymentTarget"
     ]["instanceTarget"]
@@ -307,6 +330,7 @@ def test_an_on_premises_instance_registered_with_tags_receives_a_deployment(worl
 
     # AND once deregistered, the group has no instance left to deploy to
     codedeploy.deregister_on_premises_instance(instanceName=server)
+    codedeploy.deregister_on_premises_instance(instanceName=other)
     again = world.wait(
         codedeploy.create_deployment(
             applicationName=APP, deploymentGroupName="walk-on-premises", revision=revision
