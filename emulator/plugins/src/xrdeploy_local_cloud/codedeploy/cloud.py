@@ -83,7 +83,8 @@ class LocalStackCloud:
         self._agent_keys: dict[str, dict[str, str]] = {}  # on-premises instance ARN → user's key
 
     def unsupported_reason(self) -> str | None:
-        return self._host().unsupported_reason()
+        reason: str | None = self._host().unsupported_reason()
+        return reason
 
     def _host(self) -> Any:
         from xrdeploy_local_cloud.instances.host import local_instances
