@@ -96,8 +96,10 @@ def test_a_deregistered_instance_stays_visible_and_is_no_longer_selected(
         onpremises.list_instances(state, {"registrationStatus": "Registered"})["instanceNames"]
         == []
     )
-    # The name is free again once deregistered.
-    onpremises.register(state, {"instanceName": "web-1", "iamUserArn": USER})
+    # The name stays taken; the identity is free for another instance.
+    again = {"instanceName": "web-1", "iamUserArn": USER}
+    assert _code(onpremises.register, state, again) == "InstanceNameAlreadyRegisteredException"
+    onpremises.register(state, {"instanceName": "web-9", "iamUserArn": USER})
 
 
 def test_tags_filter_the_listing_and_come_off_by_key(state: model.RegionState) -> None:

@@ -93,8 +93,9 @@ def register(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
     user_arn, session_arn = request.get("iamUserArn"), request.get("iamSessionArn")
     _check_arns(user_arn, session_arn)
     with state.lock:
-        existing = state.on_premises.get(name)
-        if existing is not None and existing.registered:
+        # A deregistered name stays taken: AWS frees it only after a while ("you cannot
+        # immediately create another instance with the same name"), the local cloud never.
+        if name in state.on_premises:
             raise CodeDeployError(
                 "InstanceNameAlreadyRegisteredException",
                 f"The on-premises instance name {name} is already registered.",
