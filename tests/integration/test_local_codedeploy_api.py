@@ -73,13 +73,13 @@ def _bundle(hooks: dict[str, str]) -> bytes:
 
 @pytest.fixture(scope="module")
 def world(localstack_endpoint: str) -> World:
-    options = {
-        "endpoint_url": localstack_endpoint,
-        "region_name": REGION,
-        "aws_access_key_id": ACCOUNT,
-        "aws_secret_access_key": "test",
-    }
-    clients = lambda service: boto3.client(service, **options)  # noqa: E731
+    session = boto3.session.Session(
+        aws_access_key_id=ACCOUNT, aws_secret_access_key="test", region_name=REGION
+    )
+
+    def clients(service: str) -> Any:
+        return session.client(service, endpoint_url=localstack_endpoint)  # type: ignore[call-overload]
+
     iam, s3 = clients("iam"), clients("s3")
     service_role = iam.create_role(
         RoleName="walk-codedeploy",
