@@ -28,7 +28,9 @@ def test_a_registered_instance_reads_back_with_its_arn_and_identity(
     state: model.RegionState,
 ) -> None:
     info = onpremises.get(state, {"instanceName": "web-1"})["instanceInfo"]
-    assert info["instanceArn"] == "arn:aws:codedeploy:us-west-2:111111111111:instance/web-1"
+    prefix = "arn:aws:codedeploy:us-west-2:111111111111:instance/web-1_"
+    assert info["instanceArn"].startswith(prefix)
+    assert len(info["instanceArn"]) == len(prefix) + 10
     assert info["iamUserArn"] == USER
     assert info["tags"] == []
     assert "deregisterTime" not in info

@@ -322,7 +322,8 @@ def test_an_on_premises_instance_registered_with_tags_receives_a_deployment(worl
     target = codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=server)[
         "deploymentTarget"
     ]["instanceTarget"]
-    assert target["targetArn"] == f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:instance/{server}"
+    registered = codedeploy.get_on_premises_instance(instanceName=server)["instanceInfo"]
+    assert target["targetArn"] == registered["instanceArn"]
     events = {e["lifecycleEventName"]: e for e in target["lifecycleEvents"]}
     assert events["AfterInstall"]["status"] == "Succeeded"
     assert "for walk-on-premises" in events["AfterInstall"]["diagnostics"]["logTail"]
@@ -338,3 +339,40 @@ def test_an_on_premises_instance_registered_with_tags_receives_a_deployment(worl
     )
     assert again["status"] == "Failed"
     assert again["errorInformation"]["code"] == "NO_INSTANCES"
+
+
+def test_on_premises_calls_are_authorized_on_each_instances_arn(world: World) -> None:
+    # GIVEN a user allowed to read one on-premises instance only
+    codedeploy, iam = world.codedeploy, world.clients("iam")
+    for name in ("walk-allowed", "walk-other"):
+        codedeploy.register_on_premises_instance(
+            instanceName=name, iamSessionArn=f"arn:aws:sts::{ACCOUNT}:assumed-role/r/{name}"
+        )
+    # The authorization reference's resource for an on-premises instance: instance:<name>.
+    allowed = f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:instance:walk-allowed"
+    statement = {
+        "Effect": "Allow",
+        "Action": "codedeploy:GetOnPremisesInstance",
+        "Resource": allowed,
+    }
+    iam.create_user(UserName="walk-reader")
+    iam.put_user_policy(
+        UserName="walk-reader",
+        PolicyName="read-one",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    key = iam.create_access_key(UserName="walk-reader")["AccessKey"]
+    reader = boto3.session.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name=REGION,
+    ).client("codedeploy", endpoint_url=world.codedeploy.meta.endpoint_url)
+
+    # WHEN it reads both THEN only the instance its policy names answers
+    info = reader.get_on_premises_instance(instanceName="walk-allowed")["instanceInfo"]
+    assert info["instanceArn"].startswith(
+        f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:instance/walk-allowed_"
+    )
+    with pytest.raises(ClientError) as denied:
+        reader.get_on_premises_instance(instanceName="walk-other")
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"

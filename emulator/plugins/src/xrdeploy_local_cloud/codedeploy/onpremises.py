@@ -10,6 +10,8 @@ no longer select it. Which machine answers for it is :mod:`.cloud`'s concern. Pu
 from __future__ import annotations
 
 import re
+import secrets
+import string
 from typing import Any
 
 from xrdeploy_local_cloud.codedeploy import control, model, tagfilters
@@ -23,6 +25,12 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+=,:-]{0,99}")
 _USER_ARN = re.compile(r"arn:aws:iam::\d{12}:user/(?:[\w+=,.@-]+/)*[\w+=,.@-]+")
 _SESSION_ARN = re.compile(r"arn:aws:sts::\d{12}:assumed-role/[\w+=,.@-]+/[\w+=,.@-]+")
 STATUSES = ("Registered", "Deregistered")
+_SUFFIX_ALPHABET = string.ascii_letters + string.digits
+
+
+def _arn_suffix() -> str:
+    """AWS's instance ARNs end in the name, an underscore and 10 random letters and digits."""
+    return "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(10))
 
 
 def _name(name: Any) -> str:
@@ -102,7 +110,7 @@ def register(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
             )
         _check_unused(state, user_arn, session_arn)
         state.on_premises[name] = model.OnPremisesInstance(
-            name, state.arn(f"instance/{name}"), user_arn, session_arn
+            name, state.arn(f"instance/{name}_{_arn_suffix()}"), user_arn, session_arn
         )
     return {}
 
