@@ -373,3 +373,16 @@ def test_alarms_that_cannot_be_read_stop_the_deployment_unless_ignored(
     assert deployment.status == status
     if not ignore:
         assert deployment.error is not None and "CloudWatch is down" in deployment.error["message"]
+
+
+def test_an_on_premises_target_has_its_own_arn_and_an_ec2_one_ec2s(tmp_path: Path) -> None:
+    world = make_world(tmp_path, ["i-1", "rack-7"], "CodeDeployDefault.AllAtOnce")
+    arn = world.state.arn("instance/rack-7")
+    world.state.on_premises["rack-7"] = model.OnPremisesInstance("rack-7", arn)
+    good, _ = good_and_bad(world)
+
+    deployment = world.deploy("v1.zip", good)
+
+    assert deployment.status == "Succeeded", deployment.error
+    assert deployment.instances["rack-7"].arn == arn
+    assert deployment.instances["i-1"].arn == "arn:aws:ec2:us-west-2:111111111111:instance/i-1"

@@ -1,8 +1,10 @@
 """CodeDeploy in the local cloud: control plane, deployment engine and the agent's lifecycle.
 
 * :mod:`.service` builds the LocalStack service (operation name → handler);
-  :mod:`.control` (applications, groups, configs, tags) and :mod:`.deployments` (deployments,
-  targets, revisions) answer the API from the store in :mod:`.store`.
+  :mod:`.control` (applications, groups, configs, tags), :mod:`.deployments` (deployments,
+  targets, revisions), :mod:`.onpremises` (on-premises instances), :mod:`.waits` (blue/green and
+  Lambda/ECS calls) and :mod:`.connections` (GitHub tokens, external ids) answer the API from the
+  store in :mod:`.store`; :mod:`.tagfilters` decides which instances a group selects.
 * :mod:`.engine` drives a deployment through its instances in a background thread, as decided by
   the deployment config (:mod:`.configs`), with automatic rollback and alarm polling;
   :mod:`.lifecycle` runs one instance through the agent's lifecycle events;

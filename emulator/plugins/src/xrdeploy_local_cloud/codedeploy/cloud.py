@@ -4,10 +4,16 @@
   (moto's backend) that the group's ``ec2TagFilters`` (any filter matches) or ``ec2TagSet`` (every
   set has a matching filter) select, each backed by a local instance
   (:mod:`xrdeploy_local_cloud.instances.host`).
+* Registered on-premises instances that the group's ``onPremisesInstanceTagFilters`` or
+  ``onPremisesTagSet`` select, each backed by a local instance named after it, started by the
+  first deployment that targets it (on AWS the user installs the agent on their own server).
 * The bundle is read from LocalStack's S3 with the instance role's credentials, the ones the
   instance's metadata service hands out (EC2 assumes the profile's role as ``ec2.amazonaws.com``),
   as the real agent downloads with its instance profile; an instance without a profile gets the
-  agent's "Missing credentials" error.
+  agent's "Missing credentials" error. An on-premises instance's agent uses the registered IAM
+  identity, as its ``codedeploy.onpremises.yml`` would: an access key of the IAM user (created
+  once, as the user would have done for the agent), or the session of the IAM session ARN
+  (the role assumed as the account, as the session helper would with its own credentials).
 * Alarms: the group's CloudWatch alarms, read from LocalStack's CloudWatch as CodeDeploy polls
   them.
 """
@@ -18,31 +24,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from xrdeploy_local_cloud.codedeploy import model
+from xrdeploy_local_cloud.codedeploy import model, onpremises, tagfilters
 
 LOG = logging.getLogger(__name__)
 IAM_REGION = "us-east-1"  # IAM is global; LocalStack keeps it in cross-region attributes
-
-
-def _tag_filter_matches(tag_filter: dict[str, Any], tags: dict[str, str]) -> bool:
-    key, value = tag_filter.get("Key"), tag_filter.get("Value")
-    kind = tag_filter.get("Type") or "KEY_AND_VALUE"
-    if kind == "KEY_ONLY":
-        return key in tags
-    if kind == "VALUE_ONLY":
-        return value in tags.values()
-    return key in tags and tags[key] == value
-
-
-def selects(settings: dict[str, Any], tags: dict[str, str]) -> bool:
-    """Whether a group's EC2 tag filters select an instance with these tags."""
-    filters = settings.get("ec2TagFilters") or []
-    tag_sets = (settings.get("ec2TagSet") or {}).get("ec2TagSetList") or []
-    if filters:
-        return any(_tag_filter_matches(f, tags) for f in filters)
-    if tag_sets:
-        return all(any(_tag_filter_matches(f, tags) for f in group) for group in tag_sets)
-    return False
+# Each local instance has a network namespace of its own, so every on-premises one can have the
+# same address on its LAN.
+ON_PREMISES_ADDRESS = "192.168.0.10"
 
 
 def _role_name(account_id: str, backend: Any, reservation: Any, instance_id: str) -> str | None:
@@ -64,11 +52,39 @@ def _role_name(account_id: str, backend: Any, reservation: Any, instance_id: str
     return entity.role_name or (roles[0]["RoleName"] if roles else None)
 
 
+def _on_premises_credentials(
+    state: model.RegionState, instance: model.OnPremisesInstance
+) -> dict[str, str]:
+    """The credentials an on-premises agent is configured with, for its registered identity."""
+    from localstack.aws.connect import connect_to
+
+    # The account's own credentials (a 12-digit key is the account's root in the local cloud).
+    clients = connect_to(
+        aws_access_key_id=state.account_id, aws_secret_access_key="test", region_name=state.region
+    )
+    if instance.iam_user_arn:
+        user = instance.iam_user_arn.rsplit("/", 1)[-1]
+        key = clients.iam.create_access_key(UserName=user)["AccessKey"]
+        return {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}
+    _, role, session = str(instance.iam_session_arn).rsplit("/", 2)
+    role_arn = clients.iam.get_role(RoleName=role)["Role"]["Arn"]
+    issued = clients.sts.assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
+    return {
+        "AccessKeyId": issued["AccessKeyId"],
+        "SecretAccessKey": issued["SecretAccessKey"],
+        "Token": issued["SessionToken"],
+    }
+
+
 class LocalStackCloud:
     """:class:`.engine.Cloud` backed by LocalStack's services and the local instance host."""
 
+    def __init__(self) -> None:
+        self._agent_keys: dict[str, dict[str, str]] = {}  # on-premises instance ARN → user's key
+
     def unsupported_reason(self) -> str | None:
-        return self._host().unsupported_reason()
+        reason: str | None = self._host().unsupported_reason()
+        return reason
 
     def _host(self) -> Any:
         from xrdeploy_local_cloud.instances.host import local_instances
@@ -87,7 +103,7 @@ class LocalStackCloud:
                 if instance.state != "running":
                     continue
                 tags = {t["key"]: t["value"] for t in instance.get_tags()}
-                if not selects(group.settings, tags):
+                if not tagfilters.selects_ec2(group.settings, tags):
                     continue
                 specs.append(
                     InstanceSpec(
@@ -104,17 +120,51 @@ class LocalStackCloud:
                         ),
                     )
                 )
-        return specs
+        return [*specs, *self._on_premises(state, group)]
+
+    def _on_premises(self, state: model.RegionState, group: model.DeploymentGroup) -> list[Any]:
+        from xrdeploy_local_cloud.instances.spec import InstanceSpec
+
+        return [
+            InstanceSpec(
+                instance_id=instance.name,
+                account_id=state.account_id,
+                region=state.region,
+                availability_zone="",
+                private_ip=ON_PREMISES_ADDRESS,
+                instance_type="",
+                image_id="",
+                tags=dict(instance.tags),
+                iam_role_name=None,  # no instance profile: the agent has its own credentials
+            )
+            for instance in onpremises.selected(state, group)
+        ]
 
     def instance(self, spec: Any) -> Any:
         return self._host().instance(spec)
+
+    def _agent_credentials(
+        self, state: model.RegionState, instance: model.OnPremisesInstance
+    ) -> dict[str, str]:
+        known = self._agent_keys.get(instance.arn)
+        if known is not None:
+            return known
+        credentials = _on_premises_credentials(state, instance)
+        if instance.iam_user_arn:  # the user's key stays in the agent's configuration
+            self._agent_keys[instance.arn] = credentials
+        return credentials
 
     def bundle(self, state: model.RegionState, revision: dict[str, Any], spec: Any) -> bytes:
         from localstack.aws.connect import connect_to
 
         from xrdeploy_local_cloud.instances.credentials import instance_role_credentials
 
-        credentials = instance_role_credentials(spec)
+        on_premises = state.on_premises.get(spec.instance_id)
+        credentials = (
+            self._agent_credentials(state, on_premises)
+            if on_premises is not None
+            else instance_role_credentials(spec)
+        )
         if credentials is None:
             raise RuntimeError(
                 "Missing credentials - please check if this instance was started with an IAM "
@@ -123,7 +173,7 @@ class LocalStackCloud:
         s3 = connect_to(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["Token"],
+            aws_session_token=credentials.get("Token"),
             region_name=state.region,
         ).s3
         location = revision["s3Location"]

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from xrdeploy_local_cloud.codedeploy import configs, model
+from xrdeploy_local_cloud.codedeploy import configs, model, tagfilters
 from xrdeploy_local_cloud.codedeploy.model import CodeDeployError, RegionState
 
 Handler = Callable[[RegionState, dict[str, Any]], dict[str, Any]]
@@ -126,6 +126,7 @@ def delete_application(state: RegionState, request: dict[str, Any]) -> dict[str,
 
 def _group_settings(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
     settings = {field: request[field] for field in GROUP_FIELDS if field in request}
+    tagfilters.check(settings)
     if "deploymentConfigName" in settings:
         state.config(settings["deploymentConfigName"])
     return settings

@@ -13,6 +13,8 @@ from xrdeploy_local_cloud.codedeploy import control, engine, model
 from xrdeploy_local_cloud.codedeploy.model import CodeDeployError, RegionState
 
 BUNDLE_TYPES = ("tar", "tgz", "zip", "YAML", "JSON")
+BATCH_LIMIT = 100  # instance ids per BatchGetDeploymentInstances
+REVISION_BATCH_LIMIT = 25  # revisions per BatchGetApplicationRevisions
 
 
 def _check_revision(revision: dict[str, Any] | None) -> dict[str, Any]:
@@ -254,8 +256,35 @@ def list_deployment_instances(state: RegionState, request: dict[str, Any]) -> di
 
 
 def get_deployment_instance(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
-    deployment, record = _record(state, request.get("deploymentId"), request.get("instanceId"))
+    deployment = state.deployment(request.get("deploymentId"))
+    instance_id = request.get("instanceId")
+    record = deployment.instances.get(instance_id or "")
+    if record is None:  # the instance calls name their own error, not the target one
+        raise CodeDeployError(
+            "InstanceDoesNotExistException",
+            f"The instance {instance_id} does not exist in deployment {deployment.deployment_id}.",
+        )
     return {"instanceSummary": _instance_summary(deployment, record)}
+
+
+def batch_get_deployment_instances(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
+    deployment = state.deployment(request.get("deploymentId"))
+    ids = request.get("instanceIds") or []
+    if not ids:
+        raise CodeDeployError("InstanceIdRequiredException", "The instance ID was not specified.")
+    if len(ids) > BATCH_LIMIT:
+        raise CodeDeployError(
+            "BatchLimitExceededException", f"The maximum number of instance IDs is {BATCH_LIMIT}."
+        )
+    found = [deployment.instances.get(i) for i in ids]
+    missing = [i for i, record in zip(ids, found, strict=True) if record is None]
+    return {
+        "instancesSummary": [_instance_summary(deployment, r) for r in found if r is not None],
+        "errorMessage": f"Instances not found in deployment {deployment.deployment_id}: "
+        + ", ".join(missing)
+        if missing
+        else "",
+    }
 
 
 def register_application_revision(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
@@ -283,7 +312,36 @@ def list_application_revisions(state: RegionState, request: dict[str, Any]) -> d
     return {"revisions": [entry["revision"] for entry in app.revisions.values()]}
 
 
+def batch_get_application_revisions(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
+    app = state.application(request.get("applicationName"))
+    revisions = request.get("revisions") or []
+    if not revisions:
+        raise CodeDeployError("RevisionRequiredException", "The revision must be specified.")
+    if len(revisions) > REVISION_BATCH_LIMIT:
+        raise CodeDeployError(
+            "BatchLimitExceededException",
+            f"The maximum number of revisions is {REVISION_BATCH_LIMIT}.",
+        )
+    infos, missing = [], 0
+    for revision in revisions:
+        entry = app.revisions.get(model.revision_key(revision))
+        if entry is None:
+            missing += 1
+            continue
+        generic = {key: value for key, value in entry.items() if key != "revision"}
+        infos.append({"revisionLocation": entry["revision"], "genericRevisionInfo": generic})
+    return {
+        "applicationName": app.name,
+        "errorMessage": f"{missing} of the revisions are not registered with {app.name}."
+        if missing
+        else "",
+        "revisions": infos,
+    }
+
+
 HANDLERS: dict[str, control.Handler] = {
+    "BatchGetDeploymentInstances": batch_get_deployment_instances,
+    "BatchGetApplicationRevisions": batch_get_application_revisions,
     "GetDeployment": get_deployment,
     "BatchGetDeployments": batch_get_deployments,
     "ListDeployments": list_deployments,

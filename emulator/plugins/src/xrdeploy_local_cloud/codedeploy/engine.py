@@ -87,9 +87,7 @@ def _run(state: model.RegionState, deployment: model.Deployment, cloud: Cloud) -
     with deployment.lock:
         for spec in specs:
             deployment.instances[spec.instance_id] = model.InstanceRecord(
-                spec.instance_id,
-                state.arn(f"instance/{spec.instance_id}").replace(":codedeploy:", ":ec2:"),
-                spec.instance_type,
+                spec.instance_id, _target_arn(state, spec.instance_id), spec.instance_type
             )
     health = configs.plan(state.config(deployment.config_name), len(specs))
     if not health.satisfiable:
@@ -310,6 +308,14 @@ class _AlarmWatcher:
         deployment.stop_error = _error("ALARM_ACTIVE", message)
         deployment.stop_rollback = "DEPLOYMENT_STOP_ON_ALARM" in deployment.rollback_events()
         deployment.stop_requested.set()
+
+
+def _target_arn(state: model.RegionState, instance_id: str) -> str:
+    """An on-premises instance's own ARN; an EC2 instance's ARN in EC2's namespace."""
+    on_premises = state.on_premises.get(instance_id)
+    if on_premises is not None:
+        return on_premises.arn
+    return state.arn(f"instance/{instance_id}").replace(":codedeploy:", ":ec2:")
 
 
 def _error(code: str, message: str) -> dict[str, str]:

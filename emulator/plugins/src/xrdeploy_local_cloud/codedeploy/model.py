@@ -166,6 +166,23 @@ class Deployment:
 
 
 @dataclasses.dataclass
+class OnPremisesInstance:
+    """A registered (or deregistered) on-premises instance; its name is its deployment target id."""
+
+    name: str
+    arn: str
+    iam_user_arn: str | None = None
+    iam_session_arn: str | None = None
+    register_time: datetime.datetime = dataclasses.field(default_factory=now)
+    deregister_time: datetime.datetime | None = None
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def registered(self) -> bool:
+        return self.deregister_time is None
+
+
+@dataclasses.dataclass
 class RegionState:
     """Everything CodeDeploy holds in one account and region."""
 
@@ -176,6 +193,7 @@ class RegionState:
     custom_configs: dict[str, configs.DeploymentConfig] = dataclasses.field(default_factory=dict)
     deployments: dict[str, Deployment] = dataclasses.field(default_factory=dict)
     tags: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)  # by ARN
+    on_premises: dict[str, OnPremisesInstance] = dataclasses.field(default_factory=dict)
     lock: threading.RLock = dataclasses.field(default_factory=threading.RLock, repr=False)
 
     def arn(self, resource: str) -> str:

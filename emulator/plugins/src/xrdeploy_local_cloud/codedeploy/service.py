@@ -1,7 +1,8 @@
 """The codedeploy service of the local cloud: our handlers for the operations we answer.
 
-Operations not listed in :mod:`.control` and :mod:`.deployments` (on-premises instances, GitHub
-tokens, Lambda/ECS hooks, blue/green) answer 501, as LocalStack does for what it lacks.
+Every operation of botocore's CodeDeploy model has a handler: :mod:`.control`,
+:mod:`.deployments`, :mod:`.onpremises`, :mod:`.waits` (blue/green and Lambda/ECS calls) and
+:mod:`.connections` (GitHub tokens, external ids).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from xrdeploy_local_cloud.codedeploy import control, deployments
+from xrdeploy_local_cloud.codedeploy import connections, control, deployments, onpremises, waits
 from xrdeploy_local_cloud.codedeploy.cloud import LocalStackCloud
 from xrdeploy_local_cloud.codedeploy.model import CodeDeployError, RegionState
 
@@ -43,6 +44,9 @@ def create_service() -> Any:
     handlers: dict[str, control.Handler] = {
         **control.HANDLERS,
         **deployments.HANDLERS,
+        **onpremises.HANDLERS,
+        **waits.HANDLERS,
+        **connections.HANDLERS,
         "CreateDeployment": create,
     }
     table = {name: partial(_answer, handler) for name, handler in handlers.items()}

@@ -172,6 +172,12 @@ def _codedeploy(context: RequestContext) -> list[Check]:
     prefix = f"arn:aws:codedeploy:{context.region}:{context.account_id}"
     app, group = request.get("applicationName"), request.get("deploymentGroupName")
     config = request.get("deploymentConfigName")
+    # On-premises instance calls authorize on each instance named; the authorization reference's
+    # resource is instance:<name>, not the instanceArn the API answers (instance/<name>_<suffix>).
+    instances = request.get("instanceNames") or [request.get("instanceName")]
+    if not app and any(instances):
+        arns = [f"{prefix}:instance:{name}" for name in instances if name]
+        return [default_check(context, arn, context.account_id) for arn in arns]
     if request.get("deploymentId") and not app:  # GetDeployment, StopDeployment, ...
         app, group = _deployment_group(context, str(request["deploymentId"]))
     if app and group:
