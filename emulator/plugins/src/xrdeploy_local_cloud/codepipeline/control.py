@@ -12,7 +12,7 @@ from xrdeploy_local_cloud.codepipeline.roles import check_pipeline_role
 
 Request = dict[str, Any]
 Response = dict[str, Any]
-_MAX_TAGS = 50
+MAX_TAGS = 50
 
 
 def _store(context: RequestContext) -> stores.CodePipelineStore:
@@ -33,11 +33,11 @@ def normalized(declaration: dict[str, Any], version: int) -> dict[str, Any]:
         raise error(refused.code, str(refused)) from None
 
 
-def _tags_list(tags: dict[str, str]) -> list[dict[str, str]]:
+def tags_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": k, "value": v} for k, v in sorted(tags.items())]
 
 
-def _tags_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
+def tags_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
     result = {}
     for tag in tags or []:
         if tag["key"].startswith("aws:"):
@@ -61,8 +61,8 @@ def create_pipeline(context: RequestContext, request: Request) -> Response:
             )
     pipeline_declaration = normalized(declaration, version=1)
     check_pipeline_role(pipeline_declaration["roleArn"])
-    tags = _tags_dict(request.get("tags"))
-    if len(tags) > _MAX_TAGS:
+    tags = tags_dict(request.get("tags"))
+    if len(tags) > MAX_TAGS:
         raise error("TooManyTagsException", "Tag limit exceeded")
     arn = f"arn:{context.partition}:codepipeline:{context.region}:{context.account_id}:{name}"
     with models.CHANGED:
@@ -72,7 +72,7 @@ def create_pipeline(context: RequestContext, request: Request) -> Response:
         models.CHANGED.notify_all()
     response: Response = {"pipeline": pipeline_declaration}
     if tags:
-        response["tags"] = _tags_list(tags)
+        response["tags"] = tags_list(tags)
     return response
 
 
@@ -154,14 +154,14 @@ def _pipeline_by_arn(context: RequestContext, arn: str) -> models.Pipeline:
 
 def list_tags_for_resource(context: RequestContext, request: Request) -> Response:
     pipeline = _pipeline_by_arn(context, request["resourceArn"])
-    return {"tags": _tags_list(pipeline.tags)}
+    return {"tags": tags_list(pipeline.tags)}
 
 
 def tag_resource(context: RequestContext, request: Request) -> Response:
     pipeline = _pipeline_by_arn(context, request["resourceArn"])
-    tags = _tags_dict(request.get("tags"))
+    tags = tags_dict(request.get("tags"))
     with models.CHANGED:
-        if len({**pipeline.tags, **tags}) > _MAX_TAGS:
+        if len({**pipeline.tags, **tags}) > MAX_TAGS:
             raise error("TooManyTagsException", "Tag limit exceeded")
         pipeline.tags.update(tags)
     return {}

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from localstack.services.stores import AccountRegionBundle, BaseStore, LocalAttribute
 
-from xrdeploy_local_cloud.codepipeline.models import Job, Pipeline
+from xrdeploy_local_cloud.codepipeline.models import CustomActionType, Job, Pipeline, Webhook
 
 
 class CodePipelineStore(BaseStore):
     pipelines: dict[str, Pipeline] = LocalAttribute(default=dict)  # type: ignore[assignment]
     jobs: dict[str, Job] = LocalAttribute(default=dict)  # type: ignore[assignment]
+    # (category, provider, version) → the custom action type, in ListActionTypes' shape
+    custom_action_types: dict[tuple[str, str, str], CustomActionType] = LocalAttribute(default=dict)  # type: ignore[assignment]
+    deleted_action_types: set[tuple[str, str, str]] = LocalAttribute(default=set)  # type: ignore[assignment]
+    webhooks: dict[str, Webhook] = LocalAttribute(default=dict)  # type: ignore[assignment]
 
 
 codepipeline_stores = AccountRegionBundle("codepipeline", CodePipelineStore)

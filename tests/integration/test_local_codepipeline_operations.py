@@ -1,0 +1,319 @@
+"""Every operation of the local CodePipeline: a walk over botocore's model (each operation answers
+a valid request as AWS would, never 501 or InternalFailure), stage transitions holding an
+execution, and a custom action moved by a job worker. boto3 against the local cloud only."""
+
+from __future__ import annotations
+
+import datetime
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from emulator.launcher import LocalStackServer, ensure_environment
+from tests.integration.codepipeline_world import (
+    ACCOUNT,
+    REGION,
+    ClientFactory,
+    clients_of,
+    wait_for,
+)
+from tests.integration.worker_pipeline_world import (
+    EXECUTION_URL,
+    WORK_STAGE,
+    WorkerPipeline,
+    WorkerWorld,
+)
+
+pytestmark = pytest.mark.integration
+SERVER_ERRORS = ("InternalFailure", "InternalError", "NotImplemented", "ServiceUnavailable")
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    # Jobs nobody polls (the walk's executions) give up after a minute instead of an hour.
+    env = {"XRDEPLOY_CODEPIPELINE_JOB_TIMEOUT_SECONDS": "60"}
+    with LocalStackServer(ensure_environment(), extra_env=env) as server:
+        yield server.endpoint
+
+
+@pytest.fixture(scope="module")
+def aws(endpoint: str) -> ClientFactory:
+    return clients_of(endpoint)
+
+
+@pytest.fixture(scope="module")
+def world(aws: ClientFactory) -> WorkerWorld:
+    return WorkerWorld(aws)
+
+
+def _walk_requests(world: WorkerWorld, pipeline: WorkerPipeline) -> dict[str, dict[str, Any]]:
+    """One minimal valid request per operation; made-up ids are valid input (AWS answers them
+    with a not-found error). Run in the model's (alphabetical) order."""
+    name, made_up = pipeline.name, str(uuid.uuid4())
+    arn = f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:{name}"
+    created = f"walk-{uuid.uuid4().hex[:8]}"
+    declaration = world.declaration(created, f"{created}/app.zip", "walk")
+    custom = {"category": "Test", "provider": f"Walk{uuid.uuid4().hex[:8]}", "version": "1"}
+    github = {"category": "Source", "owner": "ThirdParty", "provider": "GitHub", "version": "1"}
+    failure = {"type": "JobFailed", "message": "walk"}
+    execution = {"pipelineName": name, "pipelineExecutionId": made_up}
+    return {
+        "AcknowledgeJob": {"jobId": made_up, "nonce": "1"},
+        "AcknowledgeThirdPartyJob": {"jobId": made_up, "nonce": "1", "clientToken": "t"},
+        "CreateCustomActionType": {
+            **custom,
+            "inputArtifactDetails": {"minimumCount": 0, "maximumCount": 1},
+            "outputArtifactDetails": {"minimumCount": 0, "maximumCount": 1},
+        },
+        "CreatePipeline": {"pipeline": declaration},
+        "DeleteCustomActionType": custom,
+        "DeletePipeline": {"name": created},
+        "DeleteWebhook": {"name": "walk-none"},
+        "DeregisterWebhookWithThirdParty": {"webhookName": "walk-none"},
+        "DisableStageTransition": {
+            "pipelineName": name,
+            "stageName": WORK_STAGE,
+            "transitionType": "Outbound",
+            "reason": "walk",
+        },
+        "EnableStageTransition": {
+            "pipelineName": name,
+            "stageName": WORK_STAGE,
+            "transitionType": "Outbound",
+        },
+        "GetActionType": {
+            "category": "Deploy",
+            "owner": "AWS",
+            "provider": "CodeDeploy",
+            "version": "1",
+        },
+        "GetJobDetails": {"jobId": made_up},
+        "GetPipeline": {"name": name},
+        "GetPipelineExecution": execution,
+        "GetPipelineState": {"name": name},
+        "GetThirdPartyJobDetails": {"jobId": made_up, "clientToken": "t"},
+        "ListActionExecutions": {"pipelineName": name},
+        "ListActionTypes": {"actionOwnerFilter": "AWS", "regionFilter": REGION},
+        "ListDeployActionExecutionTargets": {"actionExecutionId": made_up},
+        "ListPipelineExecutions": {"pipelineName": name},
+        "ListPipelines": {},
+        "ListRuleExecutions": {"pipelineName": name},
+        "ListRuleTypes": {},
+        "ListTagsForResource": {"resourceArn": arn},
+        "ListWebhooks": {},
+        "OverrideStageCondition": {
+            **execution,
+            "stageName": WORK_STAGE,
+            "conditionType": "BEFORE_ENTRY",
+        },
+        "PollForJobs": {"actionTypeId": world.type_id, "queryParam": {"Project": "nobody"}},
+        "PollForThirdPartyJobs": {"actionTypeId": github},
+        "PutActionRevision": {
+            "pipelineName": name,
+            "stageName": "Source",
+            "actionName": "Source",
+            "actionRevision": {
+                "revisionId": "walk-version",
+                "revisionChangeId": "walk-change",
+                "created": datetime.datetime.now(datetime.UTC),
+            },
+        },
+        "PutApprovalResult": {
+            "pipelineName": name,
+            "stageName": WORK_STAGE,
+            "actionName": "Build",
+            "result": {"summary": "walk", "status": "Approved"},
+            "token": made_up,
+        },
+        "PutJobFailureResult": {"jobId": made_up, "failureDetails": failure},
+        "PutJobSuccessResult": {"jobId": made_up},
+        "PutThirdPartyJobFailureResult": {
+            "jobId": made_up,
+            "clientToken": "t",
+            "failureDetails": failure,
+        },
+        "PutThirdPartyJobSuccessResult": {"jobId": made_up, "clientToken": "t"},
+        "PutWebhook": {
+            "webhook": {
+                "name": f"walk-{name}",
+                "targetPipeline": name,
+                "targetAction": "Source",
+                "filters": [{"jsonPath": "$.ref", "matchEquals": "refs/heads/main"}],
+                "authentication": "UNAUTHENTICATED",
+                "authenticationConfiguration": {},
+            }
+        },
+        "RegisterWebhookWithThirdParty": {"webhookName": f"walk-{name}"},
+        "RetryStageExecution": {
+            **execution,
+            "stageName": WORK_STAGE,
+            "retryMode": "FAILED_ACTIONS",
+        },
+        "RollbackStage": {
+            "pipelineName": name,
+            "stageName": WORK_STAGE,
+            "targetPipelineExecutionId": made_up,
+        },
+        "StartPipelineExecution": {"name": name},
+        "StopPipelineExecution": execution,
+        "TagResource": {"resourceArn": arn, "tags": [{"key": "walk", "value": "yes"}]},
+        "UntagResource": {"resourceArn": arn, "tagKeys": ["walk"]},
+        "UpdateActionType": {
+            "actionType": {
+                "executor": {
+                    "configuration": {"jobWorkerExecutorConfiguration": {}},
+                    "type": "JobWorker",
+                },
+                "id": github,
+                "inputArtifactDetails": {"minimumCount": 0, "maximumCount": 0},
+                "outputArtifactDetails": {"minimumCount": 1, "maximumCount": 1},
+            }
+        },
+        "UpdatePipeline": {
+            "pipeline": world.declaration(name, f"{name}/app.zip", pipeline.project)
+        },
+    }
+
+
+def _answer(client: Any, operation: str, request: dict[str, Any]) -> str:
+    """What the local cloud answered: "ok" or the AWS error code, with its HTTP status."""
+    methods = {api: method for method, api in client.meta.method_to_api_mapping.items()}
+    method = getattr(client, methods[operation])
+    try:
+        method(**request)
+    except ClientError as error:
+        status = error.response["ResponseMetadata"]["HTTPStatusCode"]
+        return f"{error.response['Error']['Code']} ({status})"
+    return "ok"
+
+
+def test_every_operation_of_the_model_answers(aws: ClientFactory, world: WorkerWorld) -> None:
+    # GIVEN a pipeline and one valid request for each operation of botocore's model
+    client = aws("codepipeline")
+    requests = _walk_requests(world, world.pipeline())
+    operations = client.meta.service_model.operation_names
+    assert sorted(requests) == sorted(operations), "the walk names every operation of the model"
+    # WHEN each is called
+    answers = {op: _answer(client, op, requests[op]) for op in operations}
+    # THEN none is a server error: an AWS answer, or AWS's error for a made-up name
+    server_errors = {op: a for op, a in answers.items() if a.startswith(SERVER_ERRORS) or "(5" in a}
+    assert server_errors == {}
+    assert len(operations) == 44
+    created = ("CreateCustomActionType", "CreatePipeline", "DeleteCustomActionType", "PutWebhook")
+    assert all(answers[op] == "ok" for op in created), answers
+    assert answers["GetJobDetails"] == "JobNotFoundException (400)"
+    assert answers["DeregisterWebhookWithThirdParty"] == "WebhookNotFoundException (400)"
+    assert answers["UpdateActionType"] == "RequestFailedException (400)"
+
+
+def _held(pipeline: WorkerPipeline, execution_id: str) -> None:
+    """The execution has finished Source and waits at Work's transition, its action not begun:
+    checked for a few seconds, since holding is the absence of progress."""
+    wait_for(lambda: pipeline.action_status(execution_id, "Source") == "Succeeded")
+    for _ in range(8):
+        stage = pipeline.work_stage()
+        assert stage["inboundExecution"]["pipelineExecutionId"] == execution_id
+        assert pipeline.action_status(execution_id, "Build") is None
+        assert pipeline.status(execution_id) == "InProgress"
+        time.sleep(0.5)
+
+
+def test_a_disabled_inbound_transition_holds_the_execution_until_enabled(
+    world: WorkerWorld,
+) -> None:
+    # GIVEN a pipeline whose transition into Work is disabled
+    pipeline = world.pipeline()
+    pipeline.client.disable_stage_transition(
+        pipelineName=pipeline.name,
+        stageName=WORK_STAGE,
+        transitionType="Inbound",
+        reason="Hold for review",
+    )
+    state = pipeline.work_stage()["inboundTransitionState"]
+    assert state["enabled"] is False
+    assert state["disabledReason"] == "Hold for review"
+    assert state["lastChangedBy"]
+    assert isinstance(state["lastChangedAt"], datetime.datetime)
+    # WHEN a revision runs
+    pipeline.upload("build 1")
+    execution_id = pipeline.client.start_pipeline_execution(name=pipeline.name)[
+        "pipelineExecutionId"
+    ]
+    # THEN it waits before Work
+    _held(pipeline, execution_id)
+    # AND once the transition is enabled it enters Work, where the job worker completes it
+    pipeline.client.enable_stage_transition(
+        pipelineName=pipeline.name, stageName=WORK_STAGE, transitionType="Inbound"
+    )
+    assert pipeline.work_stage()["inboundTransitionState"]["enabled"] is True
+    job = pipeline.poll_job()
+    pipeline.client.acknowledge_job(jobId=job["id"], nonce=job["nonce"])
+    pipeline.client.put_job_success_result(jobId=job["id"])
+    wait_for(lambda: pipeline.status(execution_id) == "Succeeded")
+
+
+def test_a_stage_transition_names_an_existing_stage(world: WorkerWorld) -> None:
+    pipeline = world.pipeline()
+    with pytest.raises(ClientError) as raised:
+        pipeline.client.enable_stage_transition(
+            pipelineName=pipeline.name, stageName="Nowhere", transitionType="Inbound"
+        )
+    assert raised.value.response["Error"]["Code"] == "StageNotFoundException"
+
+
+def test_a_custom_action_is_completed_by_a_job_worker(world: WorkerWorld) -> None:
+    # GIVEN a pipeline whose Work stage runs an action of the account's custom type
+    pipeline = world.pipeline()
+    version = pipeline.upload("build 2")
+    execution_id = pipeline.client.start_pipeline_execution(name=pipeline.name)[
+        "pipelineExecutionId"
+    ]
+    # WHEN the job worker polls for its type's jobs, acknowledges one and reports progress
+    job = pipeline.poll_job()
+    data = job["data"]
+    assert data["actionTypeId"] == world.type_id
+    assert data["actionConfiguration"]["configuration"] == {"Project": pipeline.project}
+    assert data["pipelineContext"]["pipelineExecutionId"] == execution_id
+    assert data["inputArtifacts"][0]["name"] == "SourceArtifact"
+    assert pipeline.client.acknowledge_job(jobId=job["id"], nonce=job["nonce"])["status"] == (
+        "InProgress"
+    )
+    assert pipeline.client.get_job_details(jobId=job["id"])["jobDetails"]["id"] == job["id"]
+    pipeline.client.put_job_success_result(
+        jobId=job["id"],
+        continuationToken="step-2",
+        executionDetails={"summary": "halfway", "percentComplete": 50},
+    )
+    # AND, given the continuation's new job, reports the result
+    follow_up = pipeline.poll_job()
+    assert follow_up["id"] != job["id"]
+    assert follow_up["data"]["continuationToken"] == "step-2"
+    pipeline.client.acknowledge_job(jobId=follow_up["id"], nonce=follow_up["nonce"])
+    pipeline.client.put_job_success_result(
+        jobId=follow_up["id"],
+        executionDetails={"summary": "built", "externalExecutionId": "run-7"},
+    )
+    # THEN the action and the execution succeed with what the worker reported
+    wait_for(lambda: pipeline.status(execution_id) == "Succeeded")
+    details = pipeline.client.list_action_executions(
+        pipelineName=pipeline.name, filter={"pipelineExecutionId": execution_id}
+    )["actionExecutionDetails"]
+    build = next(d for d in details if d["actionName"] == "Build")
+    result = build["output"]["executionResult"]
+    assert result["externalExecutionSummary"] == "built"
+    assert result["externalExecutionUrl"] == EXECUTION_URL.replace(
+        "{Config:Project}", pipeline.project
+    ).replace("{ExternalExecutionId}", "run-7")
+    assert build["output"]["outputArtifacts"][0]["name"] == "BuildArtifact"
+    source = next(d for d in details if d["actionName"] == "Source")
+    assert source["output"]["outputVariables"]["VersionId"] == version
+    # AND a job that has its result takes no other
+    with pytest.raises(ClientError) as raised:
+        pipeline.client.put_job_failure_result(
+            jobId=follow_up["id"], failureDetails={"type": "JobFailed", "message": "late"}
+        )
+    assert raised.value.response["Error"]["Code"] == "InvalidJobStateException"
