@@ -317,3 +317,104 @@ def test_a_custom_action_is_completed_by_a_job_worker(world: WorkerWorld) -> Non
             jobId=follow_up["id"], failureDetails={"type": "JobFailed", "message": "late"}
         )
     assert raised.value.response["Error"]["Code"] == "InvalidJobStateException"
+
+
+def test_a_pipeline_naming_a_custom_type_that_does_not_exist_is_refused(
+    world: WorkerWorld,
+) -> None:
+    declaration = world.declaration(f"op-{uuid.uuid4().hex[:8]}", "none/app.zip", "none")
+    declaration["stages"][1]["actions"][0]["actionTypeId"] = {
+        **world.type_id,
+        "provider": "NoSuchWorker",
+    }
+    with pytest.raises(ClientError) as raised:
+        world.aws("codepipeline").create_pipeline(pipeline=declaration)
+    assert raised.value.response["Error"]["Code"] == "InvalidActionDeclarationException"
+
+
+def test_a_new_action_revision_starts_an_execution_of_it(world: WorkerWorld) -> None:
+    # GIVEN a pipeline and two versions of its source object
+    pipeline = world.pipeline()
+    first = pipeline.upload("build 1")
+    pipeline.upload("build 2")
+
+    def put(version: str) -> dict[str, Any]:
+        return dict(
+            pipeline.client.put_action_revision(
+                pipelineName=pipeline.name,
+                stageName="Source",
+                actionName="Source",
+                actionRevision={
+                    "revisionId": version,
+                    "revisionChangeId": version,
+                    "created": datetime.datetime.now(datetime.UTC),
+                },
+            )
+        )
+
+    # WHEN the older version is put as the source action's revision
+    answer = put(first)
+    # THEN an execution of that version starts, triggered by PutActionRevision
+    assert answer["newRevision"] is True
+    execution = pipeline.client.get_pipeline_execution(
+        pipelineName=pipeline.name, pipelineExecutionId=answer["pipelineExecutionId"]
+    )["pipelineExecution"]
+    assert execution["trigger"]["triggerType"] == "PutActionRevision"
+    assert execution["artifactRevisions"][0]["revisionId"] == first
+    # AND the same revision again is no new revision
+    again = put(first)
+    assert again["newRevision"] is False
+    assert again["pipelineExecutionId"] == answer["pipelineExecutionId"]
+    with pytest.raises(ClientError) as raised:
+        pipeline.client.put_action_revision(
+            pipelineName=pipeline.name,
+            stageName="Source",
+            actionName="Nothing",
+            actionRevision={"revisionId": first, "revisionChangeId": "c", "created": 0},
+        )
+    assert raised.value.response["Error"]["Code"] == "ActionNotFoundException"
+
+
+def test_webhooks_are_validated_stored_and_listed(world: WorkerWorld) -> None:
+    pipeline = world.pipeline()
+    client = pipeline.client
+    definition = {
+        "name": f"hook-{pipeline.name}",
+        "targetPipeline": pipeline.name,
+        "targetAction": "Source",
+        "filters": [{"jsonPath": "$.ref", "matchEquals": "refs/heads/{Branch}"}],
+        "authentication": "GITHUB_HMAC",
+        "authenticationConfiguration": {"SecretToken": "s3cret"},
+    }
+    with pytest.raises(ClientError) as raised:
+        client.put_webhook(webhook={**definition, "authenticationConfiguration": {}})
+    assert raised.value.response["Error"]["Code"] == (
+        "InvalidWebhookAuthenticationParametersException"
+    )
+    with pytest.raises(ClientError) as raised:
+        client.put_webhook(webhook={**definition, "targetPipeline": "no-such-pipeline"})
+    assert raised.value.response["Error"]["Code"] == "PipelineNotFoundException"
+    webhook = client.put_webhook(webhook=definition)["webhook"]
+    assert webhook["url"].startswith(f"https://{REGION}.webhooks.aws/trigger?t=")
+    assert webhook["arn"] == f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:webhook:{definition['name']}"
+    client.register_webhook_with_third_party(webhookName=definition["name"])
+    listed = {w["definition"]["name"]: w for w in client.list_webhooks()["webhooks"]}
+    assert listed[definition["name"]]["url"] == webhook["url"]
+    client.delete_webhook(name=definition["name"])
+    assert definition["name"] not in {
+        w["definition"]["name"] for w in client.list_webhooks()["webhooks"]
+    }
+
+
+def test_action_types_list_the_catalogue_and_the_custom_types(world: WorkerWorld) -> None:
+    client = world.aws("codepipeline")
+    custom = client.list_action_types(actionOwnerFilter="Custom")["actionTypes"]
+    assert world.type_id in [t["id"] for t in custom]
+    builtin = [t["id"] for t in client.list_action_types(actionOwnerFilter="AWS")["actionTypes"]]
+    assert {"category": "Deploy", "owner": "AWS", "provider": "CodeDeploy", "version": "1"} in (
+        builtin
+    )
+    assert all(t["owner"] == "AWS" for t in builtin)
+    with pytest.raises(ClientError) as raised:
+        client.get_action_type(category="Deploy", owner="AWS", provider="Nothing", version="1")
+    assert raised.value.response["Error"]["Code"] == "ActionTypeNotFoundException"

@@ -159,11 +159,3 @@ def delete_custom_action_type(context: RequestContext, request: Request) -> dict
             raise validation(f"Action type {key[0]}/Custom/{key[1]}/{key[2]} does not exist")
         store.deleted_action_types.add(key)
     return {}
-
-
-def custom_type(
-    account_id: str, region: str, type_id: dict[str, str]
-) -> models.CustomActionType | None:
-    key = (type_id["category"], type_id["provider"], type_id["version"])
-    with models.CHANGED:
-        return stores.store(account_id, region).custom_action_types.get(key)

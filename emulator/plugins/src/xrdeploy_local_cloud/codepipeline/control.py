@@ -49,6 +49,25 @@ def tags_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
     return result
 
 
+def _check_custom_types(context: RequestContext, declaration: dict[str, Any]) -> None:
+    """AWS refuses an action of a custom type the account does not have in that region."""
+    for stage in declaration["stages"]:
+        for action in stage["actions"]:
+            type_id = action["actionTypeId"]
+            region = action.get("region", context.region)
+            if type_id["owner"] != "Custom" or stores.custom_type(
+                context.account_id, region, type_id
+            ):
+                continue
+            raise error(
+                "InvalidActionDeclarationException",
+                f"ActionType (Category: '{type_id['category']}', Provider: "
+                f"'{type_id['provider']}', Owner: 'Custom', Version: '{type_id['version']}') "
+                f"in action '{action['name']}' is not available in region "
+                f"'{region.upper().replace('-', '_')}'",
+            )
+
+
 def create_pipeline(context: RequestContext, request: Request) -> Response:
     declaration = request["pipeline"]
     name = declaration["name"]
@@ -60,6 +79,7 @@ def create_pipeline(context: RequestContext, request: Request) -> Response:
                 f"A pipeline with name '{name}' already exists in account '{context.account_id}'",
             )
     pipeline_declaration = normalized(declaration, version=1)
+    _check_custom_types(context, pipeline_declaration)
     check_pipeline_role(pipeline_declaration["roleArn"])
     tags = tags_dict(request.get("tags"))
     if len(tags) > MAX_TAGS:
@@ -106,6 +126,7 @@ def update_pipeline(context: RequestContext, request: Request) -> Response:
             f"with the name '{name}'",
         )
     updated = normalized(declaration, version=int(current.declaration["version"]) + 1)
+    _check_custom_types(context, updated)
     check_pipeline_role(updated["roleArn"])
     with models.CHANGED:
         current.declaration = updated

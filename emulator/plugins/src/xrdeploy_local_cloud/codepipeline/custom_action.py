@@ -11,8 +11,7 @@ queued for the same action) or PutJobFailureResult. No result within the job tim
 
 from __future__ import annotations
 
-from xrdeploy_local_cloud.codepipeline import jobs, models, settings
-from xrdeploy_local_cloud.codepipeline.action_type_api import custom_type
+from xrdeploy_local_cloud.codepipeline import jobs, models, settings, stores
 from xrdeploy_local_cloud.codepipeline.action_types import ActionContext, Outcome, failed
 from xrdeploy_local_cloud.codepipeline.invoke_lambda import job_data, outcome_of, show_progress
 
@@ -26,7 +25,9 @@ def execution_url(template: str, external_id: str, configuration: dict[str, str]
 
 def run(context: ActionContext) -> Outcome:
     type_id = context.run.declaration["actionTypeId"]
-    action_type = custom_type(context.execution.account_id, context.execution.region, type_id)
+    action_type = stores.custom_type(
+        context.execution.account_id, context.execution.region, type_id
+    )
     if action_type is None:
         return failed(
             f"Action type {type_id['category']}/Custom/{type_id['provider']}/"

@@ -18,7 +18,6 @@ from typing import Any
 from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import models, stores
-from xrdeploy_local_cloud.codepipeline.action_type_api import custom_type
 from xrdeploy_local_cloud.codepipeline.errors import error, validation
 
 Request = dict[str, Any]
@@ -107,7 +106,7 @@ def poll_for_jobs(context: RequestContext, request: Request) -> dict[str, Any]:
     type_id = request["actionTypeId"]
     if (
         type_id.get("owner") != "Custom"
-        or custom_type(context.account_id, context.region, type_id) is None
+        or stores.custom_type(context.account_id, context.region, type_id) is None
     ):
         raise error(
             "ActionTypeNotFoundException",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from localstack.services.stores import AccountRegionBundle, BaseStore, LocalAttribute
 
-from xrdeploy_local_cloud.codepipeline.models import CustomActionType, Job, Pipeline, Webhook
+from xrdeploy_local_cloud.codepipeline.models import (
+    CHANGED,
+    CustomActionType,
+    Job,
+    Pipeline,
+    Webhook,
+)
 
 
 class CodePipelineStore(BaseStore):
@@ -21,3 +27,10 @@ codepipeline_stores = AccountRegionBundle("codepipeline", CodePipelineStore)
 
 def store(account_id: str, region: str) -> CodePipelineStore:
     return codepipeline_stores[account_id][region]
+
+
+def custom_type(account_id: str, region: str, type_id: dict[str, str]) -> CustomActionType | None:
+    """The account's custom action type of that id (its owner is ``Custom``), if it exists."""
+    key = (type_id["category"], type_id["provider"], type_id["version"])
+    with CHANGED:
+        return store(account_id, region).custom_action_types.get(key)
