@@ -5,7 +5,12 @@ execution, and a custom action moved by a job worker. boto3 against the local cl
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
+import json
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -375,16 +380,25 @@ def test_a_new_action_revision_starts_an_execution_of_it(world: WorkerWorld) -> 
     assert raised.value.response["Error"]["Code"] == "ActionNotFoundException"
 
 
-def test_webhooks_are_validated_stored_and_listed(world: WorkerWorld) -> None:
+def _call(url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """What GitHub would do: POST the event to the webhook's URL."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return dict(json.loads(response.read()))
+
+
+def test_webhooks_are_validated_stored_listed_and_called(world: WorkerWorld) -> None:
+    # GIVEN a pipeline and a GitHub-style webhook on its source action
     pipeline = world.pipeline()
     client = pipeline.client
+    secret = "s3cret"
     definition = {
         "name": f"hook-{pipeline.name}",
         "targetPipeline": pipeline.name,
         "targetAction": "Source",
-        "filters": [{"jsonPath": "$.ref", "matchEquals": "refs/heads/{Branch}"}],
+        "filters": [{"jsonPath": "$.ref", "matchEquals": "refs/heads/main"}],
         "authentication": "GITHUB_HMAC",
-        "authenticationConfiguration": {"SecretToken": "s3cret"},
+        "authenticationConfiguration": {"SecretToken": secret},
     }
     with pytest.raises(ClientError) as raised:
         client.put_webhook(webhook={**definition, "authenticationConfiguration": {}})
@@ -395,15 +409,36 @@ def test_webhooks_are_validated_stored_and_listed(world: WorkerWorld) -> None:
         client.put_webhook(webhook={**definition, "targetPipeline": "no-such-pipeline"})
     assert raised.value.response["Error"]["Code"] == "PipelineNotFoundException"
     webhook = client.put_webhook(webhook=definition)["webhook"]
-    assert webhook["url"].startswith(f"https://{REGION}.webhooks.aws/trigger?t=")
     assert webhook["arn"] == f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:webhook:{definition['name']}"
     client.register_webhook_with_third_party(webhookName=definition["name"])
     listed = {w["definition"]["name"]: w for w in client.list_webhooks()["webhooks"]}
     assert listed[definition["name"]]["url"] == webhook["url"]
+    # WHEN a push to another branch, then a signed push to main are sent to its URL
+    pipeline.upload("build 3")
+    other = json.dumps({"ref": "refs/heads/feature"}).encode()
+    ignored = _call(webhook["url"], other, {"X-Hub-Signature-256": _signed(secret, other)})
+    push = json.dumps({"ref": "refs/heads/main"}).encode()
+    started = _call(webhook["url"], push, {"X-Hub-Signature-256": _signed(secret, push)})
+    # THEN only the push to main started the pipeline, triggered by the webhook
+    assert "pipelineExecutionId" not in ignored
+    execution = client.get_pipeline_execution(
+        pipelineName=pipeline.name, pipelineExecutionId=started["pipelineExecutionId"]
+    )["pipelineExecution"]
+    assert execution["trigger"] == {"triggerType": "Webhook", "triggerDetail": webhook["arn"]}
+    listed = {w["definition"]["name"]: w for w in client.list_webhooks()["webhooks"]}
+    assert "lastTriggered" in listed[definition["name"]]
+    # AND an unsigned call is refused
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _call(webhook["url"], push, {})
+    assert refused.value.code == 401
     client.delete_webhook(name=definition["name"])
     assert definition["name"] not in {
         w["definition"]["name"] for w in client.list_webhooks()["webhooks"]
     }
+
+
+def _signed(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def test_action_types_list_the_catalogue_and_the_custom_types(world: WorkerWorld) -> None:

@@ -215,6 +215,7 @@ class Webhook:
     definition: dict[str, Any]
     url: str
     arn: str
+    token: str  # the URL's ``t`` parameter, which names the webhook in a trigger call
     tags: dict[str, str] = dataclasses.field(default_factory=dict)
     registered: bool = False  # RegisterWebhookWithThirdParty was called
     last_triggered: datetime.datetime | None = None

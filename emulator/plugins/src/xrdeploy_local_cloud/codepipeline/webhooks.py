@@ -2,10 +2,10 @@
 
 Stored and validated as the API reference says (the target pipeline exists and the target
 action is one of its source actions; GITHUB_HMAC needs a SecretToken, IP an AllowedIPRange;
-each filter's jsonPath is a JsonPath, ``$`` first; at most 5 filters). The webhook's URL has
-AWS's shape, ``https://<region>.webhooks.aws/trigger?t=<token>&v=1``: nothing in the local
-cloud receives calls at it, and registering with a third party (GitHub) only records that it was
-asked for; PutActionRevision is how a local source change reaches a pipeline.
+each filter's jsonPath is a JsonPath, ``$`` first; at most 5 filters). The webhook's URL is the
+local cloud's own (:mod:`.webhook_trigger` serves it: a POST there starts the pipeline as AWS's
+webhook endpoint does); registering with a third party (GitHub) only records that it was asked
+for, since no third party can reach the local cloud.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from localstack.aws.api import RequestContext
 from xrdeploy_local_cloud.codepipeline import models, stores
 from xrdeploy_local_cloud.codepipeline.control import MAX_TAGS, pipeline_of, tags_dict, tags_list
 from xrdeploy_local_cloud.codepipeline.errors import error, validation
+from xrdeploy_local_cloud.codepipeline.webhook_trigger import TRIGGER_PATH
 
 Request = dict[str, Any]
 _MAX_FILTERS = 5
@@ -86,18 +87,16 @@ def put_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
     with models.CHANGED:
         webhooks = _store(context).webhooks
         known = webhooks.get(name)
-        url = (
-            known.url
-            if known
-            else (
-                f"https://{context.region}.webhooks.aws/trigger?t={secrets.token_urlsafe(24)}&v=1"
-            )
-        )
+        token = known.token if known else secrets.token_urlsafe(24)
+        # The local cloud's own address, as the caller reached it: the URL works from there.
+        url = f"{context.request.host_url.rstrip('/')}{TRIGGER_PATH}?t={token}&v=1"
         arn = (
             f"arn:{context.partition}:codepipeline:{context.region}:{context.account_id}"
             f":webhook:{name}"
         )
-        webhook = models.Webhook(dict(definition), url, arn, tags or (known.tags if known else {}))
+        webhook = models.Webhook(
+            dict(definition), url, arn, token, tags or (known.tags if known else {})
+        )
         webhooks[name] = webhook
     return {"webhook": _item(webhook)}
 
