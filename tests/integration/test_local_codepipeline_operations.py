@@ -411,6 +411,9 @@ def test_webhooks_are_validated_stored_listed_and_called(world: WorkerWorld) -> 
     webhook = client.put_webhook(webhook=definition)["webhook"]
     assert webhook["arn"] == f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:webhook:{definition['name']}"
     client.register_webhook_with_third_party(webhookName=definition["name"])
+    client.tag_resource(resourceArn=webhook["arn"], tags=[{"key": "team", "value": "web"}])
+    tags = client.list_tags_for_resource(resourceArn=webhook["arn"])["tags"]
+    assert tags == [{"key": "team", "value": "web"}]
     listed = {w["definition"]["name"]: w for w in client.list_webhooks()["webhooks"]}
     assert listed[definition["name"]]["url"] == webhook["url"]
     # WHEN a push to another branch, then a signed push to main are sent to its URL
@@ -450,6 +453,13 @@ def test_action_types_list_the_catalogue_and_the_custom_types(world: WorkerWorld
         builtin
     )
     assert all(t["owner"] == "AWS" for t in builtin)
+    type_arn = (
+        f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:actiontype:Custom/Build/"
+        f"{world.type_id['provider']}/1"
+    )
+    client.tag_resource(resourceArn=type_arn, tags=[{"key": "owner", "value": "ci"}])
+    client.untag_resource(resourceArn=type_arn, tagKeys=["owner"])
+    assert client.list_tags_for_resource(resourceArn=type_arn)["tags"] == []
     with pytest.raises(ClientError) as raised:
         client.get_action_type(category="Deploy", owner="AWS", provider="Nothing", version="1")
     assert raised.value.response["Error"]["Code"] == "ActionTypeNotFoundException"

@@ -163,37 +163,49 @@ def list_pipelines(context: RequestContext, request: Request) -> Response:
     }
 
 
-def _pipeline_by_arn(context: RequestContext, arn: str) -> models.Pipeline:
+def _tags_of(context: RequestContext, arn: str) -> dict[str, str]:
+    """The tags of the resource an ARN names: a pipeline, a webhook
+    (``...:webhook:<name>``) or a custom action type
+    (``...:actiontype:Custom/<category>/<provider>/<version>``)."""
     parts = arn.split(":")
-    pipeline = None
-    if len(parts) == 6 and parts[2] == "codepipeline":
-        pipeline = stores.store(parts[4], parts[3]).pipelines.get(parts[5])
-    if pipeline is None or pipeline.arn != arn:
+    tags: dict[str, str] | None = None
+    if len(parts) >= 6 and parts[2] == "codepipeline":
+        store = stores.store(parts[4], parts[3])
+        kind, name = (parts[5], ":".join(parts[6:])) if len(parts) > 6 else ("pipeline", parts[5])
+        with models.CHANGED:
+            if kind == "pipeline" and name in store.pipelines:
+                tags = store.pipelines[name].tags if store.pipelines[name].arn == arn else None
+            elif kind == "webhook" and name in store.webhooks:
+                tags = store.webhooks[name].tags
+            elif kind == "actiontype" and name.count("/") == 3:
+                owner, category, provider, version = name.split("/")
+                found = store.custom_action_types.get((category, provider, version))
+                tags = found.tags if found and owner == "Custom" else None
+    if tags is None:
         raise error("ResourceNotFoundException", f"The resource with the ARN {arn} does not exist")
-    return pipeline
+    return tags
 
 
 def list_tags_for_resource(context: RequestContext, request: Request) -> Response:
-    pipeline = _pipeline_by_arn(context, request["resourceArn"])
-    return {"tags": tags_list(pipeline.tags)}
+    return {"tags": tags_list(_tags_of(context, request["resourceArn"]))}
 
 
 def tag_resource(context: RequestContext, request: Request) -> Response:
-    pipeline = _pipeline_by_arn(context, request["resourceArn"])
+    current = _tags_of(context, request["resourceArn"])
     tags = tags_dict(request.get("tags"))
     with models.CHANGED:
-        if len({**pipeline.tags, **tags}) > MAX_TAGS:
+        if len({**current, **tags}) > MAX_TAGS:
             raise error("TooManyTagsException", "Tag limit exceeded")
-        pipeline.tags.update(tags)
+        current.update(tags)
     return {}
 
 
 def untag_resource(context: RequestContext, request: Request) -> Response:
-    pipeline = _pipeline_by_arn(context, request["resourceArn"])
+    current = _tags_of(context, request["resourceArn"])
     keys = request.get("tagKeys") or []
     if any(key.startswith("aws:") for key in keys):
         raise validation("Not allowed to modify system tags. System tags start with 'aws:'.")
     with models.CHANGED:
         for key in keys:
-            pipeline.tags.pop(key, None)
+            current.pop(key, None)
     return {}
