@@ -58,10 +58,10 @@ def _job(context: RequestContext, job_id: str) -> models.Job:
 def _report(context: RequestContext, request: Request, status: str) -> dict[str, Any]:
     with models.CHANGED:
         job = _job(context, request["jobId"])
-        if job.status in _RESULT_STATES:
+        if job.status in _RESULT_STATES or job.status == "Queued":  # queued: not yet polled
             raise error(
                 "InvalidJobStateException",
-                f"Job {job.id} is in state {job.status} and cannot take another result",
+                f"Job {job.id} is in state {job.status} and cannot take a result",
             )
         job.status = status
         job.result = {**request, "outcome": status}
@@ -85,7 +85,8 @@ def get_job_details(context: RequestContext, request: Request) -> dict[str, Any]
 def acknowledge_job(context: RequestContext, request: Request) -> dict[str, Any]:
     with models.CHANGED:
         job = _job(context, request["jobId"])
-        if job.nonce and request.get("nonce") != job.nonce:  # a polled job has PollForJobs' nonce
+        # A custom action's job has a nonce once PollForJobs dispatched it, and none before.
+        if job.status == "Queued" or (job.nonce and request.get("nonce") != job.nonce):
             raise error("InvalidNonceException", f"The nonce for job {job.id} is not valid")
         if job.status == "Dispatched":
             job.status = "InProgress"
