@@ -132,6 +132,38 @@ def test_a_disabled_inbound_transition_holds_the_execution_until_enabled(
     wait_for(lambda: pipeline.status(execution_id) == "Succeeded")
 
 
+def test_a_disabled_outbound_transition_holds_the_execution_after_the_stage(
+    world: WorkerWorld,
+) -> None:
+    # GIVEN a pipeline whose transition out of Source is disabled
+    pipeline = world.pipeline()
+    pipeline.client.disable_stage_transition(
+        pipelineName=pipeline.name,
+        stageName="Source",
+        transitionType="Outbound",
+        reason="Freeze",
+    )
+    # WHEN a revision runs, THEN it finishes Source and waits before Work
+    pipeline.upload("build 1")
+    execution_id = pipeline.client.start_pipeline_execution(name=pipeline.name)[
+        "pipelineExecutionId"
+    ]
+    _held(pipeline, execution_id)
+    # AND Work's own inbound transition stays enabled: the outbound one holds it
+    assert pipeline.work_stage()["inboundTransitionState"] == {"enabled": True}
+    pipeline.client.enable_stage_transition(
+        pipelineName=pipeline.name, stageName="Source", transitionType="Outbound"
+    )
+    job = pipeline.poll_job()
+    assert job["data"]["pipelineContext"]["pipelineExecutionId"] == execution_id
+    pipeline.client.acknowledge_job(jobId=job["id"], nonce=job["nonce"])
+    pipeline.client.put_job_failure_result(
+        jobId=job["id"], failureDetails={"type": "JobFailed", "message": "tests failed"}
+    )
+    wait_for(lambda: pipeline.status(execution_id) == "Failed")
+    assert pipeline.action_status(execution_id, "Build") == "Failed"
+
+
 def test_a_stage_transition_names_an_existing_stage(world: WorkerWorld) -> None:
     pipeline = world.pipeline()
     with pytest.raises(ClientError) as raised:
