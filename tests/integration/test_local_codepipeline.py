@@ -371,6 +371,14 @@ def test_a_deployment_to_the_fleet_lets_the_execution_go_on(world: World) -> Non
         targets = codedeploy.list_deployment_instances(deploymentId=deployment_id)
         assert targets["instancesList"] == [instance]
         assert actions["Promote"]["status"] == "Succeeded"
+        # AND CodePipeline lists the instance as the deploy action's target, event by event
+        listed = world.aws("codepipeline").list_deploy_action_execution_targets(
+            pipelineName=pipeline.name, actionExecutionId=actions["Deploy"]["actionExecutionId"]
+        )["targets"]
+        assert [(t["targetId"], t["status"]) for t in listed] == [(instance, "Succeeded")]
+        events = {e["name"]: e["status"] for e in listed[0]["events"]}
+        assert events["Install"] == "Succeeded"
+        assert set(events.values()) <= {"Succeeded", "Skipped"}
     finally:
         world.aws("ec2").terminate_instances(InstanceIds=[instance])
 

@@ -12,7 +12,7 @@ from xrdeploy_local_cloud.codepipeline.roles import check_pipeline_role
 
 Request = dict[str, Any]
 Response = dict[str, Any]
-_MAX_TAGS = 50
+MAX_TAGS = 50
 
 
 def _store(context: RequestContext) -> stores.CodePipelineStore:
@@ -33,11 +33,11 @@ def normalized(declaration: dict[str, Any], version: int) -> dict[str, Any]:
         raise error(refused.code, str(refused)) from None
 
 
-def _tags_list(tags: dict[str, str]) -> list[dict[str, str]]:
+def tags_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": k, "value": v} for k, v in sorted(tags.items())]
 
 
-def _tags_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
+def tags_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
     result = {}
     for tag in tags or []:
         if tag["key"].startswith("aws:"):
@@ -47,6 +47,25 @@ def _tags_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
             )
         result[tag["key"]] = tag.get("value", "")
     return result
+
+
+def _check_custom_types(context: RequestContext, declaration: dict[str, Any]) -> None:
+    """AWS refuses an action of a custom type the account does not have in that region."""
+    for stage in declaration["stages"]:
+        for action in stage["actions"]:
+            type_id = action["actionTypeId"]
+            region = action.get("region", context.region)
+            if type_id["owner"] != "Custom" or stores.custom_type(
+                context.account_id, region, type_id
+            ):
+                continue
+            raise error(
+                "InvalidActionDeclarationException",
+                f"ActionType (Category: '{type_id['category']}', Provider: "
+                f"'{type_id['provider']}', Owner: 'Custom', Version: '{type_id['version']}') "
+                f"in action '{action['name']}' is not available in region "
+                f"'{region.upper().replace('-', '_')}'",
+            )
 
 
 def create_pipeline(context: RequestContext, request: Request) -> Response:
@@ -60,9 +79,10 @@ def create_pipeline(context: RequestContext, request: Request) -> Response:
                 f"A pipeline with name '{name}' already exists in account '{context.account_id}'",
             )
     pipeline_declaration = normalized(declaration, version=1)
+    _check_custom_types(context, pipeline_declaration)
     check_pipeline_role(pipeline_declaration["roleArn"])
-    tags = _tags_dict(request.get("tags"))
-    if len(tags) > _MAX_TAGS:
+    tags = tags_dict(request.get("tags"))
+    if len(tags) > MAX_TAGS:
         raise error("TooManyTagsException", "Tag limit exceeded")
     arn = f"arn:{context.partition}:codepipeline:{context.region}:{context.account_id}:{name}"
     with models.CHANGED:
@@ -72,7 +92,7 @@ def create_pipeline(context: RequestContext, request: Request) -> Response:
         models.CHANGED.notify_all()
     response: Response = {"pipeline": pipeline_declaration}
     if tags:
-        response["tags"] = _tags_list(tags)
+        response["tags"] = tags_list(tags)
     return response
 
 
@@ -106,6 +126,7 @@ def update_pipeline(context: RequestContext, request: Request) -> Response:
             f"with the name '{name}'",
         )
     updated = normalized(declaration, version=int(current.declaration["version"]) + 1)
+    _check_custom_types(context, updated)
     check_pipeline_role(updated["roleArn"])
     with models.CHANGED:
         current.declaration = updated
@@ -142,37 +163,49 @@ def list_pipelines(context: RequestContext, request: Request) -> Response:
     }
 
 
-def _pipeline_by_arn(context: RequestContext, arn: str) -> models.Pipeline:
+def _tags_of(context: RequestContext, arn: str) -> dict[str, str]:
+    """The tags of the resource an ARN names: a pipeline, a webhook
+    (``...:webhook:<name>``) or a custom action type
+    (``...:actiontype:Custom/<category>/<provider>/<version>``)."""
     parts = arn.split(":")
-    pipeline = None
-    if len(parts) == 6 and parts[2] == "codepipeline":
-        pipeline = stores.store(parts[4], parts[3]).pipelines.get(parts[5])
-    if pipeline is None or pipeline.arn != arn:
+    tags: dict[str, str] | None = None
+    if len(parts) >= 6 and parts[2] == "codepipeline":
+        store = stores.store(parts[4], parts[3])
+        kind, name = (parts[5], ":".join(parts[6:])) if len(parts) > 6 else ("pipeline", parts[5])
+        with models.CHANGED:
+            if kind == "pipeline" and name in store.pipelines:
+                tags = store.pipelines[name].tags if store.pipelines[name].arn == arn else None
+            elif kind == "webhook" and name in store.webhooks:
+                tags = store.webhooks[name].tags
+            elif kind == "actiontype" and name.count("/") == 3:
+                owner, category, provider, version = name.split("/")
+                found = store.custom_action_types.get((category, provider, version))
+                tags = found.tags if found and owner == "Custom" else None
+    if tags is None:
         raise error("ResourceNotFoundException", f"The resource with the ARN {arn} does not exist")
-    return pipeline
+    return tags
 
 
 def list_tags_for_resource(context: RequestContext, request: Request) -> Response:
-    pipeline = _pipeline_by_arn(context, request["resourceArn"])
-    return {"tags": _tags_list(pipeline.tags)}
+    return {"tags": tags_list(_tags_of(context, request["resourceArn"]))}
 
 
 def tag_resource(context: RequestContext, request: Request) -> Response:
-    pipeline = _pipeline_by_arn(context, request["resourceArn"])
-    tags = _tags_dict(request.get("tags"))
+    current = _tags_of(context, request["resourceArn"])
+    tags = tags_dict(request.get("tags"))
     with models.CHANGED:
-        if len({**pipeline.tags, **tags}) > _MAX_TAGS:
+        if len({**current, **tags}) > MAX_TAGS:
             raise error("TooManyTagsException", "Tag limit exceeded")
-        pipeline.tags.update(tags)
+        current.update(tags)
     return {}
 
 
 def untag_resource(context: RequestContext, request: Request) -> Response:
-    pipeline = _pipeline_by_arn(context, request["resourceArn"])
+    current = _tags_of(context, request["resourceArn"])
     keys = request.get("tagKeys") or []
     if any(key.startswith("aws:") for key in keys):
         raise validation("Not allowed to modify system tags. System tags start with 'aws:'.")
     with models.CHANGED:
         for key in keys:
-            pipeline.tags.pop(key, None)
+            current.pop(key, None)
     return {}

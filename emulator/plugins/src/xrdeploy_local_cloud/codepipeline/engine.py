@@ -15,6 +15,7 @@ from typing import Any
 
 from xrdeploy_local_cloud.codepipeline import (
     approval,
+    custom_action,
     deploy_codedeploy,
     events,
     gates,
@@ -232,7 +233,11 @@ def _run_action(
             action.get("configuration", {}), _namespaces(execution)
         )
         type_id = action["actionTypeId"]
-        handler = HANDLERS.get((type_id["category"], type_id["owner"], type_id["provider"]))
+        handler = (
+            custom_action.run
+            if type_id["owner"] == "Custom"
+            else HANDLERS.get((type_id["category"], type_id["owner"], type_id["provider"]))
+        )
         if handler is None:
             outcome = failed(
                 f"Action type {type_id['category']}/{type_id['owner']}/{type_id['provider']} "

@@ -106,14 +106,14 @@ def run(context: ActionContext) -> Outcome:
                 "action and that it made a call to PutJobSuccessResult.",
                 "TimedOut",
             )
-        outcome = _outcome(result, outputs)
+        outcome = outcome_of(result, outputs)
         token = result.get("continuationToken")
         if outcome.status != models.SUCCEEDED or not token:
             return outcome
-        _progress(context, outcome, result)
+        show_progress(context, outcome, result)
 
 
-def _outcome(result: dict[str, Any], outputs: dict[str, dict[str, str]]) -> Outcome:
+def outcome_of(result: dict[str, Any], outputs: dict[str, dict[str, str]]) -> Outcome:
     if result["outcome"] == "Failed":
         details = result.get("failureDetails") or {}
         return failed(
@@ -131,7 +131,7 @@ def _outcome(result: dict[str, Any], outputs: dict[str, dict[str, str]]) -> Outc
     )
 
 
-def _progress(context: ActionContext, outcome: Outcome, result: dict[str, Any]) -> None:
+def show_progress(context: ActionContext, outcome: Outcome, result: dict[str, Any]) -> None:
     """A continuation: the action stays in progress and shows what the function reported."""
     percent = (result.get("executionDetails") or {}).get("percentComplete")
     with models.CHANGED:

@@ -1,9 +1,11 @@
-"""Jobs of Lambda invoke actions and the job worker API the function calls.
+"""Jobs of Lambda invoke actions and custom actions, and the job worker API.
 
 Each invocation of the function gets a job (a continuation gets a new one). The function
 answers with PutJobSuccessResult (optionally with a ``continuationToken``: CodePipeline then
 invokes it again) or PutJobFailureResult; GetJobDetails and AcknowledgeJob work as on AWS.
 A job that has a result or has timed out refuses another one (``InvalidJobStateException``).
+A custom action's job waits ``Queued`` until a job worker's PollForJobs dispatches it (with a
+nonce that AcknowledgeJob must repeat).
 """
 
 from __future__ import annotations
@@ -16,14 +18,18 @@ from typing import Any
 from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import models, stores
-from xrdeploy_local_cloud.codepipeline.errors import error
+from xrdeploy_local_cloud.codepipeline.errors import error, validation
 
 Request = dict[str, Any]
 _RESULT_STATES = ("Succeeded", "Failed", "TimedOut")
 
 
-def create(execution: models.Execution, data: dict[str, Any]) -> models.Job:
-    job = models.Job(id=str(uuid.uuid4()), account_id=execution.account_id, data=data)
+def create(
+    execution: models.Execution, data: dict[str, Any], status: str = "Dispatched"
+) -> models.Job:
+    job = models.Job(
+        id=str(uuid.uuid4()), account_id=execution.account_id, data=data, status=status
+    )
     with models.CHANGED:
         stores.store(execution.account_id, execution.region).jobs[job.id] = job
     return job
@@ -52,10 +58,10 @@ def _job(context: RequestContext, job_id: str) -> models.Job:
 def _report(context: RequestContext, request: Request, status: str) -> dict[str, Any]:
     with models.CHANGED:
         job = _job(context, request["jobId"])
-        if job.status in _RESULT_STATES:
+        if job.status in _RESULT_STATES or job.status == "Queued":  # queued: not yet polled
             raise error(
                 "InvalidJobStateException",
-                f"Job {job.id} is in state {job.status} and cannot take another result",
+                f"Job {job.id} is in state {job.status} and cannot take a result",
             )
         job.status = status
         job.result = {**request, "outcome": status}
@@ -79,7 +85,49 @@ def get_job_details(context: RequestContext, request: Request) -> dict[str, Any]
 def acknowledge_job(context: RequestContext, request: Request) -> dict[str, Any]:
     with models.CHANGED:
         job = _job(context, request["jobId"])
+        # A custom action's job has a nonce once PollForJobs dispatched it, and none before.
+        if job.status == "Queued" or (job.nonce and request.get("nonce") != job.nonce):
+            raise error("InvalidNonceException", f"The nonce for job {job.id} is not valid")
         if job.status == "Dispatched":
             job.status = "InProgress"
         job.nonce = request.get("nonce", "")
         return {"status": job.status}
+
+
+def _matches(job: models.Job, request: Request) -> bool:
+    if job.status != "Queued" or job.data["actionTypeId"] != request["actionTypeId"]:
+        return False
+    configuration = job.data["actionConfiguration"]["configuration"]
+    return all(configuration.get(k) == v for k, v in (request.get("queryParam") or {}).items())
+
+
+def poll_for_jobs(context: RequestContext, request: Request) -> dict[str, Any]:
+    """PollForJobs: up to ``maxBatchSize`` (default 1) queued jobs of the custom action type,
+    oldest first, each now ``Dispatched`` with a nonce."""
+    type_id = request["actionTypeId"]
+    if (
+        type_id.get("owner") != "Custom"
+        or stores.custom_type(context.account_id, context.region, type_id) is None
+    ):
+        raise error(
+            "ActionTypeNotFoundException",
+            f"Action type {type_id.get('category')}/{type_id.get('owner')}/"
+            f"{type_id.get('provider')}/{type_id.get('version')} does not exist",
+        )
+    if len(request.get("queryParam") or {}) > 1:
+        raise validation("queryParam takes at most one property")
+    size = int(request.get("maxBatchSize") or 1)
+    with models.CHANGED:
+        queued = [
+            j
+            for j in stores.store(context.account_id, context.region).jobs.values()
+            if _matches(j, request)
+        ]
+        answer = []
+        for job in queued[:size]:
+            job.status, job.nonce = "Dispatched", str(uuid.uuid4())
+            answer.append(
+                {"id": job.id, "data": job.data, "nonce": job.nonce, "accountId": job.account_id}
+            )
+        models.CHANGED.notify_all()
+    return {"jobs": answer}

@@ -7,12 +7,13 @@
 * PARALLEL: executions do not wait for each other.
 
 A stage is held from the moment an execution enters it until the stage ends (succeeded, failed
-or stopped); an execution waiting for the next stage holds nothing.
+or stopped); an execution waiting for the next stage holds nothing. A disabled transition into
+a stage (:mod:`.transitions`) keeps every execution waiting to enter it, whatever the mode.
 """
 
 from __future__ import annotations
 
-from xrdeploy_local_cloud.codepipeline import models
+from xrdeploy_local_cloud.codepipeline import models, transitions
 
 _WAIT = 1.0  # seconds between checks, besides the notifications
 
@@ -31,7 +32,11 @@ def enter(pipeline: models.Pipeline, execution: models.Execution, stage: str) ->
                 if execution.status != models.IN_PROGRESS or execution.stop:
                     return False
                 free = mode == "PARALLEL" or stage not in pipeline.occupants
-                if free and (mode != "QUEUED" or queue[0] == execution.id):
+                if (
+                    free
+                    and transitions.open_into(pipeline, stage)
+                    and (mode != "QUEUED" or queue[0] == execution.id)
+                ):
                     if mode != "PARALLEL":
                         pipeline.occupants[stage] = execution.id
                     pipeline.latest_in_stage[stage] = execution.id

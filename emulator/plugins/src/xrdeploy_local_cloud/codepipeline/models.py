@@ -154,6 +154,16 @@ class Execution:
 
 
 @dataclasses.dataclass
+class Transition:
+    """A disabled stage transition (DisableStageTransition); an enabled one keeps who enabled it."""
+
+    enabled: bool
+    changed_by: str
+    changed_at: datetime.datetime = dataclasses.field(default_factory=now)
+    reason: str | None = None
+
+
+@dataclasses.dataclass
 class Pipeline:
     declaration: dict[str, Any]
     arn: str
@@ -165,6 +175,8 @@ class Pipeline:
     waiting: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # stage → ids
     latest_in_stage: dict[str, str] = dataclasses.field(default_factory=dict)
     started_by_token: dict[str, str] = dataclasses.field(default_factory=dict)  # idempotency
+    # (stage, "Inbound" | "Outbound") → its latest Disable/EnableStageTransition
+    transitions: dict[tuple[str, str], Transition] = dataclasses.field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -176,7 +188,8 @@ class Pipeline:
 
 @dataclasses.dataclass
 class Job:
-    """A job of a Lambda invoke action: one per invocation, continuations get new ones."""
+    """A job of a Lambda invoke action (one per invocation, continuations get new ones) or of a
+    custom action (``Queued`` until a job worker's PollForJobs dispatches it)."""
 
     id: str
     account_id: str
@@ -184,3 +197,25 @@ class Job:
     status: str = "Dispatched"
     nonce: str = ""
     result: dict[str, Any] | None = None  # the PutJob*Result request, once reported
+
+
+@dataclasses.dataclass
+class CustomActionType:
+    """A custom action type (CreateCustomActionType): ``action_type`` in the ``ActionType``
+    shape ListActionTypes answers."""
+
+    action_type: dict[str, Any]
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Webhook:
+    """A webhook (PutWebhook): its definition as given, and what AWS adds to it."""
+
+    definition: dict[str, Any]
+    url: str
+    arn: str
+    token: str  # the URL's ``t`` parameter, which names the webhook in a trigger call
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    registered: bool = False  # RegisterWebhookWithThirdParty was called
+    last_triggered: datetime.datetime | None = None

@@ -28,7 +28,9 @@ def trigger_of(context: RequestContext) -> dict[str, str]:
     return {"triggerType": "StartPipelineExecution", "triggerDetail": caller.arn if caller else ""}
 
 
-def _variables(declaration: dict[str, Any], given: list[dict[str, str]] | None) -> dict[str, str]:
+def variables_for(
+    declaration: dict[str, Any], given: list[dict[str, str]] | None
+) -> dict[str, str]:
     declared = {v["name"]: v for v in declaration.get("variables", [])}
     values = {name: v["defaultValue"] for name, v in declared.items() if "defaultValue" in v}
     for item in given or []:
@@ -55,8 +57,10 @@ def start_pipeline_execution(context: RequestContext, request: Request) -> dict[
     token = request.get("clientRequestToken")
     if token and token in pipeline.started_by_token:  # a retried request starts nothing new
         return {"pipelineExecutionId": pipeline.started_by_token[token]}
-    variables = _variables(pipeline.declaration, request.get("variables"))
-    execution = _start(context, pipeline, trigger_of(context), variables, _overrides(request))
+    variables = variables_for(pipeline.declaration, request.get("variables"))
+    execution = start_execution(
+        context, pipeline, trigger_of(context), variables, _overrides(request)
+    )
     if token:
         pipeline.started_by_token[token] = execution.id
     return {"pipelineExecutionId": execution.id}
@@ -69,16 +73,16 @@ def create_pipeline(context: RequestContext, request: Request) -> dict[str, Any]
     response = control.create_pipeline(context, request)
     pipeline = pipeline_of(context, request["pipeline"]["name"])
     try:
-        variables = _variables(pipeline.declaration, None)
+        variables = variables_for(pipeline.declaration, None)
     except ServiceException:
         return response  # a variable without a default: no value to start with
     caller = trust.caller_of(context)
     trigger = {"triggerType": "CreatePipeline", "triggerDetail": caller.arn if caller else ""}
-    _start(context, pipeline, trigger, variables, {})
+    start_execution(context, pipeline, trigger, variables, {})
     return response
 
 
-def _start(
+def start_execution(
     context: RequestContext,
     pipeline: models.Pipeline,
     trigger: dict[str, str],

@@ -7,7 +7,7 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
-from xrdeploy_local_cloud.codepipeline import lanes, models
+from xrdeploy_local_cloud.codepipeline import lanes, models, transitions
 from xrdeploy_local_cloud.codepipeline.condition_views import condition_states
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import execution_not_found
@@ -57,7 +57,7 @@ def _stage_state(pipeline: models.Pipeline, stage: dict[str, Any]) -> dict[str, 
     name = stage["name"]
     state: dict[str, Any] = {
         "stageName": name,
-        "inboundTransitionState": {"enabled": True},
+        "inboundTransitionState": transitions.inbound_state(pipeline, name),
         "actionStates": [_action_state(pipeline, name, a) for a in stage["actions"]],
     }
     inbound = [e for e in map(pipeline.execution, lanes.waiting(pipeline, name)) if e is not None]

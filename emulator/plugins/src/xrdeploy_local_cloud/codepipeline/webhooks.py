@@ -1,0 +1,142 @@
+"""Webhooks: PutWebhook, ListWebhooks, DeleteWebhook, Register/DeregisterWebhookWithThirdParty.
+
+Stored and validated as the API reference says (the target pipeline exists and the target
+action is one of its source actions; GITHUB_HMAC needs a SecretToken, IP an AllowedIPRange;
+each filter's jsonPath is a JsonPath, ``$`` first; at most 5 filters). The webhook's URL is the
+local cloud's own (:mod:`.webhook_trigger` serves it: a POST there starts the pipeline as AWS's
+webhook endpoint does); registering with a third party (GitHub) only records that it was asked
+for, since no third party can reach the local cloud.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from typing import Any
+
+from localstack.aws.api import RequestContext
+
+from xrdeploy_local_cloud.codepipeline import models, stores
+from xrdeploy_local_cloud.codepipeline.control import MAX_TAGS, pipeline_of, tags_dict, tags_list
+from xrdeploy_local_cloud.codepipeline.errors import error, validation
+from xrdeploy_local_cloud.codepipeline.webhook_trigger import TRIGGER_PATH
+
+Request = dict[str, Any]
+_MAX_FILTERS = 5
+
+
+def _store(context: RequestContext) -> stores.CodePipelineStore:
+    return stores.store(context.account_id, context.region)
+
+
+def _check_authentication(definition: dict[str, Any]) -> None:
+    kind = definition["authentication"]
+    config = definition.get("authenticationConfiguration") or {}
+    wrong = "InvalidWebhookAuthenticationParametersException"
+    if kind == "GITHUB_HMAC" and not config.get("SecretToken"):
+        raise error(wrong, "GITHUB_HMAC authentication needs a SecretToken")
+    if kind == "IP":
+        try:
+            ipaddress.ip_network(config.get("AllowedIPRange", ""))
+        except ValueError:
+            raise error(wrong, "IP authentication needs an AllowedIPRange in CIDR form") from None
+    if kind not in ("GITHUB_HMAC", "IP", "UNAUTHENTICATED"):
+        raise validation(f"Invalid authentication type: {kind}")
+
+
+def _check_target(context: RequestContext, definition: dict[str, Any]) -> None:
+    pipeline = pipeline_of(context, definition["targetPipeline"])
+    sources = pipeline.declaration["stages"][0]["actions"]
+    if definition["targetAction"] not in [a["name"] for a in sources]:
+        raise validation(
+            f"Action {definition['targetAction']} is not a source action of pipeline "
+            f"{pipeline.name}"
+        )
+
+
+def _item(webhook: models.Webhook) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "definition": webhook.definition,
+        "url": webhook.url,
+        "arn": webhook.arn,
+    }
+    if webhook.tags:
+        item["tags"] = tags_list(webhook.tags)
+    if webhook.last_triggered is not None:
+        item["lastTriggered"] = webhook.last_triggered
+    return item
+
+
+def put_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
+    definition = request["webhook"]
+    filters = definition.get("filters") or []
+    if len(filters) > _MAX_FILTERS:
+        raise validation(f"A webhook has at most {_MAX_FILTERS} filters")
+    for rule in filters:
+        if not rule["jsonPath"].startswith("$"):
+            raise error(
+                "InvalidWebhookFilterPatternException",
+                f"The JsonPath {rule['jsonPath']} is not valid: it starts with $",
+            )
+    _check_authentication(definition)
+    _check_target(context, definition)
+    tags = tags_dict(request.get("tags"))
+    if len(tags) > MAX_TAGS:
+        raise error("TooManyTagsException", "Tag limit exceeded")
+    name = definition["name"]
+    with models.CHANGED:
+        webhooks = _store(context).webhooks
+        known = webhooks.get(name)
+        token = known.token if known else secrets.token_urlsafe(24)
+        # The local cloud's own address, as the caller reached it: the URL works from there.
+        url = f"{context.request.host_url.rstrip('/')}{TRIGGER_PATH}?t={token}&v=1"
+        arn = (
+            f"arn:{context.partition}:codepipeline:{context.region}:{context.account_id}"
+            f":webhook:{name}"
+        )
+        webhook = models.Webhook(
+            dict(definition), url, arn, token, tags or (known.tags if known else {})
+        )
+        webhooks[name] = webhook
+    return {"webhook": _item(webhook)}
+
+
+def list_webhooks(context: RequestContext, request: Request) -> dict[str, Any]:
+    with models.CHANGED:
+        items = [_item(w) for _, w in sorted(_store(context).webhooks.items())]
+    token = request.get("NextToken")
+    if token is not None and (not token.isdigit() or int(token) >= max(len(items), 1)):
+        raise error(
+            "InvalidNextTokenException", "The next token was specified in an invalid format."
+        )
+    start, size = int(token or 0), int(request.get("MaxResults") or 100)
+    response: dict[str, Any] = {"webhooks": items[start : start + size]}
+    if start + size < len(items):
+        response["NextToken"] = str(start + size)
+    return response
+
+
+def delete_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
+    with models.CHANGED:
+        _store(context).webhooks.pop(request["name"], None)  # AWS: deleting none is no error
+    return {}
+
+
+def _registered(context: RequestContext, request: Request, registered: bool) -> dict[str, Any]:
+    name = request.get("webhookName") or ""
+    with models.CHANGED:
+        webhook = _store(context).webhooks.get(name)
+        if webhook is None:
+            raise error("WebhookNotFoundException", f"The webhook {name} was not found")
+        webhook.registered = registered
+    return {}
+
+
+def register_webhook_with_third_party(context: RequestContext, request: Request) -> dict[str, Any]:
+    return _registered(context, request, True)
+
+
+def deregister_webhook_with_third_party(
+    context: RequestContext, request: Request
+) -> dict[str, Any]:
+    return _registered(context, request, False)

@@ -1,0 +1,115 @@
+"""Stage transitions of the local CodePipeline: a disabled one holds executions at the stage."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+
+from xrdeploy_local_cloud.codepipeline import lanes, models, transitions
+
+T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+USER = "arn:aws:iam::000000000000:user/ops"
+
+
+def _pipeline() -> models.Pipeline:
+    declaration = {"name": "p", "stages": [{"name": "Source"}, {"name": "Deploy"}]}
+    return models.Pipeline(declaration=declaration, arn="arn:aws:codepipeline:r:1:p")
+
+
+def _execution(pipeline: models.Pipeline, name: str, mode: str = "SUPERSEDED") -> models.Execution:
+    execution = models.Execution(
+        id=name,
+        account_id="000000000000",
+        region="us-east-1",
+        pipeline_name="p",
+        pipeline_version=1,
+        declaration={"executionMode": mode},
+        trigger={},
+        variables={},
+        source_revisions={},
+        started=T0 + datetime.timedelta(seconds=len(pipeline.executions)),
+    )
+    pipeline.executions.append(execution)
+    return execution
+
+
+class Entry:
+    """``lanes.enter`` into Deploy in a thread of its own, since it blocks while held."""
+
+    def __init__(self, pipeline: models.Pipeline, execution: models.Execution) -> None:
+        self.result: bool | None = None
+        self._thread = threading.Thread(target=self._enter, args=(pipeline, execution), daemon=True)
+        self._thread.start()
+
+    def _enter(self, pipeline: models.Pipeline, execution: models.Execution) -> None:
+        self.result = lanes.enter(pipeline, execution, "Deploy")
+
+    def done(self) -> bool | None:
+        self._thread.join(timeout=5)
+        assert not self._thread.is_alive(), "enter() did not return"
+        return self.result
+
+
+def _until_waiting(pipeline: models.Pipeline, ids: list[str]) -> None:
+    with models.CHANGED:
+        assert models.CHANGED.wait_for(lambda: lanes.waiting(pipeline, "Deploy") == ids, 5)
+
+
+def _disable(pipeline: models.Pipeline, stage: str, kind: str) -> None:
+    transition = models.Transition(enabled=False, changed_by=USER, reason="bad build")
+    transitions.set_state(pipeline, stage, kind, transition)
+
+
+def _enable(pipeline: models.Pipeline, stage: str, kind: str) -> None:
+    transitions.set_state(pipeline, stage, kind, models.Transition(enabled=True, changed_by=USER))
+
+
+@pytest.mark.parametrize(
+    ("stage", "kind"), [("Deploy", transitions.INBOUND), ("Source", transitions.OUTBOUND)]
+)
+def test_a_disabled_transition_holds_the_execution_until_enabled(stage: str, kind: str) -> None:
+    # GIVEN the way into Deploy disabled (its inbound or Source's outbound transition)
+    pipeline = _pipeline()
+    _disable(pipeline, stage, kind)
+    # WHEN an execution arrives at Deploy
+    entry = Entry(pipeline, _execution(pipeline, "1"))
+    _until_waiting(pipeline, ["1"])
+    assert "Deploy" not in pipeline.occupants
+    # THEN it enters once the transition is enabled
+    _enable(pipeline, stage, kind)
+    assert entry.done() is True
+    assert pipeline.occupants == {"Deploy": "1"}
+
+
+def test_enabling_lets_the_newest_waiting_execution_through_in_superseded_mode() -> None:
+    pipeline = _pipeline()
+    _disable(pipeline, "Deploy", transitions.INBOUND)
+    older = Entry(pipeline, _execution(pipeline, "1"))
+    _until_waiting(pipeline, ["1"])
+    newer = Entry(pipeline, _execution(pipeline, "2"))
+    assert older.done() is False
+    assert pipeline.executions[0].status == models.SUPERSEDED
+    _enable(pipeline, "Deploy", transitions.INBOUND)
+    assert newer.done() is True
+    assert pipeline.occupants == {"Deploy": "2"}
+
+
+def test_other_stages_are_not_held() -> None:
+    pipeline = _pipeline()
+    _disable(pipeline, "Deploy", transitions.INBOUND)
+    assert lanes.enter(pipeline, _execution(pipeline, "1"), "Source")
+
+
+def test_the_inbound_state_shows_who_disabled_it_when_and_why() -> None:
+    pipeline = _pipeline()
+    assert transitions.inbound_state(pipeline, "Deploy") == {"enabled": True}
+    _disable(pipeline, "Deploy", transitions.INBOUND)
+    state = transitions.inbound_state(pipeline, "Deploy")
+    assert state["enabled"] is False
+    assert state["lastChangedBy"] == USER
+    assert state["disabledReason"] == "bad build"
+    assert isinstance(state["lastChangedAt"], datetime.datetime)
+    _enable(pipeline, "Deploy", transitions.INBOUND)
+    assert "disabledReason" not in transitions.inbound_state(pipeline, "Deploy")
