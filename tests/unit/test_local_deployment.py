@@ -26,8 +26,7 @@ class RecordingRunner:
 
 
 class OfflineDeployment(LocalDeployment):
-    def __post_init__(self) -> None:
-        self.recorder = RecordingRunner()
+    recorder: RecordingRunner
 
     def runner(self) -> Any:
         return self.recorder
@@ -36,9 +35,15 @@ class OfflineDeployment(LocalDeployment):
         return None
 
 
+def offline() -> OfflineDeployment:
+    deployment = OfflineDeployment(load_config(None), "http://127.0.0.1:1", Path("unused"))
+    deployment.recorder = RecordingRunner()
+    return deployment
+
+
 def test_each_stack_is_applied_alone_in_the_order_given() -> None:
     # GIVEN the default chain, WHEN its stacks are applied last stage first
-    deployment = OfflineDeployment(load_config(None), "http://127.0.0.1:1", Path("unused"))
+    deployment = offline()
     outputs = deployment.deploy_one_at_a_time(["prod", "beta", "alpha"])
     # THEN each was its own apply, in that order, and every stage's outputs are kept
     assert deployment.recorder.calls == [["prod"], ["beta"], ["alpha"]]
@@ -47,6 +52,6 @@ def test_each_stack_is_applied_alone_in_the_order_given() -> None:
 
 
 def test_a_stage_left_out_is_named() -> None:
-    deployment = OfflineDeployment(load_config(None), "http://127.0.0.1:1", Path("unused"))
+    deployment = offline()
     with pytest.raises(ToolError, match="gave no outputs for alpha"):
         deployment.deploy_one_at_a_time(["prod", "beta"])
