@@ -65,7 +65,7 @@ PYTEST_WORKERS ?= 2
 test: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json  ## every tier: unit, synth, terraform, security, integration (LocalStack)
 	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadfile
 
-test-fast: setup       ## everything but LocalStack
+test-fast: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## everything but LocalStack (the IAM evaluator's unit tests run its node server)
 	$(PIPENV) run pytest -m "not integration"
 
 lint: setup
