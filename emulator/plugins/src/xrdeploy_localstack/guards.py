@@ -11,7 +11,9 @@ One request handler runs for every parsed AWS request, before LocalStack's servi
    unless ``XRDEPLOY_ENFORCE_IAM=0``; its decisions are served at ``/_xrdeploy/permissions``.
 
 ``GET GUARDS_PATH`` on the gateway reports the switches, so a launcher can tell that the extension
-is loaded and how.
+is loaded and how. The switches can change while LocalStack runs (``/_xrdeploy/settings``,
+:mod:`xrdeploy_localstack.settings_api`); IAM enforcement can be switched on at run time only when
+LocalStack started with it, since its evaluator starts with LocalStack.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from xrdeploy_localstack.iam.api import LedgerApi
 from xrdeploy_localstack.iam.evaluator import Evaluator, evaluator_command
 from xrdeploy_localstack.iam.guard import IamGuard
 from xrdeploy_localstack.iam.ledger import Ledger
+from xrdeploy_localstack.runtime_settings import STORE
+from xrdeploy_localstack.settings_api import SettingsApi
 
 LOG = logging.getLogger(__name__)
 
@@ -70,12 +74,12 @@ def _switch(environ: Mapping[str, str], name: str) -> bool:
 
 
 class GuardsApi:
-    def __init__(self, settings: GuardSettings) -> None:
-        self._settings = settings
+    def __init__(self, extension: GuardsExtension) -> None:
+        self._extension = extension
 
     @route(GUARDS_PATH, methods=["GET"])
     def describe(self, request: Request) -> dict[str, Any]:
-        return dataclasses.asdict(self._settings)
+        return dataclasses.asdict(self._extension.settings)
 
 
 class GuardsExtension(Extension):
@@ -95,6 +99,18 @@ class GuardsExtension(Extension):
         if self.settings.enforce_iam:  # a missing evaluator fails LocalStack's start
             self.iam = IamGuard(Evaluator(evaluator_command(os.environ)), Ledger())
             self.iam.evaluator.start()
+        STORE.subscribe(self.switch)
+        LOG.info("xrdeploy guards: %s", self.settings)
+
+    def switch(self, environ: Mapping[str, str]) -> None:
+        """Take the switches of a run-time settings change; ValueError refuses it."""
+        settings = GuardSettings.from_environment(environ)
+        if settings.enforce_iam and self.iam is None:
+            raise ValueError(
+                f"enforce_iam: this local cloud started with {ENFORCE_IAM_ENV}=0, so its IAM "
+                "evaluator is not running; restart it without that setting to enforce IAM"
+            )
+        self.settings = settings
         LOG.info("xrdeploy guards: %s", self.settings)
 
     def on_platform_shutdown(self) -> None:
@@ -103,7 +119,8 @@ class GuardsExtension(Extension):
 
     def update_gateway_routes(self, router: Router[Any]) -> None:
         router.add(FaultsApi(self.faults))
-        router.add(GuardsApi(self.settings))
+        router.add(SettingsApi(STORE))
+        router.add(GuardsApi(self))
         if self.iam is not None:
             router.add(LedgerApi(self.iam.ledger, self.iam.evaluator.stats))
 
@@ -124,5 +141,5 @@ class GuardsExtension(Extension):
             and not context.is_internal_call
         ):
             kms_state.check(context)
-        if self.iam is not None:
+        if self.iam is not None and self.settings.enforce_iam:
             self.iam.check(context)
