@@ -221,8 +221,10 @@ class Terraform:
         shown: dict[str, object] = json.loads(self.run("show", "-json", plan_file).stdout)
         return shown
 
-    def apply(self, on_line: Callable[[str], None] | None = None) -> None:
-        self.run("apply", "-input=false", "-auto-approve", "-lock-timeout=30s", on_line=on_line)
+    def apply(self, on_line: Callable[[str], None] | None = None) -> str:
+        """Returns Terraform's output, which ends with what the apply did."""
+        args = ("apply", "-input=false", "-auto-approve", "-lock-timeout=30s")
+        return self.run(*args, on_line=on_line).stdout
 
     def destroy(self, on_line: Callable[[str], None] | None = None) -> None:
         self.run("destroy", "-input=false", "-auto-approve", "-lock-timeout=30s", on_line=on_line)
