@@ -116,15 +116,27 @@ class ChainRunner:
         self.progress(applied.line())
         return applied
 
-    def destroy(self, names: list[str] | None = None) -> None:
-        """Destroy in reverse chain order, so no stage loses its downstream mid-promotion."""
+    def destroy(self, names: list[str] | None = None, *, all_at_once: bool = False) -> None:
+        """Destroy in reverse chain order, so no stage loses its downstream mid-promotion; or
+        `all_at_once`, for a chain with nothing in flight (one progress line per stack)."""
         stacks = list(reversed(self._named(names)))
+        if all_at_once:
+            with ThreadPoolExecutor(max_workers=len(stacks) or 1) as pool:
+                list(pool.map(self._destroy_one, stacks))
+            return
         for index, stack in enumerate(stacks, start=1):
             terraform = self.terraform(stack)
             self.progress(f"[{index}/{len(stacks)}] {stack.name}: terraform destroy")
             terraform.init()
             terraform.destroy(on_line=self._resource_progress(stack.name, "Destruction complete"))
             self.progress(f"[{index}/{len(stacks)}] {stack.name}: destroyed")
+
+    def _destroy_one(self, stack: SynthesizedStack) -> None:
+        started = time.monotonic()
+        terraform = self.terraform(stack)
+        terraform.init()
+        terraform.destroy()
+        self.progress(f"{stack.name}: destroyed in {time.monotonic() - started:.0f} s")
 
     def _resource_progress(self, stack: str, marker: str) -> Callable[[str], None]:
         """Counts Terraform's per-resource completion lines into one progress line each."""
