@@ -7,7 +7,7 @@ PIPENV := PIPENV_VENV_IN_PROJECT=1 PIPENV_VERBOSITY=-1 $(PYTHON) -m pipenv
 # of life: it still works, and every synth says so in one line (xrdeploy/synth.py check_node).
 NODE_MIN := 20
 
-.PHONY: setup node-check demo synth test test-fast lint check golden least-privilege bench clean
+.PHONY: setup node-check demo synth test test-fast lint check golden least-privilege bench bench-demo clean
 
 setup: .venv/.synced node-check
 
@@ -47,7 +47,7 @@ synth: setup           ## Terraform JSON for the default chain in cdktf.out/
 PYTEST_WORKERS ?= 2
 
 test: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json  ## every tier: unit, synth, terraform, security, integration (LocalStack)
-	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
 
 test-fast: setup       ## everything but LocalStack
 	$(PIPENV) run pytest -m "not integration"
@@ -70,6 +70,9 @@ least-privilege: setup emulator/iam_evaluator/node_modules/.package-lock.json  #
 bench: setup           ## synth and copy benchmarks (figures go in docs/benchmarks.md)
 	$(PIPENV) run python benchmarks/bench_synth.py
 	$(PIPENV) run python benchmarks/bench_copy.py
+
+bench-demo: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json  ## the demo's phases, peak memory, five stages vs one (docs/benchmarks.md)
+	$(PIPENV) run python benchmarks/bench_demo.py
 
 clean:
 	rm -rf cdktf.out .xrdeploy terraform.*.tfstate*
