@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 PIPENV := PIPENV_VENV_IN_PROJECT=1 PIPENV_VERBOSITY=-1 $(PYTHON) -m pipenv
 # cdktf 0.21 runs on Node.js through jsii, which supports Node 20, 22 and 24. 20 is past its end
-# of life: it still works, and every synth says so in one line (xrdeploy/synth.py check_node).
+# of life: it still works, and every synth says so in one line (xrdeploy/terraform/synth.py check_node).
 NODE_MIN := 20
 
 .PHONY: setup node-check demo synth test test-fast lint check golden least-privilege bench bench-demo clean

@@ -2,7 +2,7 @@
 
 import sys
 
-from xrdeploy.cli import run
+from xrdeploy.cli.main import run
 
 if __name__ == "__main__":
     sys.exit(run())

@@ -38,8 +38,8 @@ from emulator.launcher import (  # noqa: E402  (the repository is put on sys.pat
     existing_endpoint,
     localstack_home,
 )
-from xrdeploy.config import load_config  # noqa: E402
-from xrdeploy.local_chain import LocalDeployment, with_emulator_state  # noqa: E402
+from xrdeploy.config.model import load_config  # noqa: E402
+from xrdeploy.rehearsal.local_chain import LocalDeployment, with_emulator_state  # noqa: E402
 
 PHASE_LINE = re.compile(r"phase (?P<name>[a-z ]+): (?P<seconds>[0-9.]+) s")
 SETUP_TARGETS = (

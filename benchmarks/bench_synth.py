@@ -42,9 +42,9 @@ SYNTH = """
 import sys
 sys.path.insert(0, {repo!r})
 from pathlib import Path
-from xrdeploy.config import parse_config
-from xrdeploy.synth import synthesize
-from xrdeploy.target import DeployTarget
+from xrdeploy.config.model import parse_config
+from xrdeploy.terraform.synth import synthesize
+from xrdeploy.config.target import DeployTarget
 import json
 chain = parse_config(json.loads({config!r}), "bench")
 synthesize(chain, DeployTarget(), Path({outdir!r}))

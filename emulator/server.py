@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from emulator.evaluator_install import ensure_iam_evaluator
 from emulator.gateway import GUARDS_PATH, HEALTHY_STATES, guards, health
 from emulator.home import EMULATOR_DIR, EmulatorError, localstack_home
 from emulator.venv import venv_python
@@ -60,16 +61,17 @@ def _free_port() -> int:
 
 
 def _iam_evaluator_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The node binary for the IAM evaluator (found on LocalStack's PATH, else the caller's);
-    fails in one line, before LocalStack starts, when IAM enforcement cannot run."""
+    """The node binary for the IAM evaluator (found on LocalStack's PATH, else the caller's), its
+    packages installed on first use; fails in one line, before LocalStack starts, when IAM
+    enforcement cannot run."""
     if env.get(ENFORCE_IAM_ENV, "1").strip().lower() in _OFF:
         return {}
-    directory = Path(env["XRDEPLOY_IAM_EVALUATOR"])
-    if not (directory / "node_modules" / "@cloud-copilot" / "iam-simulate").is_dir():
+    try:
+        ensure_iam_evaluator(Path(env["XRDEPLOY_IAM_EVALUATOR"]))
+    except EmulatorError as error:
         raise EmulatorError(
-            f"the local cloud's IAM evaluator is not installed: run `npm ci --prefix {directory}` "
-            f"(`make test` does), or set {ENFORCE_IAM_ENV}=0 to run without IAM enforcement"
-        )
+            f"{error}, or set {ENFORCE_IAM_ENV}=0 to run without IAM enforcement"
+        ) from None
     node = env.get(NODE_ENV) or shutil.which("node", path=env.get("PATH")) or shutil.which("node")
     if not node:
         raise EmulatorError(
@@ -144,7 +146,7 @@ class LocalStackServer:
             "DISABLE_EVENTS": "1",  # analytics
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "DNS_ADDRESS": "0",  # no DNS server: it needs port 53 and an upstream resolver
-            # The IAM guard's evaluator (`npm ci` installs it; not needed with enforcement off).
+            # The IAM guard's evaluator (installed on first use; not needed with enforcement off).
             "XRDEPLOY_IAM_EVALUATOR": str(IAM_EVALUATOR_DIR),
         }
         env.update({name: os.environ[name] for name in PASSED_SWITCHES if name in os.environ})

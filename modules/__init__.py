@@ -3,5 +3,5 @@
 They import only cdktf, the provider bindings and each other, and take everything else as typed
 props: names, ARNs and the partition come from the caller (`arns.py` builds ARNs for a given
 partition). Constructs never create providers; the caller passes one in. The app's wiring of
-config to constructs is in `xrdeploy/assembly/`.
+config to constructs is in `xrdeploy/terraform/assembly/`.
 """

@@ -47,9 +47,9 @@ class Synthesized:
         self._cache: dict[tuple[str, str], object] = {}
 
     def __call__(self, config_name: str = "default", target: str = "aws"):  # type: ignore[no-untyped-def]
-        from xrdeploy.config import load_config
-        from xrdeploy.synth import synthesize
-        from xrdeploy.target import parse_target
+        from xrdeploy.config.model import load_config
+        from xrdeploy.config.target import parse_target
+        from xrdeploy.terraform.synth import synthesize
 
         key = (config_name, target)
         if key not in self._cache:

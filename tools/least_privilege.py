@@ -29,9 +29,9 @@ from botocore.exceptions import ClientError
 from emulator.least_privilege import NodeEvaluator, Outcome, Replay, Step, replay
 from tools.least_privilege_reasons import AWS_NEEDS, CATEGORIES, Key, Reason
 from xrdeploy.aws_clients import AwsClients
-from xrdeploy.config import ChainConfig, load_config
-from xrdeploy.naming import Naming
-from xrdeploy.target import DeployTarget
+from xrdeploy.config.model import ChainConfig, load_config
+from xrdeploy.config.naming import Naming
+from xrdeploy.config.target import DeployTarget
 
 REQUESTS_PATH = "/_xrdeploy/permissions/requests"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "security-scan.md"

@@ -8,7 +8,7 @@ Online, `terraform providers lock` records the registry's `zh:` hash of every pl
 the release's signed SHA256SUMS) and the `h1:` hash of each platform asked for (PLATFORMS). With
 `--fs-mirror` it can only hash what the mirror holds (here: linux_amd64, unpacked, so one `h1:`).
 Both merge into the existing file for the same version; a new version replaces the entry. The
-version comes from xrdeploy.terraform.AWS_PROVIDER_VERSION, which must equal what the pinned
+version comes from xrdeploy.terraform.command.AWS_PROVIDER_VERSION, which must equal what the pinned
 binding (cdktf-cdktf-provider-aws in the Pipfile) was generated for (tests/unit/test_lockfile.py).
 """
 
@@ -22,7 +22,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from xrdeploy.terraform import AWS_PROVIDER_ADDRESS, AWS_PROVIDER_VERSION, PROVIDER_LOCK_FILE
+from xrdeploy.terraform.command import (
+    AWS_PROVIDER_ADDRESS,
+    AWS_PROVIDER_VERSION,
+    PROVIDER_LOCK_FILE,
+)
 
 # Where the team runs Terraform: CI and servers (linux), laptops (darwin), on both architectures.
 PLATFORMS = ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64")

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from tools.checkov_env import REPO_ROOT, TOOLS_DIR, checkov_executable, ensure_venv, venv_python
 
 if TYPE_CHECKING:
-    from xrdeploy.synth import SynthesizedStack
+    from xrdeploy.terraform.synth import SynthesizedStack
 
 CHECKOV_CONFIG = REPO_ROOT / ".checkov.yaml"
 CONFIGS_DIR = REPO_ROOT / "tests" / "configs"
@@ -242,7 +242,7 @@ def plan_stacks(
 
     Plans run on copies: the synthesized directories are shared with other test tiers.
     """
-    from xrdeploy.terraform import Terraform
+    from xrdeploy.terraform.command import Terraform
 
     env_lock, init_lock = threading.Lock(), threading.Lock()
 
@@ -321,9 +321,9 @@ def figures_markdown(scans: Sequence[Scan]) -> str:
 
 
 def main() -> int:
-    from xrdeploy.config import load_config
-    from xrdeploy.synth import synthesize
-    from xrdeploy.target import parse_target
+    from xrdeploy.config.model import load_config
+    from xrdeploy.config.target import parse_target
+    from xrdeploy.terraform.synth import synthesize
 
     started = time.monotonic()
     venv = ensure_venv()

@@ -1,5 +1,5 @@
-"""Small process helpers shared by the venv builders (emulator/, tools/) and the Terraform runner.
-Standard library only: emulator/launcher.py imports it before any venv exists."""
+"""Small process helpers shared by the Terraform command (xrdeploy/terraform/command.py) and the
+Checkov venv builder (tools/checkov_env.py)."""
 
 from __future__ import annotations
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from xrdeploy.local_chain import LocalDeployment
-from xrdeploy.naming import Naming
-from xrdeploy.pipelines import PipelineConsole, StagePipeline, find_stage, stage_pipelines
+from tests.integration.polling import wait_until
+from xrdeploy.config.model import Stage
+from xrdeploy.config.naming import Naming
+from xrdeploy.console.pipelines import PipelineConsole, StagePipeline, find_stage, stage_pipelines
+from xrdeploy.rehearsal.local_chain import LocalDeployment
 
 STAGE_TIMEOUT = 600.0
 
@@ -187,26 +190,37 @@ def quiesce(deployment: LocalDeployment) -> None:
                     abandon=True,
                     reason="test isolation",
                 )
-    deadline = time.monotonic() + 180
     names = Naming(deployment.chain.app.name)
     for stage in deployment.chain.stages:
         pipeline = find_stage(stage_pipelines(deployment.chain), stage.name)
-        while any(
-            e["status"] in ("InProgress", "Stopping")
-            for e in console(deployment).executions(pipeline, 100)
-        ):
-            assert time.monotonic() < deadline, f"{pipeline.stage} did not stop"
-            time.sleep(0.5)
+        wait_until(
+            partial(_executions_stopped, deployment, pipeline),
+            f"{pipeline.stage}'s executions to stop",
+            180,
+        )
         # An abandoned execution's deployment goes on (as on AWS), and a group takes one
         # deployment at a time: wait for it, and for its rollback, to end.
-        codedeploy = deployment.client("codedeploy", stage.account_id, stage.region)
-        while codedeploy.list_deployments(
-            applicationName=names.codedeploy_app(stage),
-            deploymentGroupName=names.deployment_group(stage),
-            includeOnlyStatuses=["Created", "Queued", "InProgress", "Baking", "Ready"],
-        )["deployments"]:
-            assert time.monotonic() < deadline, f"{stage.name}: a deployment did not end"
-            time.sleep(0.5)
+        wait_until(
+            partial(_deployments_ended, deployment, stage, names),
+            f"{stage.name}'s deployments to end",
+            180,
+        )
+
+
+def _executions_stopped(deployment: LocalDeployment, pipeline: StagePipeline) -> bool:
+    return not any(
+        e["status"] in ("InProgress", "Stopping")
+        for e in console(deployment).executions(pipeline, 100)
+    )
+
+
+def _deployments_ended(deployment: LocalDeployment, stage: Stage, names: Naming) -> bool:
+    codedeploy = deployment.client("codedeploy", stage.account_id, stage.region)
+    return not codedeploy.list_deployments(
+        applicationName=names.codedeploy_app(stage),
+        deploymentGroupName=names.deployment_group(stage),
+        includeOnlyStatuses=["Created", "Queued", "InProgress", "Baking", "Ready"],
+    )["deployments"]
 
 
 def promote_of(run: StageRun) -> ActionOutcome:

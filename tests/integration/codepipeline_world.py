@@ -6,11 +6,13 @@ from __future__ import annotations
 import io
 import json
 import textwrap
-import time
 import uuid
 import zipfile
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from tests.integration.polling import wait_until
+from xrdeploy.aws_clients import local_cloud_client
 
 REGION = "us-east-1"
 ACCOUNT = "424242424242"
@@ -82,16 +84,14 @@ T = TypeVar("T")
 
 def clients_of(endpoint: str) -> ClientFactory:
     """boto3 clients of the world's account and region on the local cloud at `endpoint`."""
-    import boto3
     from botocore.config import Config
 
     def client(service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id=ACCOUNT,
-            aws_secret_access_key="test",
+        return local_cloud_client(
+            service,
+            endpoint=endpoint,
+            account_id=ACCOUNT,
+            region=REGION,
             config=Config(s3={"addressing_style": "path"}),
         )
 
@@ -383,7 +383,7 @@ class Pipeline:
                     return str(execution["pipelineExecutionId"])
             return None
 
-        return wait_for(started)
+        return wait_until(started)
 
     def wait_for_status(self, execution_id: str, *statuses: str) -> dict[str, Any]:
         def status() -> dict[str, Any] | None:
@@ -392,7 +392,7 @@ class Pipeline:
             )["pipelineExecution"]
             return dict(execution) if execution["status"] in statuses else None
 
-        return wait_for(status)
+        return wait_until(status)
 
     def approval_token(self, execution_id: str) -> str:
         def token() -> str | None:
@@ -404,7 +404,7 @@ class Pipeline:
                 return None
             return str(action["token"]) if action.get("token") else None
 
-        return wait_for(token)
+        return wait_until(token)
 
     def answer(self, execution_id: str, status: str) -> None:
         self.client.put_approval_result(
@@ -420,15 +420,3 @@ class Pipeline:
             pipelineName=self.name, filter={"pipelineExecutionId": execution_id}
         )["actionExecutionDetails"]
         return {d["actionName"]: d for d in details}
-
-
-def wait_for(probe: Callable[[], T | None], timeout: float = WAIT_SECONDS) -> T:
-    """The first truthy answer of ``probe`` (polled: the API has no waiter for executions)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.25)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.integration.codepipeline_world import Pipeline, World, wait_for
+from tests.integration.codepipeline_world import Pipeline, World
+from tests.integration.polling import wait_until
 
 GATED_STAGE = "Promote"  # the job worker's stage, which the conditions are put on
 
@@ -68,7 +69,7 @@ class GatedPipeline(Pipeline):
                 return None
             return dict(condition)
 
-        return wait_for(reached)
+        return wait_until(reached)
 
     def rollback_of(self, target_id: str) -> dict[str, Any]:
         """The summary of the rollback execution whose target is ``target_id``, once ended."""
@@ -83,7 +84,7 @@ class GatedPipeline(Pipeline):
                     return execution
             return None
 
-        return wait_for(ended)
+        return wait_until(ended)
 
 
 def gated_pipeline(
@@ -114,6 +115,6 @@ def gated_pipeline(
         }
     )
     pipeline = GatedPipeline(world, name, key, rule_arn="")
-    [created] = wait_for(pipeline.executions)
+    [created] = wait_until(pipeline.executions)
     pipeline.wait_for_status(created["pipelineExecutionId"], "Failed")
     return pipeline

@@ -45,8 +45,8 @@ from emulator.launcher import (
     existing_endpoint,
     reset_settings,
 )
-from xrdeploy.config import load_config
-from xrdeploy.local_chain import LocalDeployment, with_emulator_state
+from xrdeploy.config.model import load_config
+from xrdeploy.rehearsal.local_chain import LocalDeployment, with_emulator_state
 
 BAKE_SCALE = "0.25"
 # Stage conditions wait a quarter of their declared time in the session's own local cloud

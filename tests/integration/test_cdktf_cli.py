@@ -27,7 +27,7 @@ import yaml
 from tests.conftest import REPO_ROOT
 from xrdeploy.locking import file_lock
 from xrdeploy.paths import STATE_HOME
-from xrdeploy.terraform import PROVIDER_LOCK_FILE
+from xrdeploy.terraform.command import PROVIDER_LOCK_FILE
 
 # The default chain's first two stages (one stage after another is what order needs; a third
 # would add minutes, not coverage), under another app name, so its resources cannot meet the

@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.conftest import CONFIGS
-from xrdeploy.cli import run
-from xrdeploy.runner import PLAN_FILE
-from xrdeploy.terraform import Terraform
+from xrdeploy.aws_clients import local_cloud_client
+from xrdeploy.cli.main import run
+from xrdeploy.terraform.command import Terraform
+from xrdeploy.terraform.runner import PLAN_FILE
 
 CONFIG = CONFIGS / "one_stage.yaml"
 TERRAFORM_PLAN_LINE = re.compile(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")
@@ -73,13 +73,7 @@ def assert_nothing_left(endpoint: str) -> None:
     account, region = "444444444444", "ap-southeast-2"
 
     def client(service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=endpoint,
-            region_name=region,
-            aws_access_key_id=account,
-            aws_secret_access_key="test",
-        )
+        return local_cloud_client(service, endpoint=endpoint, account_id=account, region=region)
 
     ec2, kms, iam = client("ec2"), client("kms"), client("iam")
     instances = ec2.describe_instances()["Reservations"]

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -35,6 +34,7 @@ from emulator.launcher import (
     reset_settings,
 )
 from tests.integration.conftest import LocalCloud
+from xrdeploy.aws_clients import local_cloud_client
 
 pytestmark = pytest.mark.integration
 
@@ -69,13 +69,12 @@ def aws(endpoint: str) -> ClientFactory:
     """boto3 clients; the access key id is the account (root) or a session's credentials."""
 
     def client(service: Any, account: str = "111111111111", **credentials: str) -> Any:
-        return boto3.client(
+        return local_cloud_client(
             service,
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id=credentials.get("AccessKeyId", account),
-            aws_secret_access_key=credentials.get("SecretAccessKey", "test"),
-            aws_session_token=credentials.get("SessionToken"),
+            endpoint=endpoint,
+            account_id=account,
+            region=REGION,
+            credentials=credentials,
             config=NO_RETRIES,
         )
 
@@ -510,9 +509,8 @@ def test_enforcement_can_be_switched_off_and_on_while_running(
     put()
     # AND switched back on, both are enforced again, from the next request
     assert reset_settings(endpoint)["enforce_trust"] is True
-    assert _error(lambda: aws("sts").assume_role(RoleArn=missing, RoleSessionName="checked"))[
-        0
-    ] == ("AccessDenied")
+    denied = _error(lambda: aws("sts").assume_role(RoleArn=missing, RoleSessionName="checked"))
+    assert denied[0] == "AccessDenied"
     assert _error(put)[0] == "KMS.DisabledException"
 
 

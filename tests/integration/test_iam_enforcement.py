@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -29,6 +28,7 @@ from emulator.launcher import (
     reset_settings,
 )
 from tests.integration.conftest import LocalCloud
+from xrdeploy.aws_clients import local_cloud_client
 
 pytestmark = pytest.mark.integration
 
@@ -84,15 +84,14 @@ def aws(server: LocalStackServer) -> Clients:
     def client(
         service: str, account: str = HOME, *, https: bool = False, **credentials: str
     ) -> Any:
-        return boto3.client(
+        return local_cloud_client(
             service,
-            endpoint_url=f"https://localhost:{port}" if https else server.endpoint,
-            region_name=REGION,
-            aws_access_key_id=credentials.get("AccessKeyId", account),
-            aws_secret_access_key=credentials.get("SecretAccessKey", "test"),
-            aws_session_token=credentials.get("SessionToken"),
+            endpoint=f"https://localhost:{port}" if https else server.endpoint,
+            account_id=account,
+            region=REGION,
+            credentials=credentials,
             config=NO_RETRIES,
-            verify=str(certificate) if https else None,
+            ca_bundle=str(certificate) if https else None,
         )
 
     return client

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 import urllib.request
 import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
+from botocore.exceptions import WaiterError
 
 from tests.integration.conftest import LocalCloud
+from tests.integration.polling import WAITER_CONFIG, wait_until
+from xrdeploy.aws_clients import local_cloud_client
 from xrdeploy.packaging import build_zip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,18 +43,13 @@ def _trust(service: str) -> str:
 class Cloud:
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
-        options = {
-            "endpoint_url": endpoint,
-            "region_name": REGION,
-            "aws_access_key_id": ACCOUNT,
-            "aws_secret_access_key": "test",
-        }
-        self.iam, self.s3 = boto3.client("iam", **options), boto3.client("s3", **options)
-        self.ec2, self.codedeploy = (
-            boto3.client("ec2", **options),
-            boto3.client("codedeploy", **options),
-        )
-        self.cloudwatch = boto3.client("cloudwatch", **options)
+
+        def client(service: str) -> Any:
+            return local_cloud_client(service, endpoint=endpoint, account_id=ACCOUNT, region=REGION)
+
+        self.iam, self.s3 = client("iam"), client("s3")
+        self.ec2, self.codedeploy = client("ec2"), client("codedeploy")
+        self.cloudwatch = client("cloudwatch")
         self.service_role = self.iam.create_role(
             RoleName="it-codedeploy", AssumeRolePolicyDocument=_trust("codedeploy.amazonaws.com")
         )["Role"]["Arn"]
@@ -127,13 +123,26 @@ class Cloud:
         return self.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
 
     def wait(self, deployment_id: str, statuses: tuple[str, ...] = FINAL) -> dict[str, Any]:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
+        """The deployment once in one of `statuses` (AWS's waiter knows only success)."""
+
+        def reached() -> dict[str, Any] | None:
             info = self.deployment(deployment_id)
-            if info["status"] in statuses:
-                return info
-            time.sleep(0.5)
-        raise AssertionError(f"{deployment_id} did not reach {statuses}: {info}")
+            return info if info["status"] in statuses else None
+
+        return wait_until(reached, f"{deployment_id} to reach {statuses}")
+
+    def deployed(self, deployment_id: str) -> dict[str, Any]:
+        """The deployment once succeeded, through CodeDeploy's own waiter."""
+        try:
+            self.codedeploy.get_waiter("deployment_successful").wait(
+                deploymentId=deployment_id, WaiterConfig=WAITER_CONFIG
+            )
+        except WaiterError as error:
+            info = error.last_response.get("deploymentInfo", {})
+            raise AssertionError(
+                f"{deployment_id} is {info.get('status')}: {info.get('errorInformation')}"
+            ) from None
+        return self.deployment(deployment_id)
 
     def events(self, deployment_id: str, instance_id: str) -> dict[str, dict[str, Any]]:
         target = self.codedeploy.batch_get_deployment_targets(
@@ -186,7 +195,7 @@ def test_a_good_build_then_a_failing_one_rolls_back_to_the_good_page(
     [instance] = cloud.instances("Alpha")
     cloud.group("Alpha", "CodeDeployDefault.AllAtOnce")
 
-    good = cloud.wait(cloud.deploy("Alpha", sample_build(tmp_path, "1.4.0")))
+    good = cloud.deployed(cloud.deploy("Alpha", sample_build(tmp_path, "1.4.0")))
     assert good["status"] == "Succeeded", good.get("errorInformation")
     page = cloud.page(instance)
     assert '<strong id="version">1.4.0</strong>' in page
@@ -294,7 +303,7 @@ def test_terminating_an_instance_stops_its_local_instance(cloud: Cloud, tmp_path
     # GIVEN an instance serving the sample app after a deployment
     [instance] = cloud.instances("Omega")
     cloud.group("Omega", "CodeDeployDefault.AllAtOnce")
-    deployed = cloud.wait(cloud.deploy("Omega", sample_build(tmp_path, "2.0.0")))
+    deployed = cloud.deployed(cloud.deploy("Omega", sample_build(tmp_path, "2.0.0")))
     assert deployed["status"] == "Succeeded", deployed.get("errorInformation")
     assert '<strong id="version">2.0.0</strong>' in cloud.page(instance)
     # WHEN EC2 terminates it

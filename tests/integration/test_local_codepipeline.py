@@ -20,9 +20,9 @@ from tests.integration.codepipeline_world import (
     World,
     clients_of,
     trust_document,
-    wait_for,
 )
 from tests.integration.conftest import LocalCloud
+from tests.integration.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -85,7 +85,7 @@ def test_creating_a_pipeline_starts_an_execution_as_aws_does(world: World) -> No
     # WHEN a pipeline is created while its source object does not exist yet
     pipeline = world.pipeline()
     # THEN AWS's first execution (trigger CreatePipeline, by the caller) fails at the source
-    [created] = wait_for(pipeline.executions)
+    [created] = wait_until(pipeline.executions)
     assert created["trigger"] == {
         "triggerType": "CreatePipeline",
         "triggerDetail": f"arn:aws:iam::{ACCOUNT}:root",
@@ -150,11 +150,11 @@ def test_a_newer_upload_supersedes_the_one_waiting_for_a_stage(world: World) -> 
     pipeline.approval_token(first)
     # WHEN two more builds arrive while it waits
     second = pipeline.wait_for_run(pipeline.upload("build 2"))
-    wait_for(lambda: _inbound(pipeline) == [second])
+    wait_until(lambda: _inbound(pipeline) == [second])
     third = pipeline.wait_for_run(pipeline.upload("build 3"))
     # THEN the second, waiting to enter Approve, is superseded by the third
     assert pipeline.wait_for_status(second, "Superseded", "Failed")["status"] == "Superseded"
-    wait_for(lambda: _inbound(pipeline) == [third])
+    wait_until(lambda: _inbound(pipeline) == [third])
     # AND once the first is approved it goes on, and the third enters the approval next
     pipeline.answer(first, "Approved")
     assert pipeline.wait_for_status(first, "Succeeded", "Failed")["status"] == "Succeeded"
@@ -175,10 +175,10 @@ def test_queued_executions_wait_their_turn(world: World) -> None:
     pipeline.approval_token(first)
     # WHEN two more builds arrive
     second = pipeline.wait_for_run(pipeline.upload("build 2"))
-    wait_for(lambda: _inbound(pipeline) == [second])
+    wait_until(lambda: _inbound(pipeline) == [second])
     third = pipeline.wait_for_run(pipeline.upload("build 3"))
     # THEN both wait, in order, and each enters the approval when the one before has left it
-    wait_for(lambda: _inbound(pipeline) == [second, third])
+    wait_until(lambda: _inbound(pipeline) == [second, third])
     for execution_id in (first, second, third):
         pipeline.answer(execution_id, "Approved")
         status = pipeline.wait_for_status(execution_id, "Succeeded", "Failed", "Superseded")
@@ -231,7 +231,7 @@ def test_a_rule_whose_role_does_not_trust_eventbridge_starts_nothing(world: Worl
     )
     # WHEN a build arrives
     pipeline.upload("build 1")
-    wait_for(lambda: logs.filter_log_events(logGroupName=group)["events"])
+    wait_until(lambda: logs.filter_log_events(logGroupName=group)["events"])
     # THEN the rule fired but EventBridge could not assume the role: no execution started
     triggers = [e["trigger"]["triggerType"] for e in pipeline.executions()]
     assert triggers == ["CreatePipeline"]
@@ -430,7 +430,7 @@ def test_state_changes_reach_the_default_event_bus(world: World) -> None:
         ]
         return received if len(done) == 5 else []  # pipeline, 2 stages, 2 actions
 
-    received = wait_for(delivered)
+    received = wait_until(delivered)
     kinds = {
         (e["detail-type"], e["detail"]["state"])
         for e in received

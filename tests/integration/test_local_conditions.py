@@ -18,7 +18,6 @@ from tests.integration.codepipeline_world import (
     ClientFactory,
     World,
     clients_of,
-    wait_for,
 )
 from tests.integration.conditions_world import (
     GATED_STAGE,
@@ -27,6 +26,7 @@ from tests.integration.conditions_world import (
     window_rule,
 )
 from tests.integration.conftest import LocalCloud
+from tests.integration.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -271,7 +271,7 @@ def test_failures_reach_an_sqs_queue_through_eventbridge(world: World, aws: Clie
                 received[event["detail-type"]] = event
         return len(received) == 2
 
-    wait_for(both)
+    wait_until(both)
     failed = received["CodePipeline Pipeline Execution State Change"]
     assert failed["source"] == "aws.codepipeline"
     assert failed["detail"]["pipeline"] == pipeline.name

@@ -4,22 +4,17 @@ on the deployed chain (tests/integration/chain/)."""
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
-from xrdeploy.target import EMULATOR_SECRET_KEY
+from xrdeploy.aws_clients import local_cloud_client
 
 
 def test_run_instances_refuses_an_unknown_instance_profile_as_aws_does(
     localstack_endpoint: str,
 ) -> None:
     # GIVEN an account with no instance profile
-    ec2 = boto3.client(
-        "ec2",
-        endpoint_url=localstack_endpoint,
-        region_name="us-west-2",
-        aws_access_key_id="333333333333",
-        aws_secret_access_key=EMULATOR_SECRET_KEY,
+    ec2 = local_cloud_client(
+        "ec2", endpoint=localstack_endpoint, account_id="333333333333", region="us-west-2"
     )
     for profile, parameter in (
         ({"Name": "missing"}, "name"),

@@ -10,8 +10,10 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
+
+from tests.integration.polling import wait_until
+from xrdeploy.aws_clients import local_cloud_client
 
 pytestmark = pytest.mark.integration
 
@@ -86,12 +88,8 @@ def aws(localstack_endpoint: str) -> ClientFactory:
 
     def client(service: Any, account: str = HOME_ACCOUNT) -> Any:
         # service is Any: boto3-stubs type client() per literal service name.
-        return boto3.client(
-            service,
-            endpoint_url=localstack_endpoint,
-            region_name=REGION,
-            aws_access_key_id=account,
-            aws_secret_access_key="test",
+        return local_cloud_client(
+            service, endpoint=localstack_endpoint, account_id=account, region=REGION
         )
 
     return client
@@ -234,12 +232,14 @@ def test_output_reaches_cloudwatch_logs(aws: ClientFactory, functions: dict[str,
     assert _invoke(aws, functions["probe"], {"action": "echo", "marker": marker})[0] is None
     # THEN its log group holds the output between START and REPORT lines
     logs = aws("logs", account)
-    deadline = time.monotonic() + LOG_WAIT_SECONDS
-    messages: list[str] = []
-    while not any(marker in message for message in messages) and time.monotonic() < deadline:
-        time.sleep(0.2)  # LocalStack ships logs from a background thread after the invoke
+
+    def logged() -> list[str] | None:
+        # LocalStack ships logs from a background thread after the invoke.
         events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
         messages = [event["message"] for event in events]
+        return messages if any(marker in message for message in messages) else None
+
+    messages = wait_until(logged, f"{name}'s log to hold {marker}", LOG_WAIT_SECONDS)
     assert any(f"echo marker {marker}" in message for message in messages)
     assert any(message.startswith("START RequestId:") for message in messages)
     assert any(message.startswith("REPORT RequestId:") for message in messages)

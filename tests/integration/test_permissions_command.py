@@ -15,12 +15,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import LocalCloud
+from xrdeploy.aws_clients import local_cloud_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "111111111111"
@@ -29,13 +29,12 @@ NO_RETRIES = Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "
 
 
 def _client(endpoint: str, service: str, **credentials: str) -> Any:
-    return boto3.client(
+    return local_cloud_client(
         service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=credentials.get("AccessKeyId", ACCOUNT),  # 12 digits: the root
-        aws_secret_access_key=credentials.get("SecretAccessKey", "test"),
-        aws_session_token=credentials.get("SessionToken"),
+        endpoint=endpoint,
+        account_id=ACCOUNT,  # 12 digits: the root, unless a role session's credentials are given
+        region=REGION,
+        credentials=credentials,
         config=NO_RETRIES,
     )
 

@@ -17,11 +17,11 @@ import pytest
 
 from tools.checkov_env import ensure_venv
 from tools.security_scan import moto_server, plan_environment, stack_account
-from xrdeploy.config import load_config
-from xrdeploy.runner import PLAN_FILE
-from xrdeploy.synth import Synthesis, SynthesizedStack, synthesize, tidy_hcl
-from xrdeploy.target import DeployTarget
-from xrdeploy.terraform import Terraform, terraform_env
+from xrdeploy.config.model import load_config
+from xrdeploy.config.target import DeployTarget
+from xrdeploy.terraform.command import Terraform, terraform_env
+from xrdeploy.terraform.runner import PLAN_FILE
+from xrdeploy.terraform.synth import Synthesis, SynthesizedStack, synthesize, tidy_hcl
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from xrdeploy.locking import file_lock
-from xrdeploy.terraform import (
+from xrdeploy.terraform.command import (
     PROVIDER_LOCK_FILE,
     Terraform,
     find_provider_mirror,

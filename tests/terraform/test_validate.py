@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xrdeploy.terraform import Terraform
+from xrdeploy.terraform.command import Terraform
 
 CASES = [
     ("default", "aws"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from modules import arns
-from xrdeploy.naming import Naming
+from xrdeploy.config.naming import Naming
 
 
 @dataclass(frozen=True)

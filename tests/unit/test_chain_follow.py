@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from xrdeploy.chain_run import ChainFollower, Hop, StageResult
-from xrdeploy.pipelines import StagePipeline
+from xrdeploy.console.chain_run import ChainFollower, Hop, StageResult
+from xrdeploy.console.pipelines import StagePipeline
 
 
 def pipeline(stage: str, upstream: str | None) -> StagePipeline:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from xrdeploy.errors import ToolError
-from xrdeploy.runner import ChainRunner
-from xrdeploy.synth import Synthesis, SynthesizedStack
+from xrdeploy.terraform.runner import ChainRunner
+from xrdeploy.terraform.synth import Synthesis, SynthesizedStack
 
 STAGES = ("alpha", "beta", "prod")
 

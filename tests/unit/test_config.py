@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from tests.conftest import CONFIGS
-from xrdeploy.cli import run
-from xrdeploy.config import load_config
+from xrdeploy.cli.main import run
+from xrdeploy.config.model import load_config
 
 BASE: dict[str, Any] = {
     "app": {"name": "shop", "source_object_key": "app.zip"},

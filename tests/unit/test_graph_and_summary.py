@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tests.conftest import CONFIGS
-from xrdeploy.config import load_config
-from xrdeploy.graph import mermaid
-from xrdeploy.plan_summary import StackPlan, changes_from_plan_json, plan_summary_markdown
+from xrdeploy.config.graph import mermaid
+from xrdeploy.config.model import load_config
+from xrdeploy.terraform.plan_summary import StackPlan, changes_from_plan_json, plan_summary_markdown
 
 
 def test_graph_shows_every_stage_and_each_hop_kind():

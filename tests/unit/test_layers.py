@@ -33,7 +33,8 @@ def imported_packages(path: Path) -> Iterator[tuple[int, str]]:
     ("package", "forbidden"),
     [
         ("modules", {"xrdeploy", "emulator"}),
-        # The app starts the local cloud as `python -m emulator` (xrdeploy/local_cloud.py).
+        # The app starts the local cloud as `python -m emulator`
+        # (xrdeploy/rehearsal/local_cloud.py).
         ("xrdeploy", {"emulator"}),
         ("emulator", {"xrdeploy", "modules"}),
     ],
@@ -46,6 +47,74 @@ def test_layers_point_one_way(package: str, forbidden: set[str]) -> None:
         if name in forbidden
     ]
     assert crossing == []
+
+
+# The app's parts (README "Layout"), each above the ones it may import: the CLI on top; the local
+# rehearsal drives Terraform and follows pipelines; the console reads the pipelines through
+# aws_clients, which builds clients for a stage's account and region; the Terraform side
+# synthesizes the config; the config imports only the shared leaves (errors, paths, ...).
+APP_PARTS = ("cli", "rehearsal", "console", "terraform", "config")
+CLIENTS = "aws_clients"
+SHARED = "(shared)"  # xrdeploy's other top-level modules
+MAY_IMPORT = {
+    "cli": {"rehearsal", "console", "terraform", "config", CLIENTS, SHARED},
+    "rehearsal": {"console", "terraform", "config", CLIENTS, SHARED},
+    "console": {"config", CLIENTS, SHARED},
+    "terraform": {"config", SHARED},
+    CLIENTS: {"config", SHARED},
+    "config": {SHARED},
+    SHARED: {SHARED},
+}
+
+
+def app_part(module: str) -> str:
+    """`xrdeploy.console.pipelines` -> `console`; `xrdeploy.errors.UserError` -> SHARED."""
+    parts = module.split(".")
+    if parts[1] == CLIENTS:
+        return CLIENTS
+    return parts[1] if len(parts) > 2 and parts[1] in APP_PARTS else SHARED
+
+
+def imported_modules(path: Path) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield from ((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+
+
+def test_app_parts_point_one_way() -> None:
+    crossing = [
+        f"{path.relative_to(REPO_ROOT)}:{line} imports {name}"
+        for path in sources("xrdeploy")
+        if (part := app_part(".".join(path.relative_to(REPO_ROOT).with_suffix("").parts)))
+        for line, name in imported_modules(path)
+        if name.startswith("xrdeploy.")
+        and app_part(name) != part
+        and app_part(name) not in MAY_IMPORT[part]
+    ]
+    assert crossing == []
+
+
+def test_only_main_imports_the_cli() -> None:
+    cli = REPO_ROOT / "xrdeploy" / "cli"
+    outside = [
+        f"{path.relative_to(REPO_ROOT)}:{line} imports {name}"
+        for package in ("xrdeploy", "tools", "benchmarks")  # tests drive the CLI
+        for path in sources(package)
+        if cli not in path.parents
+        for line, name in imported_modules(path)
+        if name == "xrdeploy.cli" or name.startswith("xrdeploy.cli.")
+    ]
+    assert outside == []
+
+
+def test_top_level_stays_small() -> None:
+    """The top level holds the shared leaves; everything else lives in its part's folder."""
+    top = REPO_ROOT / "xrdeploy"
+    assert len(list(top.glob("*.py"))) <= 10
+    folders = {p.name for p in top.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == set(APP_PARTS)
 
 
 @pytest.mark.parametrize("package", SIZED)

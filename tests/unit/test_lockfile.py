@@ -16,8 +16,12 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 from xrdeploy.errors import ToolError
-from xrdeploy.synth import MINIMUM_NODE_MAJOR, check_node
-from xrdeploy.terraform import AWS_PROVIDER_ADDRESS, AWS_PROVIDER_VERSION, PROVIDER_LOCK_FILE
+from xrdeploy.terraform.command import (
+    AWS_PROVIDER_ADDRESS,
+    AWS_PROVIDER_VERSION,
+    PROVIDER_LOCK_FILE,
+)
+from xrdeploy.terraform.synth import MINIMUM_NODE_MAJOR, check_node
 
 BINDING = "cdktf-cdktf-provider-aws"
 ENTRY = re.compile(r'provider "([^"]+)" \{(.*?)\n\}', re.DOTALL)
@@ -113,7 +117,7 @@ def test_end_of_life_node_warns_in_one_line_and_replaces_jsiis_banner(
     fake_node(tmp_path, "v20.20.2")
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", raising=False)
-    with caplog.at_level(logging.WARNING, logger="xrdeploy.synth"):
+    with caplog.at_level(logging.WARNING, logger="xrdeploy.terraform.synth"):
         assert check_node(today=date(2026, 5, 1)) == "v20.20.2"
     assert [r.getMessage() for r in caplog.records] == [
         "node v20.20.2 reached its end of life on 2026-04-30; cdktf still runs on it, "
@@ -128,7 +132,7 @@ def test_supported_node_is_quiet(
     fake_node(tmp_path, "v22.11.0")
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", raising=False)
-    with caplog.at_level(logging.WARNING, logger="xrdeploy.synth"):
+    with caplog.at_level(logging.WARNING, logger="xrdeploy.terraform.synth"):
         assert check_node(today=date(2026, 12, 1)) == "v22.11.0"
     assert caplog.records == []
     assert "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION" not in os.environ

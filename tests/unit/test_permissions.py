@@ -1,5 +1,6 @@
-"""`permissions`: the ledger of the local cloud as a per-role report (xrdeploy/permissions.py),
-the command around it (xrdeploy/cli_permissions.py) and the emulator's side of it."""
+"""`permissions`: the ledger of the local cloud as a per-role report
+(xrdeploy/console/permissions.py), the command around it (xrdeploy/cli/permissions.py) and
+the emulator's side of it."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ import pytest
 
 import emulator.permissions as emulator_permissions
 from emulator.home import EmulatorError
-from xrdeploy import local_cloud
-from xrdeploy.cli import run
-from xrdeploy.permissions import (
+from xrdeploy.cli.main import run
+from xrdeploy.console.permissions import (
     HeldStatement,
     StatementRef,
     permission_report,
@@ -21,6 +21,7 @@ from xrdeploy.permissions import (
     role_report,
     unused_statements,
 )
+from xrdeploy.rehearsal import local_cloud
 
 COPY = "arn:aws:iam::111111111111:role/demo-alpha-copy"
 PROMOTION = "arn:aws:iam::111111111111:role/demo-beta-promotion"

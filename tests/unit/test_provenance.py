@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import CONFIGS
-from xrdeploy.config import load_config, parse_config
-from xrdeploy.pipeline_view import ledger_json, ledger_lines
-from xrdeploy.pipelines import ActionRun, StagePipeline
-from xrdeploy.provenance import StageLedger, read_ledger, source_object, upstream_of
+from xrdeploy.config.model import load_config, parse_config
+from xrdeploy.console.pipeline_view import ledger_json, ledger_lines
+from xrdeploy.console.pipelines import ActionRun, StagePipeline
+from xrdeploy.console.provenance import StageLedger, read_ledger, source_object
 
 CHAIN = load_config(None)  # alpha → beta (manual approval) → prod
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -363,13 +363,13 @@ def test_the_json_and_text_forms_carry_the_verdict() -> None:
 
 
 def test_each_stage_follows_the_one_before_it_unless_it_names_another() -> None:
-    assert [getattr(upstream_of(CHAIN, s), "name", None) for s in CHAIN.stages] == [
+    assert [getattr(CHAIN.upstream_of(s.name), "name", None) for s in CHAIN.stages] == [
         None,
         "alpha",
         "beta",
     ]
     wave = load_config(CONFIGS / "wave.yaml")
-    assert {s.name: getattr(upstream_of(wave, s), "name", None) for s in wave.stages} == {
+    assert {s.name: getattr(wave.upstream_of(s.name), "name", None) for s in wave.stages} == {
         "alpha": None,
         "beta": "alpha",
         "prod-us-east-1": "beta",
@@ -410,7 +410,7 @@ def _stage(name: str, region: str) -> dict[str, Any]:
 def test_an_aws_error_while_reading_is_one_line() -> None:
     from botocore.exceptions import ClientError
 
-    from xrdeploy.cli_pipelines import aws_errors
+    from xrdeploy.cli.pipelines import aws_errors
     from xrdeploy.errors import ToolError
 
     missing = {"Error": {"Code": "PipelineNotFoundException", "Message": "no pipeline x"}}

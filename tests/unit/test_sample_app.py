@@ -10,7 +10,7 @@ import yaml
 
 from tests.conftest import REPO_ROOT
 from xrdeploy.appspec import SCRIPTABLE_HOOKS, check_revision
-from xrdeploy.cli import run
+from xrdeploy.cli.main import run
 from xrdeploy.packaging import build_zip
 
 SAMPLE = REPO_ROOT / "sample_app"

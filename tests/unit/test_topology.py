@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import CONFIGS
-from xrdeploy.config import load_config, parse_config
+from xrdeploy.config.model import load_config, parse_config
+from xrdeploy.config.topology import Topology
 from xrdeploy.errors import ConfigError
-from xrdeploy.topology import Topology
 
 
 def stage(name: str, **extra: Any) -> dict[str, Any]:

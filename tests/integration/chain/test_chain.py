@@ -37,12 +37,13 @@ from tests.integration.chain_runs import (
     versions,
     wait_for_run,
 )
-from xrdeploy.chain_run import ChainFollower
-from xrdeploy.cli import run
-from xrdeploy.local_chain import LocalDeployment, upload_build
+from tests.integration.polling import stays_false, wait_until
+from xrdeploy.cli.main import run
+from xrdeploy.console.chain_run import ChainFollower
+from xrdeploy.console.pipelines import PipelineConsole, find_stage, stage_pipelines
 from xrdeploy.packaging import build_zip
-from xrdeploy.pages import instance_stage_tags, read_page
-from xrdeploy.pipelines import PipelineConsole, find_stage, stage_pipelines
+from xrdeploy.rehearsal.local_chain import LocalDeployment, upload_build
+from xrdeploy.rehearsal.pages import instance_stage_tags, read_page
 
 APP = "xrdeploy-demo"
 
@@ -159,7 +160,7 @@ def test_one_upload_reaches_prod_by_itself(chain: LocalDeployment, make_build: A
 
 
 def chain_console_approve(chain: LocalDeployment, stage: str) -> None:
-    from xrdeploy.pipelines import PipelineConsole
+    from xrdeploy.console.pipelines import PipelineConsole
 
     PipelineConsole(chain.clients).answer_approval(
         pipeline_of(chain, stage), approve=True, comment="approved by the test"
@@ -167,13 +168,13 @@ def chain_console_approve(chain: LocalDeployment, stage: str) -> None:
 
 
 def chain_console_executions(chain: LocalDeployment, stage: str) -> list[dict[str, Any]]:
-    from xrdeploy.pipelines import PipelineConsole
+    from xrdeploy.console.pipelines import PipelineConsole
 
     return PipelineConsole(chain.clients).executions(pipeline_of(chain, stage), 100)
 
 
 def local_instance_urls(chain: LocalDeployment) -> dict[str, str]:
-    from xrdeploy.local_cloud import local_instances
+    from xrdeploy.rehearsal.local_cloud import local_instances
 
     return {i["instance_id"]: i["page_url"] for i in local_instances(chain.endpoint)}
 
@@ -236,8 +237,11 @@ def test_a_rerun_of_the_same_revision_writes_nothing(
     assert promote_of(run).status == "Succeeded"
     assert "nothing written" in promote_of(run).summary
     assert versions(chain, "beta") == before
-    time.sleep(2)  # an EventBridge delivery would have started beta by now
-    assert execution_ids(chain, "beta") == known_beta
+    # S3 -> EventBridge starts a pipeline within a second or two here; a write would have done so
+    # well within 10 s, so no new execution of beta for that long means none was started.
+    stays_false(
+        lambda: execution_ids(chain, "beta") != known_beta, "beta started again", seconds=10
+    )
 
 
 def test_a_rejected_approval_stops_the_build_before_prod(
@@ -281,7 +285,7 @@ def test_a_newer_build_supersedes_the_one_waiting_to_enter_the_approval(
 
 
 def inbound(chain: LocalDeployment, stage: str, pipeline_stage: str) -> set[str]:
-    from xrdeploy.pipelines import PipelineConsole
+    from xrdeploy.console.pipelines import PipelineConsole
 
     state = PipelineConsole(chain.clients).state(pipeline_of(chain, stage))
     for stage_state in state["stageStates"]:
@@ -293,31 +297,16 @@ def inbound(chain: LocalDeployment, stage: str, pipeline_stage: str) -> set[str]
     return set()
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out: {what}"
-        time.sleep(0.5)
-
-
 def wait_for_approval(
     chain: LocalDeployment, stage: str, known: set[str], execution_id: str | None = None
 ) -> str:
-    from xrdeploy.pipelines import PipelineConsole
-
     execution_id = execution_id or wait_new(chain, stage, known)
-    console = PipelineConsole(chain.clients)
-    deadline = time.monotonic() + 300
-    while (pending := console.pending_approval(pipeline_of(chain, stage))) is None or (
-        pending.execution_id != execution_id
-    ):
-        assert time.monotonic() < deadline, "no approval waited"
-        time.sleep(0.5)
+    waiting_approval(chain, stage, execution_id)
     return execution_id
 
 
 def wait_new(chain: LocalDeployment, stage: str, known: set[str]) -> str:
-    from xrdeploy.pipelines import PipelineConsole
+    from xrdeploy.console.pipelines import PipelineConsole
 
     summary = PipelineConsole(chain.clients).wait_for_new_execution(
         pipeline_of(chain, stage), known, 120
@@ -326,17 +315,16 @@ def wait_new(chain: LocalDeployment, stage: str, known: set[str]) -> str:
 
 
 def status_of(chain: LocalDeployment, stage: str, execution_id: str) -> str:
-    from xrdeploy.pipelines import PipelineConsole
+    from xrdeploy.console.pipelines import PipelineConsole
 
     execution = PipelineConsole(chain.clients).execution(pipeline_of(chain, stage), execution_id)
     return str(execution["status"])
 
 
 def wait_for_status(chain: LocalDeployment, stage: str, execution_id: str, status: str) -> None:
-    deadline = time.monotonic() + 300
-    while (current := status_of(chain, stage, execution_id)) != status:
-        assert time.monotonic() < deadline, f"{execution_id} is {current}, not {status}"
-        time.sleep(0.5)
+    wait_until(
+        lambda: status_of(chain, stage, execution_id) == status, f"{execution_id} to be {status}"
+    )
 
 
 def test_a_missing_artifact_fails_the_promotion_and_writes_nothing(
@@ -622,14 +610,16 @@ def test_copy_function_logs_reach_cloudwatch_logs(chain: LocalDeployment, make_b
 # -- the operator's view: status and approve -------------------------------------------------
 
 
-def waiting_approval(chain: LocalDeployment, stage: str, timeout: float = 300) -> Any:
+def waiting_approval(chain: LocalDeployment, stage: str, execution_id: str | None = None) -> Any:
+    """The approval pending in `stage` (of `execution_id`, when given), once there is one."""
     console = PipelineConsole(chain.clients)
     pipeline = find_stage(stage_pipelines(chain.chain), stage)
-    deadline = time.monotonic() + timeout
-    while (pending := console.pending_approval(pipeline)) is None:
-        assert time.monotonic() < deadline, f"no approval waiting in {stage}"
-        time.sleep(0.5)
-    return pending
+
+    def pending() -> Any:
+        found = console.pending_approval(pipeline)
+        return found if found and execution_id in (None, found.execution_id) else None
+
+    return wait_until(pending, f"an approval waiting in {stage} for {execution_id or 'any run'}")
 
 
 def test_status_shows_the_waiting_approval_and_approve_answers_it(

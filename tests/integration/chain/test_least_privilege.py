@@ -51,11 +51,11 @@ from tools.least_privilege import (
     unexplained,
     write_doc,
 )
-from xrdeploy.chain_run import ChainFollower
-from xrdeploy.local_chain import LocalDeployment, upload_build
-from xrdeploy.naming import Naming
+from xrdeploy.config.naming import Naming
+from xrdeploy.console.chain_run import ChainFollower
+from xrdeploy.console.pipelines import PipelineConsole, stage_pipelines
 from xrdeploy.packaging import build_zip
-from xrdeploy.pipelines import PipelineConsole, stage_pipelines
+from xrdeploy.rehearsal.local_chain import LocalDeployment, upload_build
 
 LEDGER_PATH = "/_xrdeploy/permissions"
 

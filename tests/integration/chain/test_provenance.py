@@ -18,11 +18,12 @@ import pytest
 from emulator.launcher import clear_faults
 from tests.conftest import REPO_ROOT
 from tests.integration.chain_runs import execution_ids, quiesce, upload_bytes, wait_for_run
-from xrdeploy.chain_run import ChainFollower
-from xrdeploy.cli import run
-from xrdeploy.local_chain import LocalDeployment, upload_build
+from tests.integration.polling import wait_until
+from xrdeploy.cli.main import run
+from xrdeploy.console.chain_run import ChainFollower
+from xrdeploy.console.pipelines import PipelineConsole, find_stage, stage_pipelines
 from xrdeploy.packaging import build_zip
-from xrdeploy.pipelines import PipelineConsole, find_stage, stage_pipelines
+from xrdeploy.rehearsal.local_chain import LocalDeployment, upload_build
 
 
 @pytest.fixture
@@ -133,10 +134,7 @@ def test_status_shows_a_build_waiting_at_beta_in_flight_with_its_approval_pendin
     upload_bytes(chain, "beta", make_build(unique("4.0")).read_bytes())
     console = PipelineConsole(chain.clients)
     beta = find_stage(stage_pipelines(chain.chain), "beta")
-    deadline = time.monotonic() + 300
-    while (pending := console.pending_approval(beta)) is None:
-        assert time.monotonic() < deadline, "no approval waiting in beta"
-        time.sleep(0.5)
+    pending = wait_until(lambda: console.pending_approval(beta), "an approval waiting in beta")
     assert pending.execution_id not in known
     # WHEN the operator asks for the ledger
     entry = ledger(chain, capsys)["beta"]

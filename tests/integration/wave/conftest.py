@@ -15,10 +15,10 @@ import pytest
 from emulator.launcher import clear_faults
 from tests.conftest import CONFIGS, REPO_ROOT
 from tests.integration.chain_runs import quiesce
-from xrdeploy.config import ChainConfig, load_config
-from xrdeploy.local_chain import LocalDeployment
-from xrdeploy.naming import Naming
+from xrdeploy.config.model import ChainConfig, load_config
+from xrdeploy.config.naming import Naming
 from xrdeploy.packaging import build_zip
+from xrdeploy.rehearsal.local_chain import LocalDeployment
 
 CONFIG = CONFIGS / "local_wave.yaml"
 ALARM = "beta-errors"
@@ -89,7 +89,7 @@ def wave_chain(
     local_cloud: Any, deploy_chain: Callable[[Path | None], LocalDeployment]
 ) -> LocalDeployment:
     from xrdeploy.aws_clients import AwsClients
-    from xrdeploy.target import DeployTarget
+    from xrdeploy.config.target import DeployTarget
 
     clients = AwsClients(DeployTarget(emulator_url=local_cloud.endpoint))
     create_alarm(clients)

@@ -20,6 +20,7 @@ from tests.integration.chain_runs import (
     upload_bytes,
     versions,
 )
+from tests.integration.polling import wait_until
 from tests.integration.wave.conftest import BuildMaker, set_alarm
 from tests.integration.wave.wave_runs import (
     action_details,
@@ -30,11 +31,10 @@ from tests.integration.wave.wave_runs import (
     rule_runs,
     stage_state,
     wait_for_end,
-    wait_until,
 )
-from xrdeploy.chain_run import ChainFollower
-from xrdeploy.local_chain import LocalDeployment, upload_build
-from xrdeploy.pipelines import stage_pipelines
+from xrdeploy.console.chain_run import ChainFollower
+from xrdeploy.console.pipelines import stage_pipelines
+from xrdeploy.rehearsal.local_chain import LocalDeployment, upload_build
 
 WAVE = ("prod-eu", "prod-ap")
 

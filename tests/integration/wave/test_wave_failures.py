@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.integration.chain_runs import execution_ids, quiesce, upload_bytes
+from tests.integration.polling import wait_until
 from tests.integration.wave.conftest import sample_build, set_alarm
 from tests.integration.wave.wave_runs import (
     action_details,
@@ -23,7 +24,7 @@ from tests.integration.wave.wave_runs import (
     rollbacks_of,
     wait_for_end,
 )
-from xrdeploy.local_chain import LocalDeployment
+from xrdeploy.rehearsal.local_chain import LocalDeployment
 
 WAVE = ("prod-eu", "prod-ap")
 
@@ -91,13 +92,14 @@ def ended_rollbacks(
     chain: LocalDeployment, stage: str, failed_execution: str, timeout: float = 300
 ) -> list[dict[str, Any]]:
     """The rollback executions `failed_execution` started, once they have all ended."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def ended() -> list[dict[str, Any]] | None:
         rollbacks = rollbacks_of(chain, stage, failed_execution)
         if rollbacks and all(r["status"] not in ("InProgress", "Stopping") for r in rollbacks):
             return rollbacks
-        assert time.monotonic() < deadline, f"{stage}: no rollback of {failed_execution} ended"
-        time.sleep(1)
+        return None
+
+    return wait_until(ended, f"{stage}: the rollbacks of {failed_execution} to end", timeout)
 
 
 def notices_until(chain: LocalDeployment, text: str, timeout: float = 120) -> list[str]:

@@ -10,20 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.integration.chain_runs import execution_ids, pipeline_of, quiesce, upload_bytes
+from tests.integration.polling import wait_until
 from tests.integration.wave.conftest import QUEUE, QUEUE_PLACE
-from xrdeploy.local_chain import LocalDeployment
-from xrdeploy.local_cloud import local_instances
-from xrdeploy.pages import instance_stage_tags, read_page
-from xrdeploy.pipelines import PipelineConsole
-
-
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = 300) -> Any:
-    """Poll `condition` until it returns something truthy; returns that."""
-    deadline = time.monotonic() + timeout
-    while not (found := condition()):
-        assert time.monotonic() < deadline, f"timed out: {what}"
-        time.sleep(0.5)
-    return found
+from xrdeploy.console.pipelines import PipelineConsole
+from xrdeploy.rehearsal.local_chain import LocalDeployment
+from xrdeploy.rehearsal.local_cloud import local_instances
+from xrdeploy.rehearsal.pages import instance_stage_tags, read_page
 
 
 def executions(chain: LocalDeployment, stage: str, **filters: Any) -> list[dict[str, Any]]:

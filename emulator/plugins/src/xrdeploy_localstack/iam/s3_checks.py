@@ -72,7 +72,6 @@ VERSIONED = {
     "s3:DeleteObject",
     "s3:GetObjectAttributes",
 }
-KMS_WRITES = ("PutObject", "CopyObject", "CreateMultipartUpload", "UploadPart", "UploadPartCopy")
 KMS_READS = ("GetObject",)
 
 

@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 
-from xrdeploy.cli_support import ConfigOption, err, guarded, out, resolve_config
+from xrdeploy.cli.support import ConfigOption, err, guarded, out, resolve_config
+from xrdeploy.console.pipelines import PendingApproval
 from xrdeploy.errors import UserError
 from xrdeploy.paths import LOCAL_HOME, SAMPLE_APP
-from xrdeploy.pipelines import PendingApproval
 
 local_app = typer.Typer(
     help="The local cloud (LocalStack with xrdeploy's plugins, no Docker) on this host.",
@@ -25,7 +25,7 @@ local_app = typer.Typer(
 def local_up() -> None:
     """Start the local cloud and leave it running; prints the endpoint and the exports for
     boto3, the AWS CLI and Terraform."""
-    from xrdeploy.local_cloud import passthrough
+    from xrdeploy.rehearsal.local_cloud import passthrough
 
     raise typer.Exit(passthrough(["up"]))
 
@@ -33,7 +33,7 @@ def local_up() -> None:
 @local_app.command("down")
 def local_down() -> None:
     """Stop the local cloud started by `local up`."""
-    from xrdeploy.local_cloud import passthrough
+    from xrdeploy.rehearsal.local_cloud import passthrough
 
     raise typer.Exit(passthrough(["down"]))
 
@@ -41,7 +41,7 @@ def local_down() -> None:
 @local_app.command("status")
 def local_status() -> None:
     """Whether the local cloud runs, and where (exit 3 when it does not)."""
-    from xrdeploy.local_cloud import passthrough
+    from xrdeploy.rehearsal.local_cloud import passthrough
 
     raise typer.Exit(passthrough(["status"]))
 
@@ -49,7 +49,7 @@ def local_status() -> None:
 @local_app.command("instances")
 def local_instances() -> None:
     """The local EC2 instances and the loopback URL of the page each serves."""
-    from xrdeploy.local_cloud import passthrough
+    from xrdeploy.rehearsal.local_cloud import passthrough
 
     raise typer.Exit(passthrough(["instances"]))
 
@@ -91,8 +91,8 @@ def demo(
     local cloud it started (or destroy what it created in one already running)."""
 
     def body() -> int:
-        from xrdeploy.demo import DemoRequest, run_demo
         from xrdeploy.packaging import build_zip
+        from xrdeploy.rehearsal.demo import DemoRequest, run_demo
 
         chain = resolve_config(config)
         if (

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from xrdeploy.cli_support import guarded, out
+from xrdeploy.cli.support import guarded, out
 from xrdeploy.errors import ToolError, UserError
 
 
@@ -23,8 +23,8 @@ def permissions(
     AWS's reason) and unchecked, and each granted statement no request used."""
 
     def body() -> None:
-        from xrdeploy.local_cloud import permission_ledger, running_endpoint
-        from xrdeploy.permissions import permission_report, render_json, render_text
+        from xrdeploy.console.permissions import permission_report, render_json, render_text
+        from xrdeploy.rehearsal.local_cloud import permission_ledger, running_endpoint
 
         endpoint = running_endpoint()
         if endpoint is None:

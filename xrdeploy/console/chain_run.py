@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xrdeploy.aws_clients import AwsClients
-from xrdeploy.pipelines import ActionRun, PendingApproval, PipelineConsole, StagePipeline
+from xrdeploy.console.pipelines import ActionRun, PendingApproval, PipelineConsole, StagePipeline
 
 
 @dataclass(frozen=True)

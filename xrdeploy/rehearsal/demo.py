@@ -14,19 +14,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from xrdeploy.chain_run import ChainFollower, StageResult
-from xrdeploy.config import ChainConfig
-from xrdeploy.local_chain import LocalDeployment, sha256_of, upload_build, with_emulator_state
-from xrdeploy.local_cloud import LocalCloud, ensure_local_cloud, local_instances, stop_local_cloud
-from xrdeploy.naming import Naming
-from xrdeploy.pages import Page, instance_stage_tags, read_page
-from xrdeploy.pipelines import (
+from xrdeploy.config.model import ChainConfig
+from xrdeploy.config.naming import Naming
+from xrdeploy.console.chain_run import ChainFollower, StageResult
+from xrdeploy.console.pipelines import (
     ActionRun,
     PendingApproval,
     PipelineConsole,
     StagePipeline,
     stage_pipelines,
 )
+from xrdeploy.rehearsal.local_chain import (
+    LocalDeployment,
+    sha256_of,
+    upload_build,
+    with_emulator_state,
+)
+from xrdeploy.rehearsal.local_cloud import (
+    LocalCloud,
+    ensure_local_cloud,
+    local_instances,
+    stop_local_cloud,
+)
+from xrdeploy.rehearsal.pages import Page, instance_stage_tags, read_page
 
 
 class DemoReporter(Protocol):

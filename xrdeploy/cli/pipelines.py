@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from xrdeploy.cli_support import (
+from xrdeploy.cli.support import (
     ConfigOption,
     TargetOption,
     guarded,
@@ -24,8 +24,8 @@ from xrdeploy.errors import ToolError
 def _console(config: Any, target: str | None) -> tuple[Any, Any]:
     """`config` is a path (or None), or an already loaded chain."""
     from xrdeploy.aws_clients import AwsClients
-    from xrdeploy.config import ChainConfig
-    from xrdeploy.pipelines import PipelineConsole, stage_pipelines
+    from xrdeploy.config.model import ChainConfig
+    from xrdeploy.console.pipelines import PipelineConsole, stage_pipelines
 
     chain = config if isinstance(config, ChainConfig) else resolve_config(config)
     clients = AwsClients(resolve_target(target), chain.app.deploy_role_name)
@@ -42,7 +42,7 @@ def approve(
     """Answer the manual approval waiting in STAGE's pipeline (found through GetPipelineState)."""
 
     def body() -> None:
-        from xrdeploy.pipelines import find_stage
+        from xrdeploy.console.pipelines import find_stage
 
         console, pipelines = _console(config, target)
         pipeline = find_stage(pipelines, stage)
@@ -70,8 +70,8 @@ def status(
     (flagged when it never passed its upstream stage), what is in flight, gates pending."""
 
     def body() -> None:
-        from xrdeploy.pipeline_view import ledger_json, ledger_lines, render_stage
-        from xrdeploy.provenance import read_ledger
+        from xrdeploy.console.pipeline_view import ledger_json, ledger_lines, render_stage
+        from xrdeploy.console.provenance import read_ledger
 
         chain = resolve_config(config)
         console, _ = _console(chain, target)

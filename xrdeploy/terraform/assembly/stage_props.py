@@ -18,8 +18,8 @@ from modules.pipeline_stages import PipelineConfig, PromotionTarget, StageGates
 from modules.promotion_role import PromotionRoleConfig
 from modules.secure_bucket import SecureBucketConfig
 from modules.stage_key import StageKeyConfig
-from xrdeploy.config import ChainConfig, Stage
-from xrdeploy.naming import Naming
+from xrdeploy.config.model import ChainConfig, Stage
+from xrdeploy.config.naming import Naming
 
 # Lets `destroy` remove a bucket that still holds versions. Every bucket of a stage holds only
 # what can be made again: the source build came from the upstream stage or the operator, the
@@ -213,8 +213,8 @@ def notifications_props(ctx: StageContext, key_arn: str) -> NotificationsConfig 
     if notifications is None:
         return None
     stage, names = ctx.stage, ctx.names
-    # Derived like every name in xrdeploy.naming: from the stage's prefix, so that the names fit
-    # wherever the bucket names fit (EventBridge rule names take 64 characters).
+    # Derived like every name in xrdeploy.config.naming: from the stage's prefix, so that the
+    # names fit wherever the bucket names fit (EventBridge rule names take 64 characters).
     prefix = names.prefix(stage)
     return NotificationsConfig(
         stage=stage.name,

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, model_validator
 
-from xrdeploy.config_fields import AlarmName, Frozen, Text
+from xrdeploy.config.fields import AlarmName, Frozen, Text
 
 # A condition holds at most 5 rules (CodePipeline's RuleDeclarationList), one per alarm.
 MAX_GATE_ALARMS = 5

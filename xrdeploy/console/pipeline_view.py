@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from xrdeploy.pipelines import StagePipeline
-from xrdeploy.provenance import StageLedger
+from xrdeploy.console.pipelines import StagePipeline
+from xrdeploy.console.provenance import StageLedger
 
 
 def _when(value: Any) -> str:

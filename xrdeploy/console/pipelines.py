@@ -14,9 +14,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from xrdeploy.aws_clients import AwsClients
-from xrdeploy.config import ChainConfig
+from xrdeploy.config.model import ChainConfig
+from xrdeploy.config.naming import Naming
 from xrdeploy.errors import ToolError, UserError
-from xrdeploy.naming import Naming
 
 # The pipeline stage whose success puts a revision on the fleet (modules/pipeline.py).
 DEPLOY_STAGE = "Deploy"

@@ -12,10 +12,10 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 
-from xrdeploy.config import ChainConfig, load_config
+from xrdeploy.config.model import ChainConfig, load_config
+from xrdeploy.config.target import DeployTarget, parse_target
 from xrdeploy.errors import UserError
 from xrdeploy.paths import DEFAULT_OUTDIR
-from xrdeploy.target import DeployTarget, parse_target
 
 # cdktf's CLI runs `python main.py` with no arguments; these let it choose config and target.
 ENV_CONFIG = "XRDEPLOY_CONFIG"
@@ -75,7 +75,7 @@ def resolve_target(value: str | None) -> DeployTarget:
     """`--target localstack` without a URL means the running local cloud (`local up`), if any."""
     chosen = value or os.environ.get(ENV_TARGET) or "aws"
     if chosen == "localstack":
-        from xrdeploy.local_cloud import running_endpoint
+        from xrdeploy.rehearsal.local_cloud import running_endpoint
 
         endpoint = running_endpoint()
         if endpoint:

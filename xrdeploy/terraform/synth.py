@@ -23,17 +23,17 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xrdeploy.config import ChainConfig
+from xrdeploy.config.model import ChainConfig
+from xrdeploy.config.target import DeployTarget
 from xrdeploy.errors import ToolError
 from xrdeploy.packaging import build_zip
 from xrdeploy.paths import DEFAULT_OUTDIR, FUNCTION_SOURCE
-from xrdeploy.target import DeployTarget
-from xrdeploy.terraform import PROVIDER_LOCK_FILE
+from xrdeploy.terraform.command import PROVIDER_LOCK_FILE
 
 if TYPE_CHECKING:
     from cdktf import TerraformStack
 
-    from xrdeploy.assembly.chain_stack import ChainStack
+    from xrdeploy.terraform.assembly.chain_stack import ChainStack
 
 LOCK_FILE_NAME = ".terraform.lock.hcl"
 # cdktf runs on Node.js through jsii. jsii 1.142 (cdktf 0.21's) supports Node 20, 22 and 24; these
@@ -190,7 +190,7 @@ def synthesize(
     check_node()
     from cdktf import App
 
-    from xrdeploy.assembly.chain_stack import ChainStack, ChainStackConfig
+    from xrdeploy.terraform.assembly.chain_stack import ChainStack, ChainStackConfig
 
     # Synthesize beside the outdir and swap it in at the end: a failed synth leaves the previous
     # output whole, never half of a new one.

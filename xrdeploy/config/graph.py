@@ -3,8 +3,8 @@ each hop; the stages a stage promotes to at once (a wave) share one label."""
 
 from __future__ import annotations
 
-from xrdeploy.config import ChainConfig, Stage
-from xrdeploy.naming import Naming
+from xrdeploy.config.model import ChainConfig, Stage
+from xrdeploy.config.naming import Naming
 
 
 def _node(stage_name: str) -> str:

@@ -2,6 +2,6 @@
 
 `chain_stack` is one Terraform stack (its providers, its backend, its stages); `stage` wires one
 stage's constructs together; `stage_props` derives the typed props each construct gets from the
-config and `xrdeploy.naming`; `providers` is the provider factory, the one place that turns the
-deploy target (AWS or the local cloud) into provider settings.
+config and `xrdeploy.config.naming`; `providers` is the provider factory, the one place that turns
+the deploy target (AWS or the local cloud) into provider settings.
 """

@@ -1,5 +1,5 @@
 """The building blocks of the config models: strict text fields with their rules, and the frozen
-base model. Shared by `xrdeploy.config` and `xrdeploy.config_gates`."""
+base model. Shared by `xrdeploy.config.model` and `xrdeploy.config.gates`."""
 
 from __future__ import annotations
 

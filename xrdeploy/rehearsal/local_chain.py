@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from xrdeploy.aws_clients import AwsClients
-from xrdeploy.config import Backend, ChainConfig
+from xrdeploy.config.model import Backend, ChainConfig
+from xrdeploy.config.target import DeployTarget
 from xrdeploy.errors import ToolError
-from xrdeploy.runner import ChainRunner, ProgressReporter
-from xrdeploy.synth import Synthesis, synthesize
-from xrdeploy.target import DeployTarget
+from xrdeploy.terraform.runner import ChainRunner, ProgressReporter
+from xrdeploy.terraform.synth import Synthesis, synthesize
 
 STATE_KEY_PREFIX = "xrdeploy"
 

@@ -21,7 +21,8 @@ from modules.promotion_role import PromotionRole
 from modules.secure_bucket import SecureBucket
 from modules.stage_key import StageKey
 from modules.tagging import StageTagger
-from xrdeploy.assembly.stage_props import (
+from xrdeploy.config.model import ChainConfig, Stage
+from xrdeploy.terraform.assembly.stage_props import (
     StageContext,
     artifact_bucket_props,
     codedeploy_props,
@@ -33,7 +34,6 @@ from xrdeploy.assembly.stage_props import (
     source_bucket_props,
     stage_key_props,
 )
-from xrdeploy.config import ChainConfig, Stage
 
 
 @dataclass(frozen=True)

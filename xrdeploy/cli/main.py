@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from xrdeploy.cli_local import demo, local_app
-from xrdeploy.cli_permissions import permissions
-from xrdeploy.cli_pipelines import approve, status
-from xrdeploy.cli_support import (
+from xrdeploy.cli.local import demo, local_app
+from xrdeploy.cli.permissions import permissions
+from xrdeploy.cli.pipelines import approve, status
+from xrdeploy.cli.support import (
     ConfigOption,
     Options,
     OutdirOption,
@@ -25,13 +25,13 @@ from xrdeploy.cli_support import (
     resolve_outdir,
     resolve_target,
 )
-from xrdeploy.config import ChainConfig, Stage
+from xrdeploy.config.model import ChainConfig, Stage
+from xrdeploy.config.target import DeployTarget
 from xrdeploy.errors import UserError
 from xrdeploy.paths import SAMPLE_APP
-from xrdeploy.target import DeployTarget
 
 if TYPE_CHECKING:
-    from xrdeploy.synth import Synthesis
+    from xrdeploy.terraform.synth import Synthesis
 
 app = typer.Typer(
     add_completion=False,
@@ -87,7 +87,7 @@ def synth(
     --hcl; each stack gets the provider lock file."""
 
     def body() -> None:
-        from xrdeploy.synth import synthesize
+        from xrdeploy.terraform.synth import synthesize
 
         chain = resolve_config(config)
         deploy_target = resolve_target(target)
@@ -118,7 +118,7 @@ AllAtOnceOption = Annotated[
 def _synthesized(
     config: Path | None, target: str | None, outdir: Path | None
 ) -> tuple[ChainConfig, DeployTarget, Synthesis]:
-    from xrdeploy.synth import synthesize
+    from xrdeploy.terraform.synth import synthesize
 
     chain = resolve_config(config)
     deploy_target = resolve_target(target)
@@ -145,8 +145,8 @@ def plan(
     """Synth, then terraform init + plan every stack in parallel. Exit 0: no changes; 3: changes."""
 
     def body() -> int:
-        from xrdeploy.plan_summary import plan_summary_markdown
-        from xrdeploy.runner import ChainRunner
+        from xrdeploy.terraform.plan_summary import plan_summary_markdown
+        from xrdeploy.terraform.runner import ChainRunner
 
         _, _, synthesis = _synthesized(config, target, outdir)
         runner = ChainRunner(synthesis, progress=_progress)
@@ -181,7 +181,7 @@ def _run_chain(
     yes: bool,
     all_at_once: bool = False,
 ) -> None:
-    from xrdeploy.runner import ChainRunner
+    from xrdeploy.terraform.runner import ChainRunner
 
     _, _, synthesis = _synthesized(config, target, outdir)
     _confirm(action, synthesis, stacks, yes)
@@ -237,7 +237,7 @@ def graph(
     """The chain as a Mermaid diagram."""
 
     def body() -> None:
-        from xrdeploy.graph import markdown, mermaid
+        from xrdeploy.config.graph import markdown, mermaid
 
         chain = resolve_config(config)
         if output is None:
@@ -260,7 +260,7 @@ def terraform_env() -> None:
     def body() -> None:
         import shlex
 
-        from xrdeploy.terraform import describe_provider_source, terraform_env
+        from xrdeploy.terraform.command import describe_provider_source, terraform_env
 
         out.print(f"# {describe_provider_source()}", markup=False)
         for name, value in terraform_env().items():

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from xrdeploy.config import ChainConfig, Stage
-from xrdeploy.pipelines import DEPLOY_STAGE, ActionRun, StagePipeline, stage_pipelines
+from xrdeploy.config.model import ChainConfig
+from xrdeploy.console.pipelines import DEPLOY_STAGE, ActionRun, StagePipeline, stage_pipelines
 
 IN_FLIGHT = frozenset({"InProgress", "Stopping"})
 # What the copy function writes on every promoted object (lambda/object_metadata.py).
@@ -27,11 +27,6 @@ CONDITION_KINDS = (
     ("onSuccessConditionState", "on_success"),
     ("onFailureConditionState", "on_failure"),
 )
-
-
-def upstream_of(chain: ChainConfig, stage: Stage) -> Stage | None:
-    """The stage that promotes into `stage` (its `after:`, else the previous one in the list)."""
-    return chain.upstream_of(stage.name)
 
 
 @dataclass(frozen=True)
@@ -328,7 +323,7 @@ def read_ledger(reads: LedgerReads, chain: ChainConfig) -> list[StageLedger]:
     objects = _Objects(reads)
     ledgers = []
     for stage in chain.stages:
-        upstream = upstream_of(chain, stage)
+        upstream = chain.upstream_of(stage.name)
         ledgers.append(
             _stage_ledger(
                 reads,

@@ -8,11 +8,11 @@ from pathlib import Path
 from cdktf import LocalBackend, S3Backend, TerraformStack
 from constructs import Construct
 
-from xrdeploy.assembly.providers import ProviderTarget, make_providers, provider_alias
-from xrdeploy.assembly.stage import StageDeployment, StageDeploymentConfig
-from xrdeploy.config import ChainConfig, Stage
-from xrdeploy.naming import Naming
-from xrdeploy.target import DeployTarget
+from xrdeploy.config.model import ChainConfig, Stage
+from xrdeploy.config.naming import Naming
+from xrdeploy.config.target import DeployTarget
+from xrdeploy.terraform.assembly.providers import ProviderTarget, make_providers, provider_alias
+from xrdeploy.terraform.assembly.stage import StageDeployment, StageDeploymentConfig
 
 MANAGED_BY = "xrdeploy"
 

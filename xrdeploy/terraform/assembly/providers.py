@@ -14,7 +14,7 @@ from cdktf_cdktf_provider_aws.provider import (
 )
 from constructs import Construct
 
-from xrdeploy.target import DeployTarget
+from xrdeploy.config.target import DeployTarget
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, ValidationError, model_validator
 
-from xrdeploy.config_fields import (
+from xrdeploy.config.fields import (
     DEPLOYMENT_CONFIG,
     INSTANCE_TYPE,
     KEY_PAIR_NAME,
@@ -31,9 +31,10 @@ from xrdeploy.config_fields import (
     Text,
     matches,
 )
-from xrdeploy.config_gates import Gates, Notifications
+from xrdeploy.config.gates import Gates, Notifications
+from xrdeploy.config.naming import Naming
+from xrdeploy.config.topology import Topology
 from xrdeploy.errors import ConfigError
-from xrdeploy.topology import Topology
 
 DEFAULT_CONFIG_NAME = "default_config.yaml"
 
@@ -102,7 +103,8 @@ class Stage(Frozen):
     name: StageName
     account_id: AccountId
     region: Region
-    # The stage this one follows; omitted: the previous stage in the list (xrdeploy.topology).
+    # The stage this one follows; omitted: the previous stage in the list
+    # (xrdeploy.config.topology).
     after: StageName | None = None
     fleet: Fleet
     deployment_config: Annotated[
@@ -128,7 +130,6 @@ class ChainConfig(Frozen):
 
     @model_validator(mode="after")
     def _chain_rules(self) -> ChainConfig:
-        from xrdeploy.naming import Naming  # naming depends on these models
 
         problems: list[str] = []
         seen: dict[str, int] = {}

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xrdeploy.errors import ToolError
-from xrdeploy.plan_summary import StackPlan, changes_from_plan_json
-from xrdeploy.synth import Synthesis, SynthesizedStack
-from xrdeploy.terraform import Terraform
+from xrdeploy.terraform.command import Terraform
+from xrdeploy.terraform.plan_summary import StackPlan, changes_from_plan_json
+from xrdeploy.terraform.synth import Synthesis, SynthesizedStack
 
 # Receives one line of progress for the operator ("[2/3] beta: terraform apply").
 ProgressReporter = Callable[[str], None]
