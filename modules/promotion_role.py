@@ -4,6 +4,12 @@ Trusted by exactly one principal (the upstream copy function's role), allowed to
 object key, and to use the stage key for it. The blog granted `s3:*` to the whole upstream account.
 The role lives in the bucket's own account, so its identity policy is all S3 needs: the bucket
 policy does not name it.
+
+The trust names the upstream account and pins the caller with `aws:PrincipalArn`, rather than
+naming the upstream role in `Principal`: IAM refuses a `Principal` naming a role that does not
+exist yet (so stages would have to be created in chain order), and stores such a principal as the
+role's unique id (so a re-created upstream role would silently stop matching). A condition key
+is compared by ARN, at request time: no creation order, and no trust lost to a re-creation.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-from modules.policy import Statement, assume_role_statement
+from modules import arns
+from modules.policy import Condition, Statement
 from modules.role import Role, RoleConfig
 
 # What the copy function does with the destination object: read its head (idempotency and
@@ -32,10 +39,32 @@ DELIVERY_ACTIONS = (
 @dataclass(frozen=True)
 class PromotionRoleConfig:
     name: str
-    upstream_function_role_arn: str
+    upstream_account_id: str
+    upstream_function_role_arn: str  # a role of the upstream account
+    partition: str
     bucket_arn: str
     object_key: str
     kms_key_arn: str
+
+
+def upstream_trust(config: PromotionRoleConfig) -> Statement:
+    """Only the upstream copy function's role may assume this role.
+
+    The account as principal lets IAM in that account decide who may ask (the caller needs its own
+    sts:AssumeRole grant; the copy function's role has one naming exactly this role), and the
+    condition narrows the askers to exactly that role: another role of the account, even one
+    granted sts:AssumeRole on every role, is refused. ArnEquals, not ArnLike: the ARN is pinned
+    whole, no wildcard. No aws:PrincipalAccount condition besides: the principal is that account
+    alone, and the pinned ARN names it again.
+    """
+    return Statement(
+        sid="Trust",
+        actions=("sts:AssumeRole",),
+        principals=(("AWS", (arns.account_root(config.partition, config.upstream_account_id),)),),
+        conditions=(
+            Condition("ArnEquals", "aws:PrincipalArn", (config.upstream_function_role_arn,)),
+        ),
+    )
 
 
 class PromotionRole(Construct):
@@ -50,7 +79,7 @@ class PromotionRole(Construct):
             config=RoleConfig(
                 name=config.name,
                 description="Lets the upstream stage's copy function deliver one build object",
-                trust=(assume_role_statement("AWS", (config.upstream_function_role_arn,)),),
+                trust=(upstream_trust(config),),
                 permissions=(
                     Statement(
                         sid="DeliverBuild",

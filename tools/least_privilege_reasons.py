@@ -44,11 +44,6 @@ AWS_NEEDS: dict[Key, Reason] = {
         "a failed promotion reports with it (the recorded one succeeded; the live mutations of "
         "test_least_privilege.py and the failure tests of test_chain.py use it)",
     ),
-    ("alpha", "copy function role", "AssumeDownstreamPromotionRole", None): (
-        "path",
-        "within one account (alpha → beta) a trust policy naming the role admits it alone, as on "
-        "AWS; across accounts (beta → prod) the identity grant is needed, and the replay shows it",
-    ),
     ("*", "pipeline role", "ReadSource", "s3:GetBucketVersioning"): (
         "aws",
         "CodePipeline's S3 source action checks that the source bucket is versioned; the local "

@@ -12,7 +12,8 @@ Fixtures (session scope):
   its settings). ``cloud_settings(**changes)`` changes them for a module, which resets them at
   its end. One LocalStack per session thus serves tests that only need different switches.
 - ``deploy_chain(config_path_or_None)``: synthesizes a chain for the local cloud with its state
-  in an S3 bucket inside it and applies every stage, once per config and session. Destroying is
+  in an S3 bucket inside it and applies every stack, once per config and session: one stack at a
+  time, from the last stage to the first (reverse topology order), each from scratch. Destroying is
   part of what stopping the session's own local cloud discards; in a local cloud the session did
   not start, every deployment is destroyed at the end. Destroy itself is tested on its own
   (`test_cli_lifecycle.py`: deploy, re-plan, destroy, nothing left).
@@ -119,9 +120,11 @@ def deploy_chain(
         workdir = tmp_path_factory.mktemp(f"chain-{chain.app.name}")
         deployment = LocalDeployment(chain, local_cloud.endpoint, workdir, progress=_progress)
         deployments[config] = deployment
-        deployment.synthesize()
-        # All stages at once saves minutes; chain order is tested by the CLI and cdktf tests.
-        deployment.deploy(concurrently=True)
+        synthesis = deployment.synthesize()
+        # Against the chain order, each stack alone: the local cloud refuses a trust policy
+        # naming a role that does not exist yet, as IAM does, so this works only because no
+        # stack needs another to exist first. Chain order is tested by the CLI and cdktf tests.
+        deployment.deploy_one_at_a_time([stack.name for stack in reversed(synthesis.stacks)])
         return deployment
 
     try:

@@ -503,9 +503,12 @@ def test_enforcement_can_be_switched_off_and_on_while_running(
     # WHEN trust and KMS key state are switched off on the running local cloud
     switched = change_settings(endpoint, enforce_trust=False, enforce_kms_state=False)
     assert (switched["enforce_trust"], switched["enforce_kms_state"]) == (False, False)
-    # THEN it behaves as LocalStack itself: any role, any key state
+    # THEN it behaves as LocalStack itself: any role, any trusted principal, any key state
     session = aws("sts").assume_role(RoleArn=missing, RoleSessionName="unchecked")
     assert session["AssumedRoleUser"]["Arn"].endswith(":assumed-role/does-not-exist/unchecked")
+    aws("iam").create_role(
+        RoleName="trusts-missing", AssumeRolePolicyDocument=_policy(_trust({"AWS": missing}))
+    )
     put()
     # AND switched back on, both are enforced again, from the next request
     assert reset_settings(endpoint)["enforce_trust"] is True

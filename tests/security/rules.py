@@ -37,7 +37,8 @@ _REFERENCE = re.compile(
     r"^\$\{(?:(?P<data>data)\.)?(?P<type>\w+)\.(?P<name>[\w-]+)\.(?P<attr>\w+)\}$"
 )
 _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
-_ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(?P<account>\d{12}):role/[\w+=,.@/-]+$")
+_ACCOUNT_ROOT = re.compile(r"^arn:aws[\w-]*:iam::(?P<account>\d{12}):root$")
 _WORLD = ("0.0.0.0/0", "::/0")
 # ARN resource-type prefixes of the services the stacks use: "<type>/*" or "<type>:*" means all.
 _RESOURCE_TYPES = frozenset(
@@ -303,8 +304,9 @@ def bucket_protection(doc: Doc) -> list[str]:
 
 
 def role_trust(doc: Doc) -> list[str]:
-    """Every role can be assumed only by named principals: an AWS service, or one exact role ARN.
-    Never anyone, an account (its root or bare id), a wildcard, or a federated principal."""
+    """Every role can be assumed only by named principals: an AWS service, one exact role ARN, or
+    an account narrowed by `ArnEquals` on `aws:PrincipalArn` to exact role ARNs of that account.
+    Never anyone, a bare account, a wildcard, or a federated principal."""
     found = []
     for name, role in _resources(doc, "aws_iam_role"):
         where = f"aws_iam_role.{name}"
@@ -321,12 +323,39 @@ def role_trust(doc: Doc) -> list[str]:
             if not s.principals:
                 found.append(f"{where}: trust statement {s.sid!r} names no principal")
             for kind, identifier in s.principals:
-                named = (kind == "Service" and _SERVICE_PRINCIPAL.match(identifier)) or (
-                    kind == "AWS" and _ROLE_ARN.match(identifier) and "*" not in identifier
+                named = (
+                    (kind == "Service" and _SERVICE_PRINCIPAL.match(identifier))
+                    or (kind == "AWS" and _ROLE_ARN.match(identifier) and "*" not in identifier)
+                    or (kind == "AWS" and _pinned_account(identifier, s.conditions))
                 )
                 if not named:
                     found.append(f"{where}: trusts {kind} {identifier}")
     return found
+
+
+Conditions = tuple[tuple[str, str, tuple[str, ...]], ...]
+
+
+def _pinned_account(identifier: str, conditions: Conditions) -> bool:
+    """An account root narrowed by `ArnEquals aws:PrincipalArn` to exact roles of that account
+    (conditions only narrow: every other one is ANDed with it)."""
+    root = _ACCOUNT_ROOT.match(identifier)
+    pinned = [
+        value
+        for test, variable, values in conditions
+        if test == "ArnEquals" and variable.lower() == "aws:principalarn"
+        for value in values
+    ]
+    return (
+        root is not None
+        and bool(pinned)
+        and all(
+            (role := _ROLE_ARN.match(value)) is not None
+            and "*" not in value
+            and role["account"] == root["account"]
+            for value in pinned
+        )
+    )
 
 
 def _covers_ssh(protocol: Any, from_port: Any, to_port: Any) -> bool:

@@ -87,12 +87,17 @@ def bucket(policy_statements: list[dict[str, Any]], default: dict[str, Any] | No
     return stack(resources, {"bp": policy_statements})
 
 
-def trusting(kind: str, identifier: str):
+def trusting(kind: str, identifier: str, *conditions: dict[str, Any]):
     principal = [{"type": kind, "identifiers": [identifier]}]
+    statement = {"effect": "Allow", "actions": ["sts:AssumeRole"], "principals": principal}
     return stack(
         {"aws_iam_role": {"r": {"assume_role_policy": "${data.aws_iam_policy_document.t.json}"}}},
-        {"t": [{"effect": "Allow", "actions": ["sts:AssumeRole"], "principals": principal}]},
+        {"t": [{**statement, "condition": list(conditions)} if conditions else statement]},
     )
+
+
+def principal_arn(test: str, *values: str) -> dict[str, Any]:
+    return {"test": test, "variable": "aws:PrincipalArn", "values": list(values)}
 
 
 def ingress(**rule: Any):
@@ -241,6 +246,26 @@ def test_role_trust_accepts_a_service_or_one_exact_role(kind: str, identifier: s
 )
 def test_role_trust_flags_accounts_wildcards_and_anyone(kind: str, identifier: str):
     assert role_trust(trusting(kind, identifier)) == [f"aws_iam_role.r: trusts {kind} {identifier}"]
+
+
+def test_role_trust_accepts_an_account_pinned_to_exact_roles_of_it():
+    assert role_trust(trusting("AWS", ROOT, principal_arn("ArnEquals", ROLE))) == []
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        principal_arn("ArnLike", ROLE),  # a test that takes wildcards
+        principal_arn("ArnEquals", f"arn:aws:iam::{ACCOUNT}:role/*"),
+        principal_arn("ArnEquals", "arn:aws:iam::999999999999:role/upstream-copy-fn"),
+        principal_arn("ArnEquals", ROLE, f"arn:aws:iam::{ACCOUNT}:user/someone"),
+        principal_arn("ArnEquals"),
+        {"test": "StringEquals", "variable": "aws:PrincipalAccount", "values": [ACCOUNT]},
+    ],
+)
+def test_role_trust_flags_an_account_not_pinned_to_exact_roles_of_it(condition: dict[str, Any]):
+    found = role_trust(trusting("AWS", ROOT, condition))
+    assert found == [f"aws_iam_role.r: trusts AWS {ROOT}"]
 
 
 def test_role_trust_flags_a_literal_principal_star_and_a_trust_without_principal():

@@ -228,7 +228,7 @@ def test_codedeploy_group_selects_the_stage_tag_and_rolls_back(synthesized):
     assert live["alarm_configuration"]["alarms"] == ["live-5xx", "live-latency"]
 
 
-def test_cross_account_trust_names_only_the_upstream_copy_role(synthesized):
+def test_cross_account_trust_admits_only_the_upstream_copy_role(synthesized):
     doc = synthesized().stack("prod").document()
     trust = [
         s
@@ -236,9 +236,18 @@ def test_cross_account_trust_names_only_the_upstream_copy_role(synthesized):
         for s in body["statement"]
         if s["sid"] == "Trust" and s["principals"][0]["type"] == "AWS"
     ]
+    # The upstream account as principal (IAM needs no role of it to exist yet), narrowed to
+    # exactly the upstream copy function's role by its ARN.
     assert len(trust) == 1
-    assert trust[0]["principals"][0]["identifiers"] == [
-        "arn:aws:iam::111111111111:role/xrdeploy-demo-beta-promote-fn"
+    assert trust[0]["principals"] == [
+        {"type": "AWS", "identifiers": ["arn:aws:iam::111111111111:root"]}
+    ]
+    assert trust[0]["condition"] == [
+        {
+            "test": "ArnEquals",
+            "variable": "aws:PrincipalArn",
+            "values": ["arn:aws:iam::111111111111:role/xrdeploy-demo-beta-promote-fn"],
+        }
     ]
     # The role writes the one key by its identity policy; the bucket policy names no one.
     grant = one([s for s in statements(doc) if s["sid"] == "DeliverBuild"])

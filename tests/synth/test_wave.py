@@ -62,7 +62,10 @@ def test_each_wave_destination_admits_only_beta(synthesized, stage):
         for s in body["statement"]
         if s["sid"] == "Trust" and s["principals"][0]["type"] == "AWS"
     ]
-    assert [t["principals"][0]["identifiers"] for t in trust] == [[BETA_FN_ROLE]]
+    assert [t["principals"][0]["identifiers"] for t in trust] == [
+        ["arn:aws:iam::444444444444:root"]
+    ]
+    assert [c["values"] for t in trust for c in t["condition"]] == [[BETA_FN_ROLE]]
     # Its own promotion role writes the one key by its identity policy.
     region = stage.removeprefix("prod-")
     grant = one([s for s in statements(doc) if s["sid"] == "DeliverBuild"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,8 @@ class LocalDeployment:
     progress: ProgressReporter = _quiet
     synthesis: Synthesis | None = None
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The stacks `deploy_one_at_a_time` applied, in the order it applied them.
+    applied: list[str] = field(default_factory=list)
     destroyed: bool = False
 
     @property
@@ -90,13 +93,28 @@ class LocalDeployment:
             )
 
     def deploy(self, *, concurrently: bool = False) -> dict[str, dict[str, Any]]:
-        """Apply every stage; `concurrently` only in the local cloud, which does not check that
-        trusted principals exist (see ChainRunner.deploy)."""
+        """Apply every stage, in chain order or `concurrently` (see ChainRunner.deploy)."""
         self.ensure_state_bucket()
-        for stack_outputs in self.runner().deploy(concurrently=concurrently).values():
+        self._keep_outputs(self.runner().deploy(concurrently=concurrently))
+        return self._all_outputs()
+
+    def deploy_one_at_a_time(self, stacks: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Apply the named stacks alone, one after the other, in the order given: any order works,
+        since no stack needs another's resources to exist first."""
+        self.ensure_state_bucket()
+        runner = self.runner()
+        for stack in stacks:
+            self._keep_outputs(runner.deploy([stack]))
+            self.applied.append(stack)
+        return self._all_outputs()
+
+    def _keep_outputs(self, by_stack: dict[str, dict[str, Any]]) -> None:
+        for stack_outputs in by_stack.values():
             for name, value in stack_outputs.items():
                 if name.startswith("stage_"):
                     self.outputs[value["stage"]] = value
+
+    def _all_outputs(self) -> dict[str, dict[str, Any]]:
         missing = [s.name for s in self.chain.stages if s.name not in self.outputs]
         if missing:
             raise ToolError(f"stacks applied but gave no outputs for {', '.join(missing)}")

@@ -2,8 +2,9 @@
 (`cdk.tf.json`, the default) or as HCL (`cdk.tf`, for teams leaving CDKTF).
 
 Per-stage stacks depend on their upstream stage's stack in the manifest, so the cdktf CLI deploys
-them in chain order and destroys them in reverse, as `python main.py deploy` does. Each stack
-gets the committed provider lock file.
+them in chain order and destroys them in reverse, as `python main.py deploy` does: a rollout order,
+not a creation order (no stack needs another's resources to exist). Each stack gets the committed
+provider lock file.
 
 The AWS provider binding takes 10-20 s to import, so it is imported here, lazily, and only by
 commands that synthesize.
@@ -213,9 +214,11 @@ def synthesize(
                     chain=chain, stages=stages, target=target, function_package=package
                 ),
             )
-            # IAM refuses a trust policy naming a role that does not exist yet, and each
-            # promotion role trusts its upstream stage's function role: a stack depends on the
-            # stacks of its stages' upstreams, so the stages of a wave do not wait for each other.
+            # The rollout order `cdktf deploy '*'` follows: a change reaches a stage after its
+            # upstream, as a build does, so a bad change stops at the first stage; the stages of a
+            # wave do not wait for each other. A choice, not a need: no stack reads or names
+            # another's resources at creation (each promotion role trusts its upstream account
+            # under an aws:PrincipalArn condition), so any stack applies alone, in any order.
             for dependency in _upstream_stacks(chain, stage_names, built):
                 stack.add_dependency(dependency)
             built.append((name, stage_names, stack))

@@ -80,9 +80,11 @@ def stage_key_props(ctx: StageContext) -> StageKeyConfig:
 def promotion_role_props(ctx: StageContext, upstream: Stage, key_arn: str) -> PromotionRoleConfig:
     return PromotionRoleConfig(
         name=ctx.names.promotion_role(ctx.stage),
+        upstream_account_id=upstream.account_id,
         upstream_function_role_arn=ctx.names.role_arn(
             upstream, ctx.names.copy_function_role(upstream)
         ),
+        partition=ctx.names.partition,
         bucket_arn=ctx.source_bucket_arn,
         object_key=ctx.source_key,
         kms_key_arn=key_arn,

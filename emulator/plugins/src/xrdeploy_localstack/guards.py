@@ -3,7 +3,8 @@
 One request handler runs for every parsed AWS request, before LocalStack's service provider:
 
 1. fault injection (:mod:`xrdeploy_localstack.faults`), for requests from clients;
-2. trust policies on ``sts:AssumeRole`` (:mod:`xrdeploy_localstack.trust`), unless
+2. trust policies on ``sts:AssumeRole`` (:mod:`xrdeploy_localstack.trust`), and trust policies
+   naming only roles and users that exist (:mod:`xrdeploy_localstack.principals`), unless
    ``XRDEPLOY_ENFORCE_TRUST=0``;
 3. KMS key state for SSE-KMS reads and writes in S3 (:mod:`xrdeploy_localstack.kms_state`),
    unless ``XRDEPLOY_ENFORCE_KMS_STATE=0``;
@@ -29,7 +30,7 @@ from localstack.aws.chain import CompositeHandler, HandlerChain
 from localstack.extensions.api import Extension
 from localstack.http import Request, Response, Router, route
 
-from xrdeploy_localstack import kms_state, trust
+from xrdeploy_localstack import kms_state, principals, trust
 from xrdeploy_localstack.faults import FaultRegistry, FaultsApi
 from xrdeploy_localstack.iam.api import LedgerApi
 from xrdeploy_localstack.iam.evaluator import Evaluator, evaluator_command
@@ -135,6 +136,12 @@ class GuardsExtension(Extension):
             self.faults.apply(context)
         if self.settings.enforce_trust and operation == ("sts", "AssumeRole"):
             trust.check_assume_role(context)  # also LocalStack's calls for a service
+        if (
+            self.settings.enforce_trust
+            and operation.service == "iam"
+            and operation.operation in principals.TRUST_POLICY_PARAMETER
+        ):
+            principals.check_trust_policy(context)
         if (
             self.settings.enforce_kms_state
             and operation.service == "s3"
