@@ -38,13 +38,14 @@ demo: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## the whole
 synth: setup           ## Terraform JSON for the default chain in cdktf.out/
 	$(PIPENV) run python main.py synth
 
-# Two workers (2 cores). Three overlap more of the integration tier's waiting (22 min of pytest
-# instead of more) but race on Terraform's shared plugin cache more often (concurrent `terraform
-# init`: "installed provider plugins are not consistent"); a per-worker cache is the fix to make.
-# One test file per worker at a time, and each shared-deployment folder (tests/integration/chain/,
-# tests/integration/wave/) as one unit (tests/conftest.py), so a deployed chain and each module's
-# own local cloud are built once. (pytest-xdist 3.8's loadgroup does not group on this pytest.)
-PYTEST_WORKERS ?= 2
+# Three workers on 2 cores: much of the integration tier waits (the AWS provider's fixed wait on
+# each S3 lifecycle configuration, pipelines running), and three overlap more of it. Each worker
+# has its own Terraform plugin cache (tests/conftest.py sets XRDEPLOY_TERRAFORM_HOME), since
+# concurrent `terraform init`s race on a shared one. One test file per worker at a time, and each
+# shared-deployment folder (tests/integration/chain/, tests/integration/wave/) as one unit
+# (tests/conftest.py), so a deployed chain is built once. (pytest-xdist 3.8's loadgroup does not
+# group on this pytest.)
+PYTEST_WORKERS ?= 3
 
 test: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json  ## every tier: unit, synth, terraform, security, integration (LocalStack)
 	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
