@@ -16,7 +16,7 @@ export CHECKPOINT_DISABLE := 1
 # of life: it still works, and every synth says so in one line (xrdeploy/terraform/synth.py check_node).
 NODE_MIN := 20
 
-.PHONY: setup node-check demo synth test test-fast test-emulator lint check golden least-privilege bench clean
+.PHONY: setup node-check demo synth test test-fast test-emulator lint check golden least-privilege bench bench-demo clean
 
 setup: .venv/.synced node-check
 
@@ -54,16 +54,17 @@ demo: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## the whole
 synth: setup           ## Terraform JSON for the default chain in cdktf.out/
 	$(PIPENV) run python main.py synth
 
-# Two workers (2 cores). Three overlap more of the integration tier's waiting (22 min of pytest
-# instead of more) but race on Terraform's shared plugin cache more often (concurrent `terraform
-# init`: "installed provider plugins are not consistent"); a per-worker cache is the fix to make.
-# One test file per worker at a time, and each shared-deployment folder (tests/integration/chain/,
-# tests/integration/wave/) as one unit (tests/conftest.py), so a deployed chain and each module's
-# own local cloud are built once. (pytest-xdist 3.8's loadgroup does not group on this pytest.)
-PYTEST_WORKERS ?= 2
+# Three workers on 2 cores: much of the integration tier waits (the AWS provider's fixed wait on
+# each S3 lifecycle configuration, pipelines running), and three overlap more of it. Each worker
+# has its own Terraform plugin cache (tests/conftest.py sets XRDEPLOY_TERRAFORM_HOME), since
+# concurrent `terraform init`s race on a shared one. One test file per worker at a time, and each
+# shared-deployment folder (tests/integration/chain/, tests/integration/wave/) as one unit
+# (tests/conftest.py), so a deployed chain is built once. (pytest-xdist 3.8's loadgroup does not
+# group on this pytest.)
+PYTEST_WORKERS ?= 3
 
 test: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json test-emulator  ## every tier: the local cloud's unit tier, then unit, synth, terraform, security, integration (LocalStack)
-	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
 
 test-fast: setup test-emulator  ## everything but LocalStack
 	$(PIPENV) run pytest -m "not integration"
@@ -94,6 +95,9 @@ least-privilege: setup emulator/iam_evaluator/node_modules/.package-lock.json  #
 bench: setup           ## synth and copy benchmarks (figures go in docs/benchmarks.md)
 	$(PIPENV) run python benchmarks/bench_synth.py
 	$(PIPENV) run python benchmarks/bench_copy.py
+
+bench-demo: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json  ## the demo's phases, peak memory, five stages vs one (docs/benchmarks.md)
+	$(PIPENV) run python benchmarks/bench_demo.py
 
 clean:
 	rm -rf cdktf.out .xrdeploy terraform.*.tfstate*

@@ -1,7 +1,9 @@
-"""Shared test set-up: markers by folder, and the repository on sys.path."""
+"""Shared test set-up: markers by folder, the repository on sys.path, and a Terraform home (CLI
+config, plugin cache, init lock) per pytest-xdist worker."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +12,14 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = Path(__file__).resolve().parent / "configs"
 sys.path.insert(0, str(REPO_ROOT))
+
+# Concurrent `terraform init`s race on one plugin cache ("installed provider plugins are not
+# consistent"), and a lock across workers would serialize them: each worker gets its own cache
+# (the first init on a worker copies the provider from the mirror, seconds). Set at import, so
+# the cdktf CLI's and the CLI's subprocesses inherit it.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER and "XRDEPLOY_TERRAFORM_HOME" not in os.environ:
+    os.environ["XRDEPLOY_TERRAFORM_HOME"] = str(REPO_ROOT / ".xrdeploy" / f"terraform-{_WORKER}")
 
 _TIER_BY_FOLDER = {
     "unit": "unit",

@@ -6,6 +6,11 @@ Fixtures (session scope):
 - ``localstack_endpoint``: URL of the local cloud. A running one is used when
   ``$LOCALSTACK_ENDPOINT`` or ``python -m emulator up`` provides it; otherwise the harness starts
   one (the first run builds its venv in ``.localstack/``) and stops it at the end.
+- ``own_cloud``: a local cloud this session started, for tests that change its run-time settings
+  (enforcement, CodePipeline's waits: ``/_xrdeploy/settings``) or read its files: the session's
+  own, or, when the session uses a running one, one started for them (a user's local cloud keeps
+  its settings). ``cloud_settings(**changes)`` changes them for a module, which resets them at
+  its end. One LocalStack per session thus serves tests that only need different switches.
 - ``deploy_chain(config_path_or_None)``: synthesizes a chain for the local cloud with its state
   in an S3 bucket inside it and applies every stack, once per config and session: one stack at a
   time, from the last stage to the first (reverse topology order), each from scratch. Destroying is
@@ -29,15 +34,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from emulator.launcher import LocalStackServer, ensure_environment, existing_endpoint
+from emulator.launcher import (
+    LocalStackServer,
+    change_settings,
+    ensure_environment,
+    existing_endpoint,
+    reset_settings,
+)
 from xrdeploy.config.model import load_config
 from xrdeploy.rehearsal.local_chain import LocalDeployment, with_emulator_state
 
 BAKE_SCALE = "0.25"
+# Stage conditions wait a quarter of their declared time in the session's own local cloud
+# (a local-cloud setting only: the generated Terraform keeps the declared bake).
+SESSION_SETTINGS = {"XRDEPLOY_CODEPIPELINE_WAIT_SCALE": BAKE_SCALE}
 
 
 def _progress(message: str) -> None:
@@ -51,6 +66,14 @@ class SessionLocalCloud:
     # Started by this session: stopping it discards everything in it, so deployments need no
     # destroy at the end. A user's running local cloud keeps what they had: we destroy ours.
     owned: bool
+    # The LocalStack this session started (its state directory and log); None for a running one.
+    server: LocalStackServer | None = None
+
+
+def _started_cloud() -> Iterator[SessionLocalCloud]:
+    with LocalStackServer(ensure_environment(_progress), extra_env=SESSION_SETTINGS) as server:
+        _progress(f"local cloud up at {server.endpoint} (log: {server.log_path})")
+        yield SessionLocalCloud(server.endpoint, owned=True, server=server)
 
 
 @pytest.fixture(scope="session")
@@ -60,12 +83,23 @@ def local_cloud() -> Iterator[SessionLocalCloud]:
         _progress(f"using the local cloud at {running}")
         yield SessionLocalCloud(running, owned=False)
         return
-    # Stage conditions wait a quarter of their declared time in the session's own local cloud
-    # (a local-cloud setting only: the generated Terraform keeps the declared bake).
-    settings = {"XRDEPLOY_CODEPIPELINE_WAIT_SCALE": BAKE_SCALE}
-    with LocalStackServer(ensure_environment(_progress), extra_env=settings) as server:
-        _progress(f"local cloud up at {server.endpoint} (log: {server.log_path})")
-        yield SessionLocalCloud(server.endpoint, owned=True)
+    yield from _started_cloud()
+
+
+@pytest.fixture(scope="session")
+def own_cloud(local_cloud: SessionLocalCloud) -> Iterator[SessionLocalCloud]:
+    if local_cloud.owned:
+        yield local_cloud
+        return
+    yield from _started_cloud()
+
+
+@pytest.fixture(scope="module")
+def cloud_settings(own_cloud: SessionLocalCloud) -> Iterator[Callable[..., object]]:
+    # Module scope: the tests of one file run one after another on one xdist worker (--dist
+    # loadfile), so a setting changed here meets no other file's tests.
+    yield partial(change_settings, own_cloud.endpoint)
+    reset_settings(own_cloud.endpoint)
 
 
 @pytest.fixture(scope="session")

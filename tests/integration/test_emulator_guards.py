@@ -1,9 +1,10 @@
 """The emulator behaves like AWS where the chain's tests rely on it, and injects faults on request.
 
 Covers the ``xrdeploy-guards`` extension of ``emulator/plugins`` (fault injection, STS trust
-policies, KMS key state in S3), the identity Lambda functions run as, and the loopback-only
-gateway. The module starts its own LocalStack: state never leaks into or out of other tests, and
-stopping it is the clean-up.
+policies, KMS key state in S3), the identity Lambda functions run as, the loopback-only gateway,
+and switching the guards off and on while the local cloud runs. The module runs in the session's
+own local cloud (``own_cloud``) under names of its own; faults are cleared after each test and the
+switches put back after the module.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from botocore.exceptions import ClientError
 
 from emulator.launcher import (
     EmulatorError,
-    LocalStackServer,
     add_fault,
+    change_settings,
     clear_faults,
-    ensure_environment,
+    get_settings,
     list_faults,
+    reset_settings,
 )
+from tests.integration.conftest import SessionLocalCloud
 from xrdeploy.aws_clients import local_cloud_client
 
 pytestmark = pytest.mark.integration
@@ -56,9 +59,9 @@ def _assume_anything() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with LocalStackServer(ensure_environment()) as server:
-        yield server.endpoint
+def endpoint(own_cloud: SessionLocalCloud) -> Iterator[str]:
+    yield own_cloud.endpoint
+    reset_settings(own_cloud.endpoint)
 
 
 @pytest.fixture(scope="module")
@@ -481,33 +484,48 @@ def test_an_explicit_disabled_key_refuses_writes_to_an_unencrypted_bucket(
 # -- switches and network -----------------------------------------------------------------------
 
 
-def test_enforcement_can_be_switched_off() -> None:
-    env = {"XRDEPLOY_ENFORCE_TRUST": "0", "XRDEPLOY_ENFORCE_KMS_STATE": "0"}
-    with LocalStackServer(ensure_environment(), extra_env=env) as server:
+def test_enforcement_can_be_switched_off_and_on_while_running(
+    endpoint: str, aws: ClientFactory
+) -> None:
+    missing = "arn:aws:iam::222222222222:role/does-not-exist"
+    kms, s3 = aws("kms"), aws("s3")
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.disable_key(KeyId=key_id)
+    s3.create_bucket(Bucket="guards-off")
+    put = functools.partial(
+        s3.put_object,
+        Bucket="guards-off",
+        Key="k",
+        Body=b"x",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=key_id,
+    )
+    # WHEN trust and KMS key state are switched off on the running local cloud
+    switched = change_settings(endpoint, enforce_trust=False, enforce_kms_state=False)
+    assert (switched["enforce_trust"], switched["enforce_kms_state"]) == (False, False)
+    # THEN it behaves as LocalStack itself: any role, any trusted principal, any key state
+    session = aws("sts").assume_role(RoleArn=missing, RoleSessionName="unchecked")
+    assert session["AssumedRoleUser"]["Arn"].endswith(":assumed-role/does-not-exist/unchecked")
+    aws("iam").create_role(
+        RoleName="trusts-missing", AssumeRolePolicyDocument=_policy(_trust({"AWS": missing}))
+    )
+    put()
+    # AND switched back on, both are enforced again, from the next request
+    assert reset_settings(endpoint)["enforce_trust"] is True
+    denied = _error(lambda: aws("sts").assume_role(RoleArn=missing, RoleSessionName="checked"))
+    assert denied[0] == "AccessDenied"
+    assert _error(put)[0] == "KMS.DisabledException"
 
-        def client(service: Any) -> Any:
-            return local_cloud_client(
-                service, endpoint=server.endpoint, account_id="111111111111", region=REGION
-            )
 
-        # LocalStack's own behaviour: any role, any trusted principal, any key state.
-        missing = "arn:aws:iam::222222222222:role/does-not-exist"
-        session = client("sts").assume_role(RoleArn=missing, RoleSessionName="unchecked")
-        assert session["AssumedRoleUser"]["Arn"].endswith(":assumed-role/does-not-exist/unchecked")
-        client("iam").create_role(
-            RoleName="trusts-missing", AssumeRolePolicyDocument=_policy(_trust({"AWS": missing}))
-        )
-        kms, s3 = client("kms"), client("s3")
-        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
-        kms.disable_key(KeyId=key_id)
-        s3.create_bucket(Bucket="guards-off")
-        s3.put_object(
-            Bucket="guards-off",
-            Key="k",
-            Body=b"x",
-            ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=key_id,
-        )
+def test_a_bad_setting_is_refused_with_its_name_and_changes_nothing(endpoint: str) -> None:
+    before = get_settings(endpoint)
+    with pytest.raises(EmulatorError) as refused:
+        change_settings(endpoint, enforce_trust=False, codepipeline_wait_scale=-1)
+    assert "HTTP 400" in str(refused.value)
+    assert "codepipeline_wait_scale must be a positive number or null" in str(refused.value)
+    with pytest.raises(EmulatorError, match=r"unknown setting\(s\) enforce_everything"):
+        change_settings(endpoint, enforce_everything=True)
+    assert get_settings(endpoint) == before
 
 
 def _non_loopback_address() -> str | None:

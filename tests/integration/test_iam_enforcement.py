@@ -1,7 +1,8 @@
 """IAM enforced in the local cloud: role sessions get AWS's answers, roots keep full rights.
 
-The module starts its own LocalStack with the defaults, which enforce IAM (the evaluator is
-``emulator/iam_evaluator``, installed with ``npm ci``). Accounts 111111111111 and 222222222222
+The module runs in the session's own local cloud (``own_cloud``), started with the defaults, which
+enforce IAM (the evaluator is ``emulator/iam_evaluator``, installed with ``npm ci``); its roles and
+buckets have names of their own. Accounts 111111111111 and 222222222222
 act as their roots (12-digit access key ids) to set things up; the requests under test are made
 with sessions of roles created here.
 """
@@ -19,7 +20,14 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from emulator.launcher import EmulatorError, LocalStackServer, ensure_environment
+from emulator.launcher import (
+    EmulatorError,
+    LocalStackServer,
+    change_settings,
+    ensure_environment,
+    reset_settings,
+)
+from tests.integration.conftest import SessionLocalCloud
 from xrdeploy.aws_clients import local_cloud_client
 
 pytestmark = pytest.mark.integration
@@ -52,9 +60,10 @@ def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LocalStackServer]:
-    with LocalStackServer(ensure_environment()) as server:
-        yield server
+def server(own_cloud: SessionLocalCloud) -> Iterator[LocalStackServer]:
+    assert own_cloud.server is not None  # own_cloud is always one this session started
+    yield own_cloud.server
+    reset_settings(own_cloud.endpoint)
 
 
 @pytest.fixture(scope="module")
@@ -371,6 +380,23 @@ def test_enforcement_is_on_by_default(endpoint: str) -> None:
         assert json.loads(response.read())["enforce_iam"] is True
 
 
+def test_enforcement_can_be_switched_off_and_on_while_running(
+    aws: Clients, role_session: Any, endpoint: str
+) -> None:
+    # GIVEN a role that may not list a bucket
+    bucket = _bucket(aws)
+    s3 = aws("s3", **_session(role_session(_allow("s3:GetObject", f"arn:aws:s3:::{bucket}/*"))))
+    # WHEN enforcement is switched off THEN the listing passes, as in LocalStack itself
+    assert change_settings(endpoint, enforce_iam=False)["enforce_iam"] is False
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
+    # AND switched back on, the next request is denied again
+    assert change_settings(endpoint, enforce_iam=None)["enforce_iam"] is True
+    with pytest.raises(ClientError) as excinfo:
+        s3.list_objects_v2(Bucket=bucket)
+    assert _error(excinfo)[:1] == ("AccessDenied",)
+
+
+# A fresh LocalStack each: what a start without the evaluator does cannot be seen on a running one.
 def test_a_missing_evaluator_install_is_one_line_before_anything_starts(tmp_path: Path) -> None:
     # GIVEN an evaluator directory `npm ci` cannot install (no package-lock.json), where the
     # launcher's first-use install fails
@@ -390,5 +416,11 @@ def test_a_missing_evaluator_install_is_one_line_before_anything_starts(tmp_path
         ensure_environment(),
         extra_env={"XRDEPLOY_IAM_EVALUATOR": str(tmp_path), "XRDEPLOY_ENFORCE_IAM": "0"},
     )
-    with off, urllib.request.urlopen(off.endpoint + GUARDS_PATH, timeout=10) as response:
-        assert json.loads(response.read())["enforce_iam"] is False
+    with off:
+        with urllib.request.urlopen(off.endpoint + GUARDS_PATH, timeout=10) as response:
+            assert json.loads(response.read())["enforce_iam"] is False
+        # AND it cannot be switched on at run time: its evaluator never started
+        with pytest.raises(EmulatorError) as refused:
+            change_settings(off.endpoint, enforce_iam=True)
+        assert "HTTP 400" in str(refused.value)
+        assert "started with XRDEPLOY_ENFORCE_IAM=0" in str(refused.value)

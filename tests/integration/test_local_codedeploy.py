@@ -1,4 +1,4 @@
-"""Local CodeDeploy end to end: boto3 against a LocalStack of our own, real local instances.
+"""Local CodeDeploy end to end: boto3 against the session's own local cloud, real local instances.
 
 Each test creates what a stage has (service role, instance role and profile, tagged EC2
 instances, a source bucket), deploys zips built from sample_app/ (copied; a broken build breaks
@@ -14,20 +14,21 @@ import shutil
 import urllib.request
 import uuid
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import WaiterError
 
-from emulator.launcher import LocalStackServer, ensure_environment
+from tests.integration.conftest import SessionLocalCloud
 from tests.integration.polling import WAITER_CONFIG, wait_until
 from xrdeploy.aws_clients import local_cloud_client
 from xrdeploy.packaging import build_zip
 
 REPO = Path(__file__).resolve().parents[2]
-ACCOUNT, REGION = "111111111111", "us-west-2"
+# An account of its own: the default chain's alpha (111111111111, us-west-2) selects instances by
+# the same DeploymentStage tag, and may be deployed in the same local cloud.
+ACCOUNT, REGION = "565656565656", "us-west-2"
 BUCKET = "codedeploy-it-src"
 FINAL = ("Succeeded", "Failed", "Stopped")
 ROLLBACK = {"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]}
@@ -158,9 +159,8 @@ class Cloud:
 
 
 @pytest.fixture(scope="module")
-def cloud() -> Iterator[Cloud]:
-    with LocalStackServer(ensure_environment()) as server:
-        yield Cloud(server.endpoint)
+def cloud(own_cloud: SessionLocalCloud) -> Cloud:
+    return Cloud(own_cloud.endpoint)
 
 
 def sample_build(tmp_path: Path, version: str, *, broken_page: bool = False) -> Path:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.launcher import LocalStackServer, ensure_environment
 from tests.integration.codepipeline_world import (
     ACCOUNT,
     JOB_TIMEOUT_SECONDS,
@@ -22,16 +21,16 @@ from tests.integration.codepipeline_world import (
     clients_of,
     trust_document,
 )
+from tests.integration.conftest import SessionLocalCloud
 from tests.integration.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    env = {"XRDEPLOY_CODEPIPELINE_JOB_TIMEOUT_SECONDS": str(JOB_TIMEOUT_SECONDS)}
-    with LocalStackServer(ensure_environment(), extra_env=env) as server:
-        yield server.endpoint
+def endpoint(own_cloud: SessionLocalCloud, cloud_settings: Callable[..., object]) -> str:
+    cloud_settings(codepipeline_job_timeout_seconds=JOB_TIMEOUT_SECONDS)
+    return own_cloud.endpoint
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.launcher import LocalStackServer, ensure_environment
 from tests.integration.codepipeline_world import (
     ACCOUNT,
     JOB_TIMEOUT_SECONDS,
@@ -26,6 +25,7 @@ from tests.integration.conditions_world import (
     gated_pipeline,
     window_rule,
 )
+from tests.integration.conftest import SessionLocalCloud
 from tests.integration.polling import wait_until
 
 pytestmark = pytest.mark.integration
@@ -35,13 +35,11 @@ BAKE_MINUTES = 3
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    env = {
-        "XRDEPLOY_CODEPIPELINE_JOB_TIMEOUT_SECONDS": str(JOB_TIMEOUT_SECONDS),
-        "XRDEPLOY_CODEPIPELINE_WAIT_SCALE": str(WAIT_SCALE),
-    }
-    with LocalStackServer(ensure_environment(), extra_env=env) as server:
-        yield server.endpoint
+def endpoint(own_cloud: SessionLocalCloud, cloud_settings: Callable[..., object]) -> str:
+    cloud_settings(
+        codepipeline_job_timeout_seconds=JOB_TIMEOUT_SECONDS, codepipeline_wait_scale=WAIT_SCALE
+    )
+    return own_cloud.endpoint
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 
 from xrdeploy.locking import file_lock
-from xrdeploy.paths import STATE_HOME
-from xrdeploy.terraform.command import PROVIDER_LOCK_FILE, Terraform, find_provider_mirror
+from xrdeploy.terraform.command import (
+    PROVIDER_LOCK_FILE,
+    Terraform,
+    find_provider_mirror,
+    terraform_home,
+)
 
 LOCK = ".terraform.lock.hcl"
 
@@ -27,7 +31,7 @@ def stack_copy(synthesized, tmp_path: Path) -> Path:
 
 def init(directory: Path) -> subprocess.CompletedProcess[str]:
     # The shared plugin cache is not safe for concurrent installs (Terraform.init's lock).
-    with file_lock(STATE_HOME / "init.lock"):
+    with file_lock(terraform_home() / "init.lock"):
         return Terraform(directory).run("init", "-input=false", "-backend=false", check=False)
 
 

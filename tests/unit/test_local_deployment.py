@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from xrdeploy.config import load_config
+from xrdeploy.config.model import load_config
 from xrdeploy.errors import ToolError
-from xrdeploy.local_chain import LocalDeployment
+from xrdeploy.rehearsal.local_chain import LocalDeployment
 
 
 class RecordingRunner:

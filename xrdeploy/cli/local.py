@@ -64,6 +64,9 @@ class ConsoleReporter:
     def line(self, message: str) -> None:
         out.print(message, markup=False)
 
+    def phase(self, name: str, seconds: float) -> None:
+        self.progress(f"phase {name}: {seconds:.1f} s")
+
     def approve(self, stage: str, pending: PendingApproval) -> tuple[bool, str]:
         if self.auto_approve:
             return True, "approved by demo --approve"
@@ -83,8 +86,9 @@ def demo(
         bool, typer.Option(help="Leave the stacks and the local cloud running afterwards.")
     ] = False,
 ) -> None:
-    """Run the whole chain in the local cloud: deploy every stage, upload one build, watch it
-    flow through every pipeline by itself, show each stage's page, then destroy."""
+    """Run the whole chain in the local cloud: create every stage at once, upload one build,
+    watch it flow through every pipeline by itself, show each stage's page, then discard the
+    local cloud it started (or destroy what it created in one already running)."""
 
     def body() -> int:
         from xrdeploy.packaging import build_zip

@@ -105,6 +105,14 @@ StacksOption = Annotated[
     typer.Argument(help="Stacks to act on (default: all, in chain order).", show_default=False),
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+AllAtOnceOption = Annotated[
+    bool,
+    typer.Option(
+        "--all-at-once",
+        help="Apply every stack at the same time instead of stage after stage: as fast as the "
+        "slowest stack, but a bad change reaches every stage together.",
+    ),
+]
 
 
 def _synthesized(
@@ -171,18 +179,21 @@ def _run_chain(
     target: str | None,
     outdir: Path | None,
     yes: bool,
+    all_at_once: bool = False,
 ) -> None:
     from xrdeploy.terraform.runner import ChainRunner
 
     _, _, synthesis = _synthesized(config, target, outdir)
     _confirm(action, synthesis, stacks, yes)
     runner = ChainRunner(synthesis, progress=_progress)
-    if action == "deploy":
-        runner.deploy(stacks)
-    else:
+    if action == "destroy":
         runner.destroy(stacks)
-    done = {"deploy": "deployed", "destroy": "destroyed"}[action]
-    out.print(f"{done}: " + ", ".join(stacks or [s.name for s in synthesis.stacks]))
+        out.print("destroyed: " + ", ".join(stacks or [s.name for s in synthesis.stacks]))
+        return
+    applied = runner.apply(stacks, all_at_once=all_at_once)
+    for stack in applied:
+        out.print(f"  {stack.line()}")
+    out.print("deployed: " + ", ".join(a.stack for a in applied))
 
 
 @app.command()
@@ -192,9 +203,11 @@ def deploy(
     target: TargetOption = None,
     outdir: OutdirOption = None,
     yes: YesOption = False,
+    all_at_once: AllAtOnceOption = False,
 ) -> None:
-    """terraform apply every stack in chain order; stops at the first failing stage."""
-    guarded(lambda: _run_chain("deploy", stacks, config, target, outdir, yes))
+    """terraform apply every stack in chain order; stops at the first failing stage
+    (--all-at-once: every stack at the same time)."""
+    guarded(lambda: _run_chain("deploy", stacks, config, target, outdir, yes, all_at_once))
 
 
 @app.command()

@@ -120,8 +120,8 @@ class LocalDeployment:
             raise ToolError(f"stacks applied but gave no outputs for {', '.join(missing)}")
         return self.outputs
 
-    def destroy(self) -> None:
-        self.runner().destroy()
+    def destroy(self, *, concurrently: bool = False) -> None:
+        self.runner().destroy(all_at_once=concurrently)
         self.destroyed = True
 
     def stage_outputs(self) -> list[dict[str, Any]]:

@@ -9,6 +9,10 @@ to a shell, for the cdktf CLI and plain Terraform.
 Every synthesized stack gets a copy of the committed provider lock file (PROVIDER_LOCK_FILE), so
 `terraform init` verifies the provider against pinned hashes and the cdktf CLI skips its
 `terraform providers lock` step, which would ask the public registry.
+
+The CLI config, plugin cache and init lock live in `.xrdeploy/` unless XRDEPLOY_TERRAFORM_HOME
+names another directory: the test suite gives each of its workers one, because Terraform's plugin
+cache is not safe for concurrent installs and a lock shared by workers would serialize their inits.
 """
 
 from __future__ import annotations
@@ -45,6 +49,13 @@ MIRROR_CANDIDATES = (
 NO_CHECKPOINT = {"CHECKPOINT_DISABLE": "1"}
 
 _INIT_LOCK = threading.Lock()
+TERRAFORM_HOME_ENV = "XRDEPLOY_TERRAFORM_HOME"
+
+
+def terraform_home() -> Path:
+    """Where the CLI config, the plugin cache and the init lock live."""
+    override = os.environ.get(TERRAFORM_HOME_ENV)
+    return Path(override) if override else STATE_HOME
 
 
 def find_provider_mirror(explicit: str | None = None) -> Path | None:
@@ -73,8 +84,9 @@ def cli_config_text(mirror: Path | None, plugin_cache: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_cli_config(home: Path = STATE_HOME) -> Path:
+def write_cli_config(home: Path | None = None) -> Path:
     """Write (atomically) the CLI config every Terraform run of ours uses."""
+    home = home or terraform_home()
     plugin_cache = home / "plugin-cache"
     plugin_cache.mkdir(parents=True, exist_ok=True)
     path = home / "terraform.rc"
@@ -96,10 +108,11 @@ def describe_provider_source() -> str:
     return f"AWS provider {AWS_PROVIDER_VERSION} from {where}"
 
 
-def terraform_env(home: Path = STATE_HOME) -> dict[str, str]:
+def terraform_env(home: Path | None = None) -> dict[str, str]:
     """What a shell needs so the cdktf CLI and plain Terraform use our CLI config (the mirror
     when there is one) and our plugin cache. The cdktf CLI sets TF_PLUGIN_CACHE_DIR to a cache
     of its own unless it is set, and the variable wins over the config's plugin_cache_dir."""
+    home = home or terraform_home()
     return {
         "TF_CLI_CONFIG_FILE": str(write_cli_config(home)),
         "TF_PLUGIN_CACHE_DIR": str(home / "plugin-cache"),
@@ -187,7 +200,7 @@ class Terraform:
     def init(self, backend: bool = True) -> None:
         # Terraform's plugin cache is not safe for concurrent installs: one init at a time,
         # across threads and processes (init is seconds; plans still run in parallel).
-        with _INIT_LOCK, file_lock(STATE_HOME / "init.lock"):
+        with _INIT_LOCK, file_lock(terraform_home() / "init.lock"):
             self.run("init", "-input=false", f"-backend={'true' if backend else 'false'}")
 
     def validate(self) -> dict[str, object]:
@@ -212,8 +225,10 @@ class Terraform:
         shown: dict[str, object] = json.loads(self.run("show", "-json", plan_file).stdout)
         return shown
 
-    def apply(self, on_line: Callable[[str], None] | None = None) -> None:
-        self.run("apply", "-input=false", "-auto-approve", "-lock-timeout=30s", on_line=on_line)
+    def apply(self, on_line: Callable[[str], None] | None = None) -> str:
+        """Returns Terraform's output, which ends with what the apply did."""
+        args = ("apply", "-input=false", "-auto-approve", "-lock-timeout=30s")
+        return self.run(*args, on_line=on_line).stdout
 
     def destroy(self, on_line: Callable[[str], None] | None = None) -> None:
         self.run("destroy", "-input=false", "-auto-approve", "-lock-timeout=30s", on_line=on_line)

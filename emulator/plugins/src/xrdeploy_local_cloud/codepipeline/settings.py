@@ -1,4 +1,5 @@
-"""Settings of the local CodePipeline, read from LocalStack's environment at each use.
+"""Settings of the local CodePipeline, read from LocalStack's environment at each use (or from a
+change made while it runs: :mod:`xrdeploy_local_cloud.settings.store`).
 
 AWS's fixed waits are long for tests; these variables shorten them in the local cloud only
 (the pipeline declaration stays what it is on AWS):
@@ -15,7 +16,7 @@ AWS's fixed waits are long for tests; these variables shorten them in the local 
 
 from __future__ import annotations
 
-import os
+from xrdeploy_local_cloud.settings.store import STORE
 
 APPROVAL_TIMEOUT_ENV = "XRDEPLOY_CODEPIPELINE_APPROVAL_TIMEOUT_SECONDS"
 JOB_TIMEOUT_ENV = "XRDEPLOY_CODEPIPELINE_JOB_TIMEOUT_SECONDS"
@@ -29,7 +30,7 @@ WAIT_SCALE_DEFAULT = 1.0
 
 
 def _seconds(name: str, default: float) -> float:
-    text = os.environ.get(name, "").strip()
+    text = (STORE.value(name) or "").strip()
     if not text:
         return default
     try:

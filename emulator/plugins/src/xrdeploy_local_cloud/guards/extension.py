@@ -12,7 +12,9 @@ One request handler runs for every parsed AWS request, before LocalStack's servi
    unless ``XRDEPLOY_ENFORCE_IAM=0``; its decisions are served at ``/_xrdeploy/permissions``.
 
 ``GET GUARDS_PATH`` on the gateway reports the switches, so a launcher can tell that the extension
-is loaded and how.
+is loaded and how. The switches can change while LocalStack runs (``/_xrdeploy/settings``,
+:mod:`xrdeploy_local_cloud.settings.api`); IAM enforcement can be switched on at run time only when
+LocalStack started with it, since its evaluator starts with LocalStack.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from xrdeploy_local_cloud.iam.api import LedgerApi
 from xrdeploy_local_cloud.iam.evaluator import Evaluator, evaluator_command
 from xrdeploy_local_cloud.iam.guard import IamGuard
 from xrdeploy_local_cloud.iam.ledger import Ledger
+from xrdeploy_local_cloud.settings.api import SettingsApi
+from xrdeploy_local_cloud.settings.store import STORE
 
 LOG = logging.getLogger(__name__)
 
@@ -71,12 +75,12 @@ def _switch(environ: Mapping[str, str], name: str) -> bool:
 
 
 class GuardsApi:
-    def __init__(self, settings: GuardSettings) -> None:
-        self._settings = settings
+    def __init__(self, extension: GuardsExtension) -> None:
+        self._extension = extension
 
     @route(GUARDS_PATH, methods=["GET"])
     def describe(self, request: Request) -> dict[str, Any]:
-        return dataclasses.asdict(self._settings)
+        return dataclasses.asdict(self._extension.settings)
 
 
 class GuardsExtension(Extension):
@@ -96,6 +100,18 @@ class GuardsExtension(Extension):
         if self.settings.enforce_iam:  # a missing evaluator fails LocalStack's start
             self.iam = IamGuard(Evaluator(evaluator_command(os.environ)), Ledger())
             self.iam.evaluator.start()
+        STORE.subscribe(self.switch)
+        LOG.info("xrdeploy guards: %s", self.settings)
+
+    def switch(self, environ: Mapping[str, str]) -> None:
+        """Take the switches of a run-time settings change; ValueError refuses it."""
+        settings = GuardSettings.from_environment(environ)
+        if settings.enforce_iam and self.iam is None:
+            raise ValueError(
+                f"enforce_iam: this local cloud started with {ENFORCE_IAM_ENV}=0, so its IAM "
+                "evaluator is not running; restart it without that setting to enforce IAM"
+            )
+        self.settings = settings
         LOG.info("xrdeploy guards: %s", self.settings)
 
     def on_platform_shutdown(self) -> None:
@@ -104,7 +120,8 @@ class GuardsExtension(Extension):
 
     def update_gateway_routes(self, router: Router[Any]) -> None:
         router.add(FaultsApi(self.faults))
-        router.add(GuardsApi(self.settings))
+        router.add(SettingsApi(STORE))
+        router.add(GuardsApi(self))
         if self.iam is not None:
             router.add(LedgerApi(self.iam.ledger, self.iam.evaluator.stats))
 
@@ -131,5 +148,5 @@ class GuardsExtension(Extension):
             and not context.is_internal_call
         ):
             kms_state.check(context)
-        if self.iam is not None:
+        if self.iam is not None and self.settings.enforce_iam:
             self.iam.check(context)
