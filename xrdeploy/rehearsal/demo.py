@@ -31,7 +31,7 @@ from xrdeploy.rehearsal.local_chain import (
     with_emulator_state,
 )
 from xrdeploy.rehearsal.local_cloud import (
-    LocalCloud,
+    RunningLocalCloud,
     ensure_local_cloud,
     local_instances,
     stop_local_cloud,
@@ -99,7 +99,7 @@ def run_demo(request: DemoRequest, report: DemoReporter) -> int:
 
 
 def _clean_up(
-    request: DemoRequest, cloud: LocalCloud, deployment: LocalDeployment, report: DemoReporter
+    request: DemoRequest, cloud: RunningLocalCloud, deployment: LocalDeployment, report: DemoReporter
 ) -> None:
     if request.keep:
         report.line(f"left running: the stacks and the local cloud at {cloud.endpoint}")
