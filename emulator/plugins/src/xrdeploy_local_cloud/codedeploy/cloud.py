@@ -33,16 +33,10 @@ IAM_REGION = "us-east-1"  # IAM is global; LocalStack keeps it in cross-region a
 ON_PREMISES_ADDRESS = "192.168.0.10"
 
 
-def _role_name(account_id: str, backend: Any, reservation: Any, instance_id: str) -> str | None:
+def _role_name(account_id: str, backend: Any, instance_id: str) -> str | None:
     from localstack.services.iam.models import iam_stores
 
-    associations = backend.iam_instance_profile_associations
-    association = associations.get(instance_id)
-    if association is None:
-        # moto associates RunInstances' profile with the reservation's first instance only;
-        # EC2 gives it to every instance the call launched.
-        siblings = (associations.get(i.id) for i in reservation.instances)
-        association = next((a for a in siblings if a is not None), None)
+    association = backend.iam_instance_profile_associations.get(instance_id)
     profile = getattr(association, "iam_instance_profile", None)
     name = getattr(profile, "name", None)
     entity = iam_stores[account_id][IAM_REGION].INSTANCE_PROFILES.get(name or "")
@@ -115,9 +109,7 @@ class LocalStackCloud:
                         instance_type=instance.instance_type,
                         image_id=instance.image_id,
                         tags=tags,
-                        iam_role_name=_role_name(
-                            state.account_id, backend, reservation, instance.id
-                        ),
+                        iam_role_name=_role_name(state.account_id, backend, instance.id),
                     )
                 )
         return [*specs, *self._on_premises(state, group)]
