@@ -46,6 +46,15 @@ def _role_name(account_id: str, backend: Any, instance_id: str) -> str | None:
     return entity.role_name or (roles[0]["RoleName"] if roles else None)
 
 
+def _user_data(instance: Any) -> str:
+    """The instance's user data as text; binary (gzip) user data is not run by the stand-in."""
+    try:
+        return str(instance.user_data.decode()) if instance.user_data else ""
+    except (UnicodeDecodeError, ValueError):
+        LOG.warning("user data of %s is not text; the local instance does not run it", instance.id)
+        return ""
+
+
 def _on_premises_credentials(
     state: model.RegionState, instance: model.OnPremisesInstance
 ) -> dict[str, str]:
@@ -110,6 +119,7 @@ class LocalStackCloud:
                         image_id=instance.image_id,
                         tags=tags,
                         iam_role_name=_role_name(state.account_id, backend, instance.id),
+                        user_data=_user_data(instance),
                     )
                 )
         return [*specs, *self._on_premises(state, group)]
