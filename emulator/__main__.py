@@ -23,6 +23,7 @@ from emulator.local_cloud import (
 from emulator.permissions import decision_lines, fetch_permissions
 
 INSTANCES_PATH = "/_xrdeploy/instances"
+NOTHING_LISTENING = "nothing listening on port 80 yet"
 
 
 def _exports(cloud: RunningCloud) -> str:
@@ -74,8 +75,9 @@ def _instances(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(instances) + "\n")
     for instance in [] if args.json else instances:
+        page = instance["page_url"] if instance.get("listening") else NOTHING_LISTENING
         sys.stdout.write(
-            "{instance_id} {account_id} {region} {state} {page_url}\n".format_map(instance)
+            "{instance_id} {account_id} {region} {state} ".format_map(instance) + page + "\n"
         )
     return 0
 

@@ -194,7 +194,8 @@ def _report_pages(deployment: LocalDeployment, report: DemoReporter) -> list[Pag
         ec2 = deployment.client("ec2", stage.account_id, stage.region)
         tagged = instance_stage_tags(ec2, deployment.chain.app.name)
         for instance in instances:
-            if tagged.get(instance["instance_id"]) != stage.name:
+            # A local instance no deployment has reached yet has no page.
+            if tagged.get(instance["instance_id"]) != stage.name or not instance["page_url"]:
                 continue
             page = read_page(instance["instance_id"], instance["page_url"])
             pages.append(page)

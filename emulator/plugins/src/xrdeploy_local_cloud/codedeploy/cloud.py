@@ -33,16 +33,10 @@ IAM_REGION = "us-east-1"  # IAM is global; LocalStack keeps it in cross-region a
 ON_PREMISES_ADDRESS = "192.168.0.10"
 
 
-def _role_name(account_id: str, backend: Any, reservation: Any, instance_id: str) -> str | None:
+def _role_name(account_id: str, backend: Any, instance_id: str) -> str | None:
     from localstack.services.iam.models import iam_stores
 
-    associations = backend.iam_instance_profile_associations
-    association = associations.get(instance_id)
-    if association is None:
-        # moto associates RunInstances' profile with the reservation's first instance only;
-        # EC2 gives it to every instance the call launched.
-        siblings = (associations.get(i.id) for i in reservation.instances)
-        association = next((a for a in siblings if a is not None), None)
+    association = backend.iam_instance_profile_associations.get(instance_id)
     profile = getattr(association, "iam_instance_profile", None)
     name = getattr(profile, "name", None)
     entity = iam_stores[account_id][IAM_REGION].INSTANCE_PROFILES.get(name or "")
@@ -50,6 +44,15 @@ def _role_name(account_id: str, backend: Any, reservation: Any, instance_id: str
         return None
     roles = entity.instance_profile.get("Roles") or []
     return entity.role_name or (roles[0]["RoleName"] if roles else None)
+
+
+def _user_data(instance: Any) -> str:
+    """The instance's user data as text; binary (gzip) user data is not run by the stand-in."""
+    try:
+        return str(instance.user_data.decode()) if instance.user_data else ""
+    except (UnicodeDecodeError, ValueError):
+        LOG.warning("user data of %s is not text; the local instance does not run it", instance.id)
+        return ""
 
 
 def _on_premises_credentials(
@@ -115,9 +118,8 @@ class LocalStackCloud:
                         instance_type=instance.instance_type,
                         image_id=instance.image_id,
                         tags=tags,
-                        iam_role_name=_role_name(
-                            state.account_id, backend, reservation, instance.id
-                        ),
+                        iam_role_name=_role_name(state.account_id, backend, instance.id),
+                        user_data=_user_data(instance),
                     )
                 )
         return [*specs, *self._on_premises(state, group)]

@@ -9,7 +9,9 @@ retries while a new profile propagates.
 
 moto's modules import the function by name, so each of them gets the replacement. An
 association also sets the instance's ``IamInstanceProfile`` to the profile's ARN and id (moto
-put the association's id there; AWS shows the profile's).
+put the association's id there; AWS shows the profile's). moto's RunInstances associates the
+profile with the reservation's first instance only; as on AWS, every instance the call launches
+gets it (its own association, so DescribeIamInstanceProfileAssociations lists each one).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from localstack.utils.patch import Patch
+from moto.core.responses import ActionResult
 from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models.iam_instance_profile import IamInstanceProfileAssociation
+from moto.ec2.responses.instances import InstanceResponse
 
 FUNCTION = "filter_iam_instance_profiles"
 # Where moto defines the lookup and where it imported it by name.
@@ -109,7 +113,22 @@ def _association_init(
     )
 
 
+def _run_instances(run_instances: Any, self: Any) -> ActionResult:
+    """moto's RunInstances, then the profile for every instance after the first (moto's)."""
+    result: ActionResult = run_instances(self)
+    profile = {
+        "iam_instance_profile_name": self._get_param("IamInstanceProfile.Name"),
+        "iam_instance_profile_arn": self._get_param("IamInstanceProfile.Arn"),
+    }
+    if any(profile.values()):
+        reservation: Any = result.result
+        for instance in reservation.instances[1:]:
+            self.ec2_backend.associate_iam_instance_profile(instance_id=instance.id, **profile)
+    return result
+
+
 def install() -> None:
     for name in MODULES:
         Patch(importlib.import_module(name), FUNCTION, find_instance_profile).apply()
     Patch(IamInstanceProfileAssociation, "__init__", _association_init).apply()
+    Patch.function(InstanceResponse.run_instances, _run_instances).apply()

@@ -125,7 +125,14 @@ class InstanceHost:
             credentials = instance.credentials if same_role else self._credentials_for(spec)
             instance.update(spec, credentials)
         instance.start()  # outside the host's lock: instances start in parallel
+        instance.first_boot()
         return instance
+
+    def console_output(self, instance_id: str) -> str:
+        """What the instance's user data printed at its first boot ("" before it booted)."""
+        with self._lock:
+            instance = self._instances.get(instance_id)
+        return instance.console_output if instance else ""
 
     def _credentials_for(self, spec: InstanceSpec) -> Mapping[str, str] | None:
         return self._credentials(spec) if self._credentials else None

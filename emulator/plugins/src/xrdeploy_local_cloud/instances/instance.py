@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from xrdeploy_local_cloud.instances import wire
+from xrdeploy_local_cloud.instances import userdata, wire
 from xrdeploy_local_cloud.instances.control import KILL_GRACE_SECONDS
 from xrdeploy_local_cloud.instances.spec import InstanceError, InstanceSpec, RunResult
 
@@ -78,6 +78,9 @@ class LocalInstance:
         self._state_dir: Path | None = None
         self._state_fd: int | None = None
         self._port = 0
+        self._boot_lock = threading.Lock()
+        self._booted = False
+        self.console_output = ""
         self.state = "pending"
 
     @property
@@ -124,6 +127,16 @@ class LocalInstance:
                 raise
             self.state = "running"
             LOG.info("local instance %s running, page %s", self.spec.instance_id, self.page_url)
+
+    def first_boot(self) -> None:
+        """Run the user data once (a second caller waits until it has run, as a deployment
+        waits for cloud-init on EC2); its output becomes the console output."""
+        with self._boot_lock:
+            if self._booted:
+                return
+            self._booted = True
+            if self.spec.user_data:
+                self.console_output = userdata.boot(self, self.spec.user_data)
 
     @property
     def _control_path(self) -> str:

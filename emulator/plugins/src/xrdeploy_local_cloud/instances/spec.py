@@ -18,6 +18,7 @@ class InstanceSpec:
     image_id: str
     tags: Mapping[str, str]
     iam_role_name: str | None
+    user_data: str = ""  # as EC2 holds it, decoded; run once at the first boot
 
     @property
     def hostname(self) -> str:
