@@ -218,7 +218,11 @@ def test_an_invalid_fault_rule_is_refused_with_the_reason(endpoint: str) -> None
 def test_assume_role_as_an_account_root_follows_the_trust_policy(
     aws: ClientFactory, role_name: str, principal: Any, allowed: bool
 ) -> None:
-    # GIVEN a role in account 2 trusting the principal
+    # GIVEN a role in account 2 trusting the principal (a trusted role must exist, as in IAM)
+    if role_name == "a-role-only":
+        aws("iam", "333333333333").create_role(
+            RoleName="somebody-else", AssumeRolePolicyDocument=_policy(_trust("*"))
+        )
     role_arn = aws("iam", "222222222222").create_role(
         RoleName=role_name, AssumeRolePolicyDocument=_policy(_trust(principal))
     )["Role"]["Arn"]
@@ -329,6 +333,9 @@ def test_a_function_runs_as_its_execution_role_and_assumes_as_that_role(
     )["Role"]["Arn"]
     source_iam.put_role_policy(
         RoleName="copy-execution", PolicyName="assume", PolicyDocument=_policy(_assume_anything())
+    )
+    source_iam.create_role(  # trusted below: IAM refuses a trust naming a missing role
+        RoleName="someone-else", AssumeRolePolicyDocument=_policy(_trust("*"))
     )
     target_iam = aws("iam", "888888888888")
     promotion_arn = target_iam.create_role(
