@@ -12,7 +12,7 @@ import typer
 
 from xrdeploy.cli.local import demo, local_app
 from xrdeploy.cli.permissions import permissions
-from xrdeploy.cli.pipelines import approve, status
+from xrdeploy.cli.pipelines import approve, freeze, status, unfreeze
 from xrdeploy.cli.support import (
     ConfigOption,
     Options,
@@ -307,6 +307,8 @@ app.add_typer(local_app, name="local")
 app.command()(demo)
 app.command()(status)
 app.command()(approve)
+app.command()(freeze)
+app.command()(unfreeze)
 app.command()(permissions)
 
 
