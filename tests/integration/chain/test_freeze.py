@@ -75,5 +75,5 @@ def test_freeze_beta_holds_the_next_build_before_deploy_until_unfreeze(
     # THEN that build is deployed in beta (its promotion to prod is refused at the approval)
     finished = wait_for_run(chain, "beta", known, approve=False)
     assert finished.execution_id == held
-    assert finished.outcomes["Deploy"].status == "Succeeded"
+    assert finished.actions["Deploy"].status == "Succeeded"
     assert ledger(chain, capsys)["beta"]["frozen"] is None
