@@ -260,14 +260,16 @@ def terraform_env() -> None:
 def package_app(
     source: Annotated[Path, typer.Argument(help="Directory with appspec.yml.")] = SAMPLE_APP,
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("dist/sample_app.zip"),
+    config: ConfigOption = None,
 ) -> None:
-    """Zip a CodeDeploy revision (default: sample_app/) into the artifact the chain promotes."""
+    """Zip a CodeDeploy revision (default: sample_app/) into the artifact the chain promotes;
+    its appspec must name the OS the config's fleets run."""
 
     def body() -> None:
         from xrdeploy.appspec import check_revision
         from xrdeploy.packaging import build_zip
 
-        problems = check_revision(source)
+        problems = check_revision(source, resolve_config(config).fleet_os)
         if problems:
             raise UserError([f"{source}: {p}" for p in problems])
         build_zip(source, output)

@@ -126,6 +126,8 @@ def fleet_props(ctx: StageContext, key_arn: str) -> FleetConfig:
         artifact_bucket_arn=ctx.artifact_bucket_arn,
         kms_key_arn=key_arn,
         ssh=SshAccess(fleet.ssh.cidr, fleet.ssh.key_pair) if fleet.ssh else None,
+        os=fleet.os,
+        rdp=SshAccess(fleet.rdp.cidr, fleet.rdp.key_pair) if fleet.rdp else None,
     )
 
 
