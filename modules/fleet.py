@@ -64,7 +64,7 @@ Start-Service -Name codedeployagent
 
 
 @dataclass(frozen=True)
-class SshAccess:
+class RemoteAccess:
     """SSH (Linux) or RDP (Windows) from one network, with the key pair the instance gets."""
 
     cidr: str
@@ -83,12 +83,12 @@ class FleetConfig:
     http_ingress_cidr: str
     artifact_bucket_arn: str
     kms_key_arn: str
-    ssh: SshAccess | None = None
+    ssh: RemoteAccess | None = None
     os: str = "linux"  # or "windows"
-    rdp: SshAccess | None = None
+    rdp: RemoteAccess | None = None
 
     @property
-    def remote(self) -> SshAccess | None:
+    def remote(self) -> RemoteAccess | None:
         return self.rdp if self.os == "windows" else self.ssh
 
 
