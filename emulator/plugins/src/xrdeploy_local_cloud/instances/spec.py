@@ -18,6 +18,7 @@ class InstanceSpec:
     image_id: str
     tags: Mapping[str, str]
     iam_role_name: str | None
+    platform: str = ""  # "windows" for a Windows AMI's instance (EC2's Platform), else ""
 
     @property
     def hostname(self) -> str:
