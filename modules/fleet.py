@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from cdktf import Fn, TerraformCount
@@ -22,6 +21,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from modules import arns
+from modules.ami import ami_parameter
 from modules.policy import Statement, assume_role_statement
 from modules.role import Role, RoleConfig
 
@@ -29,15 +29,8 @@ DEPLOYMENT_TAG_KEY = "DeploymentStage"
 # The AL2023 AMI's snapshot size; stated explicitly because an encrypted root volume without a
 # size is refused by EC2 emulators (AWS itself would take the snapshot's size).
 ROOT_VOLUME_GB = 8
-# Graviton families carry a "g" after the generation digit: t4g, m7gd, c6gn, is4gen.
-_FAMILY = re.compile(r"^[a-z]+\d+(?P<attributes>[a-z-]*)$")
-
-
-def ami_parameter(instance_type: str) -> str:
-    """The public SSM parameter holding the latest Amazon Linux 2023 AMI for this CPU."""
-    match = _FAMILY.match(instance_type.split(".", 1)[0])
-    arch = "arm64" if match and "g" in match["attributes"] else "x86_64"
-    return f"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
+WINDOWS_ROOT_VOLUME_GB = 30  # the Windows Server 2022 Base AMI's snapshot size
+RDP_PORT = 3389
 
 
 def agent_user_data(region: str) -> str:
@@ -54,8 +47,26 @@ systemctl enable --now codedeploy-agent
 """
 
 
+def windows_agent_user_data(region: str) -> str:
+    """The same for Windows Server, in PowerShell: the agent's MSI from the region's bucket
+    (read with the instance role, which may read that bucket), installed quietly, started."""
+    return f"""<powershell>
+$ErrorActionPreference = "Stop"
+New-Item -ItemType Directory -Force -Path C:\\temp | Out-Null
+Read-S3Object -BucketName aws-codedeploy-{region} -Key latest/codedeploy-agent.msi `
+  -File C:\\temp\\codedeploy-agent.msi -Region {region}
+Start-Process msiexec.exe -Wait -ArgumentList `
+  "/i C:\\temp\\codedeploy-agent.msi /quiet /l C:\\temp\\host-agent-install-log.txt"
+Set-Service -Name codedeployagent -StartupType Automatic
+Start-Service -Name codedeployagent
+</powershell>
+"""
+
+
 @dataclass(frozen=True)
-class SshAccess:
+class RemoteAccess:
+    """SSH (Linux) or RDP (Windows) from one network, with the key pair the instance gets."""
+
     cidr: str
     key_pair: str
 
@@ -72,7 +83,13 @@ class FleetConfig:
     http_ingress_cidr: str
     artifact_bucket_arn: str
     kms_key_arn: str
-    ssh: SshAccess | None = None
+    ssh: RemoteAccess | None = None
+    os: str = "linux"  # or "windows"
+    rdp: RemoteAccess | None = None
+
+    @property
+    def remote(self) -> RemoteAccess | None:
+        return self.rdp if self.os == "windows" else self.ssh
 
 
 class Fleet(Construct):
@@ -118,18 +135,10 @@ class Fleet(Construct):
             to_port=80,
             cidr_ipv4=config.http_ingress_cidr,
         )
-        if config.ssh is not None:
-            VpcSecurityGroupIngressRule(
-                self,
-                "ssh-in",
-                provider=provider,
-                security_group_id=self.security_group.id,
-                description="SSH from the operator's network",
-                ip_protocol="tcp",
-                from_port=22,
-                to_port=22,
-                cidr_ipv4=config.ssh.cidr,
-            )
+        if config.ssh is not None and config.os == "linux":
+            self._admin_port(provider, "ssh-in", "SSH", 22, config.ssh.cidr)
+        if config.rdp is not None and config.os == "windows":
+            self._admin_port(provider, "rdp-in", "RDP", RDP_PORT, config.rdp.cidr)
         # The agent and dnf reach S3, CodeDeploy and the package mirrors over HTTPS only; their
         # addresses are AWS-owned and change, so no narrower CIDR exists without VPC endpoints.
         VpcSecurityGroupEgressRule(
@@ -142,6 +151,21 @@ class Fleet(Construct):
             from_port=443,
             to_port=443,
             cidr_ipv4="0.0.0.0/0",
+        )
+
+    def _admin_port(
+        self, provider: AwsProvider, id_: str, protocol: str, port: int, cidr: str
+    ) -> None:
+        VpcSecurityGroupIngressRule(
+            self,
+            id_,
+            provider=provider,
+            security_group_id=self.security_group.id,
+            description=f"{protocol} from the operator's network",
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            cidr_ipv4=cidr,
         )
 
     def _launch(
@@ -158,9 +182,10 @@ class Fleet(Construct):
             filter=[DataAwsSubnetsFilter(name="vpc-id", values=[vpc.id])],
         )
         ami = DataAwsSsmParameter(
-            self, "ami", provider=provider, name=ami_parameter(config.instance_type)
+            self, "ami", provider=provider, name=ami_parameter(config.instance_type, config.os)
         )
         count = TerraformCount.of(config.instance_count)
+        windows = config.os == "windows"
         return Instance(
             self,
             "instance",
@@ -172,8 +197,10 @@ class Fleet(Construct):
             subnet_id=Fn.element(subnets.ids, count.index),
             vpc_security_group_ids=[self.security_group.id],
             iam_instance_profile=profile.name,
-            key_name=config.ssh.key_pair if config.ssh else None,
-            user_data=agent_user_data(config.region),
+            key_name=config.remote.key_pair if config.remote else None,
+            user_data=windows_agent_user_data(config.region)
+            if windows
+            else agent_user_data(config.region),
             monitoring=True,
             ebs_optimized=True,
             metadata_options=InstanceMetadataOptions(
@@ -184,7 +211,9 @@ class Fleet(Construct):
                 instance_metadata_tags="enabled",
             ),
             root_block_device=InstanceRootBlockDevice(
-                encrypted=True, volume_type="gp3", volume_size=ROOT_VOLUME_GB
+                encrypted=True,
+                volume_type="gp3",
+                volume_size=WINDOWS_ROOT_VOLUME_GB if windows else ROOT_VOLUME_GB,
             ),
             tags={"Name": f"{config.name}-${{count.index}}", DEPLOYMENT_TAG_KEY: config.tag_value},
         )

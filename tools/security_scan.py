@@ -46,11 +46,12 @@ if TYPE_CHECKING:
 
 CHECKOV_CONFIG = REPO_ROOT / ".checkov.yaml"
 CONFIGS_DIR = REPO_ROOT / "tests" / "configs"
-SCAN_CONFIGS = ("default", "single_account", "one_stage", "five_stage", "wave")
+SCAN_CONFIGS = ("default", "single_account", "one_stage", "five_stage", "wave", "windows")
 # five_stage keeps its state in S3 and deploys through an assumed deploy role: a plan of it would
 # need a state bucket and roles faked in moto, and would test moto more than the stacks. Its
 # HCL-JSON is in the terraform_json scan all the same, as is the wave config's (its topics,
-# rules and stage conditions are read there; a plan adds nothing a data source would change).
+# rules and stage conditions are read there; a plan adds nothing a data source would change), and
+# the Windows config's (it differs from one_stage's plan only in an AMI parameter and user data).
 PLAN_CONFIGS = ("default", "single_account", "one_stage")
 PLAN_FILE = "security-scan.tfplan"
 MOTO_SECRET_KEY = "moto"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,15 @@ def _hook_problems(root: Path, hook: str, scripts: Any) -> list[str]:
     return problems
 
 
-def check_revision(root: Path) -> list[str]:
-    """Problems that would make CodeDeploy reject or fail the revision; empty when fine."""
+def _absolute(destination: str, os_name: object) -> bool:
+    if os_name == "windows":  # C:\\inetpub or C:/inetpub
+        return bool(re.match(r"^[A-Za-z]:[\\/]", destination))
+    return destination.startswith("/")
+
+
+def check_revision(root: Path, fleet_os: str | None = None) -> list[str]:
+    """Problems that would make CodeDeploy reject or fail the revision; empty when fine.
+    `fleet_os`: the OS the config's fleets run, which the appspec's `os` must name."""
     appspec = root / "appspec.yml"
     if not appspec.is_file():
         return ["appspec.yml is missing at the top of the revision"]
@@ -64,11 +72,15 @@ def check_revision(root: Path) -> list[str]:
         problems.append("appspec.yml version: must be 0.0")
     if spec.get("os") not in {"linux", "windows"}:
         problems.append("appspec.yml os: must be linux or windows")
+    elif fleet_os is not None and spec["os"] != fleet_os:
+        problems.append(
+            f"appspec.yml os: {spec['os']}, but the config's fleets run {fleet_os} (fleet.os)"
+        )
     for index, entry in enumerate(spec.get("files") or []):
         source = root / str(entry.get("source", ""))
         if not source.exists():
             problems.append(f"files[{index}].source: {entry.get('source')} does not exist")
-        if not str(entry.get("destination", "")).startswith("/"):
+        if not _absolute(str(entry.get("destination", "")), spec.get("os")):
             problems.append(f"files[{index}].destination: must be an absolute path")
     for hook, scripts in (spec.get("hooks") or {}).items():
         problems += _hook_problems(root, str(hook), scripts)

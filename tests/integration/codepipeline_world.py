@@ -242,8 +242,9 @@ class World:
         )
         iam.create_instance_profile(InstanceProfileName=role)
         iam.add_role_to_instance_profile(InstanceProfileName=role, RoleName=role)
+        linux = [i for i in ec2.describe_images()["Images"] if i.get("Platform") != "windows"]
         instance = ec2.run_instances(
-            ImageId=ec2.describe_images()["Images"][0]["ImageId"],
+            ImageId=linux[0]["ImageId"],  # the local cloud runs no Windows image
             MinCount=1,
             MaxCount=1,
             InstanceType="t3.micro",

@@ -73,16 +73,19 @@ class Cloud:
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
         )
         self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        self.image = self.ec2.describe_images()["Images"][0]["ImageId"]
+        images = self.ec2.describe_images()["Images"]
+        # A Linux image: the local cloud refuses to run a Windows one (see the last test).
+        self.image = next(i["ImageId"] for i in images if i.get("Platform") != "windows")
+        self.windows_image = next(i["ImageId"] for i in images if i.get("Platform") == "windows")
         self.codedeploy.create_application(applicationName="it-app", computePlatform="Server")
 
-    def instances(self, stage: str, count: int = 1) -> list[str]:
+    def instances(self, stage: str, count: int = 1, *, image: str | None = None) -> list[str]:
         tags = [
             {"Key": "DeploymentStage", "Value": stage},
             {"Key": "Stage", "Value": stage.lower()},
         ]
         reservation = self.ec2.run_instances(
-            ImageId=self.image,
+            ImageId=image or self.image,
             MinCount=count,
             MaxCount=count,
             InstanceType="t3.micro",
@@ -312,3 +315,21 @@ def test_terminating_an_instance_stops_its_local_instance(cloud: Cloud, tmp_path
     with _NO_PROXY.open(f"{cloud.endpoint}/_xrdeploy/instances", timeout=10) as answer:
         listed = {i["instance_id"] for i in json.load(answer)["instances"]}
     assert instance not in listed
+
+
+def test_a_deployment_to_a_windows_instance_fails_saying_the_local_cloud_cannot_run_it(
+    cloud: Cloud, tmp_path: Path
+) -> None:
+    # GIVEN an instance of a Windows image in a deployment group of its own
+    [instance] = cloud.instances("Windows", image=cloud.windows_image)
+    cloud.group("Windows", "CodeDeployDefault.AllAtOnce")
+    # WHEN a revision is deployed to it
+    failed = cloud.wait(cloud.deploy("Windows", sample_build(tmp_path, "1.0.0")))
+    # THEN the deployment fails, and the instance's first event says why in one line
+    assert failed["status"] == "Failed"
+    events = cloud.events(failed["deploymentId"], instance).values()
+    [first] = [event for event in events if event["status"] == "Failed"]
+    assert first["diagnostics"]["message"] == (
+        f"The local instance did not start: {instance} runs Windows (image "
+        f"{cloud.windows_image}); the local cloud runs Linux instances only"
+    )

@@ -22,7 +22,7 @@ from tests.security.rules import (
 )
 from tests.synth.tfjson import statements
 
-CONFIGS = ["default", "single_account", "one_stage", "five_stage", "wave"]
+CONFIGS = ["default", "single_account", "one_stage", "five_stage", "wave", "windows"]
 # A one-stage chain promotes nowhere: no copy function, so no log group.
 ABSENT = {"one_stage": {"aws_cloudwatch_log_group"}}
 ACCOUNT = "111111111111"

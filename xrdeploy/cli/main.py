@@ -12,7 +12,7 @@ import typer
 
 from xrdeploy.cli.local import demo, local_app
 from xrdeploy.cli.permissions import permissions
-from xrdeploy.cli.pipelines import approve, status
+from xrdeploy.cli.pipelines import approve, freeze, status, unfreeze
 from xrdeploy.cli.support import (
     ConfigOption,
     Options,
@@ -273,14 +273,16 @@ def terraform_env() -> None:
 def package_app(
     source: Annotated[Path, typer.Argument(help="Directory with appspec.yml.")] = SAMPLE_APP,
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("dist/sample_app.zip"),
+    config: ConfigOption = None,
 ) -> None:
-    """Zip a CodeDeploy revision (default: sample_app/) into the artifact the chain promotes."""
+    """Zip a CodeDeploy revision (default: sample_app/) into the artifact the chain promotes;
+    its appspec must name the OS the config's fleets run."""
 
     def body() -> None:
         from xrdeploy.appspec import check_revision
         from xrdeploy.packaging import build_zip
 
-        problems = check_revision(source)
+        problems = check_revision(source, resolve_config(config).fleet_os)
         if problems:
             raise UserError([f"{source}: {p}" for p in problems])
         build_zip(source, output)
@@ -320,6 +322,8 @@ app.add_typer(local_app, name="local")
 app.command()(demo)
 app.command()(status)
 app.command()(approve)
+app.command()(freeze)
+app.command()(unfreeze)
 app.command()(permissions)
 
 

@@ -1,5 +1,6 @@
-"""`status` and `approve`: each stage's pipeline as the console shows it, and the answer to a
-pending manual approval, through the CodePipeline API (AWS or the local cloud alike)."""
+"""`status`, `approve`, `freeze` and `unfreeze`: each stage's pipeline as the console shows it,
+the answer to a pending manual approval, and the stage's line stopped or opened again, through the
+CodePipeline API (AWS or the local cloud alike)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,66 @@ def approve(
         out.print(
             f"{stage}: {verdict} {pending.stage_name}/{pending.action_name} of execution "
             f"{pending.execution_id}",
+            markup=False,
+        )
+
+    guarded(body)
+
+
+def freeze(
+    stage: Annotated[str, typer.Argument(help="Stage no build may enter until `unfreeze`.")],
+    reason: Annotated[str, typer.Option(help="Why, shown by `status` to everyone.")],
+    config: ConfigOption = None,
+    target: TargetOption = None,
+) -> None:
+    """Stop the line: every build waits in front of STAGE's Deploy (its inbound transition
+    disabled) until `unfreeze STAGE`; the other stages of its wave go on."""
+
+    def body() -> None:
+        from xrdeploy.console.freeze import LINE_STAGE, check_reason, freeze_of
+        from xrdeploy.console.pipeline_view import describe_freeze
+        from xrdeploy.console.pipelines import find_stage
+
+        text = check_reason(reason)
+        console, pipelines = _console(config, target)
+        pipeline = find_stage(pipelines, stage)
+        with aws_errors():
+            current = freeze_of(console.state(pipeline))
+            if current is not None:
+                out.print(f"{stage}: already {describe_freeze(current)}", markup=False)
+                return
+            console.disable_inbound(pipeline, LINE_STAGE, text)
+        out.print(
+            f"{stage}: frozen; builds wait before {LINE_STAGE} in {pipeline.pipeline} until "
+            f"`unfreeze {stage}`",
+            markup=False,
+        )
+
+    guarded(body)
+
+
+def unfreeze(
+    stage: Annotated[str, typer.Argument(help="Frozen stage to open again.")],
+    config: ConfigOption = None,
+    target: TargetOption = None,
+) -> None:
+    """Open STAGE's line again: the build waiting in front of its Deploy goes on."""
+
+    def body() -> None:
+        from xrdeploy.console.freeze import LINE_STAGE, freeze_of
+        from xrdeploy.console.pipelines import find_stage
+
+        console, pipelines = _console(config, target)
+        pipeline = find_stage(pipelines, stage)
+        with aws_errors():
+            current = freeze_of(console.state(pipeline))
+            if current is None:
+                out.print(f"{stage}: not frozen; nothing to do", markup=False)
+                return
+            console.enable_inbound(pipeline, LINE_STAGE)
+        waiting = ", ".join(current.waiting)
+        out.print(
+            f"{stage}: unfrozen" + (f"; {waiting} goes on into {LINE_STAGE}" if waiting else ""),
             markup=False,
         )
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, ValidationError, model_validator
 
+from modules.ami import is_graviton
 from xrdeploy.config.fields import (
     DEPLOYMENT_CONFIG,
     INSTANCE_TYPE,
@@ -76,7 +77,19 @@ class Ssh(Frozen):
     key_pair: Annotated[Text, matches(KEY_PAIR_NAME, "an EC2 key pair name")]
 
 
+class Rdp(Frozen):
+    cidr: Cidr
+    # The key pair that decrypts the instance's Administrator password (GetPasswordData).
+    key_pair: Annotated[Text, matches(KEY_PAIR_NAME, "an EC2 key pair name")]
+
+
+def _world(cidr: str | None) -> bool:
+    return cidr is not None and ipaddress.ip_network(cidr).prefixlen == 0
+
+
 class Fleet(Frozen):
+    # The fleet's operating system; the revision's appspec must name the same one.
+    os: Literal["linux", "windows"] = "linux"
     instance_count: Annotated[StrictInt, Field(ge=1, le=50)] = 1
     instance_type: Annotated[
         Text, matches(INSTANCE_TYPE, "an EC2 instance type such as t3.micro")
@@ -85,17 +98,36 @@ class Fleet(Frozen):
     tag_value: Annotated[Text, matches(TAG_VALUE, "a tag value")]
     http_ingress_cidr: Cidr
     ssh: Ssh | None = None
-    # Opening SSH to the whole internet must be asked for by name.
+    # Opening SSH (RDP) to the whole internet must be asked for by name.
     allow_ssh_from_anywhere: StrictBool = False
+    rdp: Rdp | None = None
+    allow_rdp_from_anywhere: StrictBool = False
 
     @model_validator(mode="after")
-    def _ssh_not_open_to_world(self) -> Fleet:
-        world = self.ssh is not None and ipaddress.ip_network(self.ssh.cidr).prefixlen == 0
-        if world and not self.allow_ssh_from_anywhere:
-            raise ValueError(
-                f"ssh.cidr {self.ssh.cidr} opens SSH to the whole internet; use a narrower "  # type: ignore[union-attr]
+    def _remote_access(self) -> Fleet:
+        problems = []
+        ssh, rdp = self.ssh, self.rdp
+        if ssh is not None and self.os == "windows":
+            problems.append("ssh: a Windows fleet has no SSH; use rdp")
+        if rdp is not None and self.os == "linux":
+            problems.append("rdp: applies only to os: windows; use ssh")
+        if ssh is not None and _world(ssh.cidr) and not self.allow_ssh_from_anywhere:
+            problems.append(
+                f"ssh.cidr {ssh.cidr} opens SSH to the whole internet; use a narrower "
                 "CIDR or set allow_ssh_from_anywhere: true"
             )
+        if rdp is not None and _world(rdp.cidr) and not self.allow_rdp_from_anywhere:
+            problems.append(
+                f"rdp.cidr {rdp.cidr} opens RDP to the whole internet; use a narrower "
+                "CIDR or set allow_rdp_from_anywhere: true"
+            )
+        if self.os == "windows" and is_graviton(self.instance_type):
+            problems.append(
+                f"instance_type: {self.instance_type} is a Graviton (arm64) type; "
+                "Windows Server needs an x86_64 type such as t3.medium"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
 
@@ -145,7 +177,7 @@ class ChainConfig(Frozen):
         if not problems:
             problems = self.topology.problems(self._declared_afters())
         if not problems:
-            problems = self._leaf_rules()
+            problems = self._leaf_rules() + self._one_os()
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -160,6 +192,21 @@ class ChainConfig(Frozen):
             for index, stage in enumerate(self.stages)
             if stage.gates.manual_approval and not self.downstream_of(stage.name)
         ]
+
+    def _one_os(self) -> list[str]:
+        """The same revision is promoted through every stage, and its appspec names one OS."""
+        first = self.stages[0].fleet.os
+        return [
+            f"stages[{index}].fleet.os: {stage.fleet.os}, but stages[0] runs {first}; every "
+            "stage deploys the same revision, whose appspec names one os"
+            for index, stage in enumerate(self.stages)
+            if stage.fleet.os != first
+        ]
+
+    @property
+    def fleet_os(self) -> str:
+        """The OS every stage's fleet runs (one, see `_one_os`)."""
+        return self.stages[0].fleet.os
 
     @property
     def topology(self) -> Topology:

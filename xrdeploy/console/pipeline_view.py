@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from xrdeploy.console.freeze import Freeze
 from xrdeploy.console.pipelines import StagePipeline
 from xrdeploy.console.provenance import StageLedger
 
@@ -91,6 +92,7 @@ def _stage_json(ledger: StageLedger) -> dict[str, Any]:
             }
             for f in ledger.in_flight
         ],
+        "frozen": None if ledger.freeze is None else _freeze_json(ledger.freeze),
         "gates": [
             {
                 "kind": g.kind,
@@ -103,6 +105,25 @@ def _stage_json(ledger: StageLedger) -> dict[str, Any]:
             for g in ledger.gates
         ],
     }
+
+
+def _freeze_json(freeze: Freeze) -> dict[str, Any]:
+    return {
+        "stage_name": freeze.stage_name,
+        "reason": freeze.reason,
+        "by": freeze.by or None,
+        "since": _iso(freeze.since),
+        "waiting": list(freeze.waiting),
+    }
+
+
+def describe_freeze(freeze: Freeze) -> str:
+    """One line: why the stage is frozen, by whom, since when, and who waits in front of it."""
+    waiting = ", ".join(freeze.waiting) or "no build yet"
+    return (
+        f"FROZEN before {freeze.stage_name} by {freeze.by or '-'} at {_when(freeze.since)}: "
+        f"{freeze.reason or '(no reason given)'}; waiting: {waiting}"
+    )
 
 
 def ledger_lines(ledger: StageLedger) -> list[str]:
@@ -123,6 +144,8 @@ def ledger_lines(ledger: StageLedger) -> list[str]:
         ]
     mark = {True: "ok", False: "FLAGGED", None: "n/a"}[ledger.verdict.descends]
     lines.append(f"  provenance: {mark} — {ledger.verdict.reason}")
+    if ledger.freeze is not None:
+        lines.append(f"  {describe_freeze(ledger.freeze)}")
     for flight in ledger.in_flight:
         lines.append(
             f"  in flight: execution {flight.execution_id} {flight.status} "

@@ -207,6 +207,19 @@ class PipelineConsole:
         )
         return pending
 
+    def disable_inbound(self, pipeline: StagePipeline, stage_name: str, reason: str) -> None:
+        self._codepipeline(pipeline).disable_stage_transition(
+            pipelineName=pipeline.pipeline,
+            stageName=stage_name,
+            transitionType="Inbound",
+            reason=reason,
+        )
+
+    def enable_inbound(self, pipeline: StagePipeline, stage_name: str) -> None:
+        self._codepipeline(pipeline).enable_stage_transition(
+            pipelineName=pipeline.pipeline, stageName=stage_name, transitionType="Inbound"
+        )
+
     def wait_for_new_execution(
         self, pipeline: StagePipeline, known: set[str], timeout: float
     ) -> dict[str, Any]:

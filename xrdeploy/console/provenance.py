@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from xrdeploy.config.model import ChainConfig
+from xrdeploy.console.freeze import Freeze, freeze_of
 from xrdeploy.console.pipelines import DEPLOY_STAGE, ActionRun, StagePipeline, stage_pipelines
 
 IN_FLIGHT = frozenset({"InProgress", "Stopping"})
@@ -281,6 +282,7 @@ class StageLedger:
     verdict: Verdict
     in_flight: tuple[InFlight, ...]
     gates: tuple[Gate, ...]
+    freeze: Freeze | None = None  # the line into the stage, when `freeze` stopped it
 
 
 class LedgerReads(Protocol):
@@ -358,6 +360,7 @@ def _stage_ledger(
         verdict=judge(live, obj, upstream_name, evidence),
         in_flight=tuple(in_flight(reads.executions(pipeline, 20), state)),
         gates=tuple(pending_gates(state)),
+        freeze=freeze_of(state),
     )
 
 

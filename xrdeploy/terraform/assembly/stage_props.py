@@ -12,7 +12,7 @@ from pathlib import Path
 
 from modules.codedeploy import CodeDeployConfig
 from modules.copy_function import CopyFunctionConfig
-from modules.fleet import FleetConfig, SshAccess
+from modules.fleet import FleetConfig, RemoteAccess
 from modules.notifications import NotificationsConfig, Subscription
 from modules.pipeline_stages import PipelineConfig, PromotionTarget, StageGates
 from modules.promotion_role import PromotionRoleConfig
@@ -125,7 +125,9 @@ def fleet_props(ctx: StageContext, key_arn: str) -> FleetConfig:
         http_ingress_cidr=fleet.http_ingress_cidr,
         artifact_bucket_arn=ctx.artifact_bucket_arn,
         kms_key_arn=key_arn,
-        ssh=SshAccess(fleet.ssh.cidr, fleet.ssh.key_pair) if fleet.ssh else None,
+        ssh=RemoteAccess(fleet.ssh.cidr, fleet.ssh.key_pair) if fleet.ssh else None,
+        os=fleet.os,
+        rdp=RemoteAccess(fleet.rdp.cidr, fleet.rdp.key_pair) if fleet.rdp else None,
     )
 
 

@@ -120,6 +120,7 @@ class LocalStackCloud:
                         tags=tags,
                         iam_role_name=_role_name(state.account_id, backend, instance.id),
                         user_data=_user_data(instance),
+                        platform=instance.platform or "",
                     )
                 )
         return [*specs, *self._on_premises(state, group)]
@@ -143,6 +144,13 @@ class LocalStackCloud:
         ]
 
     def instance(self, spec: Any) -> Any:
+        from xrdeploy_local_cloud.instances.spec import InstanceError
+
+        if spec.platform == "windows":
+            raise InstanceError(
+                f"{spec.instance_id} runs Windows (image {spec.image_id}); the local cloud "
+                "runs Linux instances only"
+            )
         return self._host().instance(spec)
 
     def _agent_credentials(

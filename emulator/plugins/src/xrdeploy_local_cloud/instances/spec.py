@@ -19,6 +19,7 @@ class InstanceSpec:
     tags: Mapping[str, str]
     iam_role_name: str | None
     user_data: str = ""  # as EC2 holds it, decoded; run once at the first boot
+    platform: str = ""  # "windows" for a Windows AMI's instance (EC2's Platform), else ""
 
     @property
     def hostname(self) -> str:
