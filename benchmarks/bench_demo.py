@@ -1,6 +1,6 @@
 """The demo's phases and peak memory, and a five-stage chain's creation time over one stage's.
 
-    pipenv run python benchmarks/bench_demo.py      # or: make bench-demo
+    .venv/bin/python benchmarks/bench_demo.py      # or: make bench-demo
 
 1. set-up: `make setup` and the npm installs, then LocalStack's venv (`ensure_environment`); with
    everything built this is only the checks, which is what a second `make demo` pays;

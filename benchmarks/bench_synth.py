@@ -1,7 +1,7 @@
 """Synth time and peak memory for chains of 1, 3, 10 and 30 stages, against the bare cost of
 importing the AWS provider binding (which every synth pays).
 
-    pipenv run python benchmarks/bench_synth.py [--stages 1 3 10 30] [--repeat 2]
+    .venv/bin/python benchmarks/bench_synth.py [--stages 1 3 10 30] [--repeat 2]
 
 Each measurement runs in a fresh process; peak memory is the largest RSS of the whole process
 tree (Python plus jsii's Node child), sampled every 20 ms from /proc.
