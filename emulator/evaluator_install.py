@@ -39,13 +39,14 @@ def ensure_iam_evaluator(
         fcntl.flock(lock, fcntl.LOCK_EX)
         if installed(directory):
             return
-        progress(f"installing the IAM evaluator's packages (npm ci --prefix {directory})")
-        command = [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(directory)]
+        progress(f"installing the IAM evaluator's packages: npm ci --prefix {directory}")
+        command = [npm, "ci", "--prefix", str(directory), "--no-audit", "--no-fund"]
         with log_path.open("a") as log:
             log.write(f"\n$ {' '.join(command)}\n")
             log.flush()
             code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=False)
         if code.returncode != 0:
             raise EmulatorError(
-                f"npm ci for the IAM evaluator failed (exit {code.returncode}); see {log_path}"
+                f"installing the IAM evaluator failed: `npm {' '.join(command[1:])}` exited "
+                f"{code.returncode}; see {log_path}"
             )

@@ -398,11 +398,12 @@ def test_enforcement_can_be_switched_off_and_on_while_running(
 
 # A fresh LocalStack each: what a start without the evaluator does cannot be seen on a running one.
 def test_a_missing_evaluator_install_is_one_line_before_anything_starts(tmp_path: Path) -> None:
-    # GIVEN an evaluator directory without `npm ci` (no node_modules)
+    # GIVEN an evaluator directory `npm ci` cannot install (no package-lock.json), where the
+    # launcher's first-use install fails
     server = LocalStackServer(
         ensure_environment(), extra_env={"XRDEPLOY_IAM_EVALUATOR": str(tmp_path)}
     )
-    # WHEN the local cloud starts THEN it refuses at once, saying what to run or how to opt out
+    # WHEN the local cloud starts THEN it refuses at once, saying what failed or how to opt out
     with pytest.raises(EmulatorError) as excinfo:
         server.start()
     message = str(excinfo.value)

@@ -14,7 +14,7 @@ from emulator.home import EmulatorError
 # Stands in for npm: records its arguments and writes what `npm ci` leaves behind.
 FAKE_NPM = """#!/bin/sh
 echo "$@" >> "$CALLS"
-mkdir -p "$5/node_modules" && echo '{}' > "$5/node_modules/.package-lock.json"
+mkdir -p "$3/node_modules" && echo '{}' > "$3/node_modules/.package-lock.json"
 """
 
 
@@ -45,7 +45,7 @@ def test_first_use_runs_npm_ci_once(
     progress: list[str] = []
     ensure_iam_evaluator(evaluator, progress.append)
     ensure_iam_evaluator(evaluator, progress.append)
-    assert calls.read_text().splitlines() == [f"ci --no-audit --no-fund --prefix {evaluator}"]
+    assert calls.read_text().splitlines() == [f"ci --prefix {evaluator} --no-audit --no-fund"]
     assert len(progress) == 1 and "npm ci" in progress[0]
     assert installed(evaluator)
 

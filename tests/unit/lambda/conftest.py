@@ -17,6 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "lambda"))
 import boto3
 from moto import mock_aws
 
+from xrdeploy.aws_clients import AwsClients
+from xrdeploy.config.target import DeployTarget
+
 from .world import (
     DESTINATION_ACCOUNT,
     DESTINATION_REGION,
@@ -78,12 +81,14 @@ def world() -> Iterator[World]:
         destination = json.loads(event["actionConfiguration"]["configuration"]["UserParameters"])[
             "destination"
         ]
-        sts = boto3.client("sts", region_name=PIPELINE_REGION)
-        iam = boto3.client("iam")
-        s3 = boto3.client("s3", region_name=PIPELINE_REGION)
+        # moto stands in for AWS here, so the clients are the factory's AWS ones.
+        aws = AwsClients(DeployTarget())
+        sts = aws.client("sts", PIPELINE_ACCOUNT, PIPELINE_REGION)
+        iam = aws.client("iam", PIPELINE_ACCOUNT, PIPELINE_REGION)
+        s3 = aws.client("s3", PIPELINE_ACCOUNT, PIPELINE_REGION)
         _versioned_bucket(s3, artifact["bucketName"], PIPELINE_REGION)
         _versioned_bucket(
-            boto3.client("s3", region_name=DESTINATION_REGION),
+            aws.client("s3", PIPELINE_ACCOUNT, DESTINATION_REGION),
             SAME_ACCOUNT_BUCKET,
             DESTINATION_REGION,
         )
@@ -110,7 +115,7 @@ def world() -> Iterator[World]:
             s3_destination_account=s3_destination,
             iam_pipeline=iam,
             iam_destination_account=iam_destination,
-            kms_destination_region=boto3.client("kms", region_name=DESTINATION_REGION),
+            kms_destination_region=aws.client("kms", PIPELINE_ACCOUNT, DESTINATION_REGION),
             sts=sts,
             artifact_bucket=artifact["bucketName"],
             artifact_key=artifact["objectKey"],
