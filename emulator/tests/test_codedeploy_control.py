@@ -26,7 +26,8 @@ def _group(state: model.RegionState, **settings: object) -> dict[str, object]:
     answer = control.get_deployment_group(
         state, {"applicationName": "app", "deploymentGroupName": "g"}
     )
-    return answer["deploymentGroupInfo"]
+    info: dict[str, object] = answer["deploymentGroupInfo"]
+    return info
 
 
 def test_a_plain_group_reads_back_with_awss_defaults(state: model.RegionState) -> None:

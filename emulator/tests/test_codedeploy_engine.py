@@ -42,7 +42,8 @@ class FakeInstance:
     """The LocalInstance interface over a directory standing in for the instance's filesystem."""
 
     def __init__(self, base: Path, instance_id: str) -> None:
-        self.base, self.instance_id, self.users = base, instance_id, []
+        self.base, self.instance_id = base, instance_id
+        self.users: list[str] = []
         base.mkdir(parents=True, exist_ok=True)
 
     def path(self, path: str) -> Path:

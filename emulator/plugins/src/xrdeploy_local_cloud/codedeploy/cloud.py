@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xrdeploy_local_cloud.codedeploy import model
+
+if TYPE_CHECKING:
+    from xrdeploy_local_cloud.instances.host import InstanceHost
 
 LOG = logging.getLogger(__name__)
 IAM_REGION = "us-east-1"  # IAM is global; LocalStack keeps it in cross-region attributes
@@ -70,7 +73,7 @@ class LocalStackCloud:
     def unsupported_reason(self) -> str | None:
         return self._host().unsupported_reason()
 
-    def _host(self) -> Any:
+    def _host(self) -> InstanceHost:
         from xrdeploy_local_cloud.instances.host import local_instances
 
         return local_instances()

@@ -21,8 +21,8 @@ def trigger_of(context: RequestContext) -> dict[str, str]:
     """How an execution was started: by an EventBridge rule (its target sends the rule's ARN
     along) or by a StartPipelineExecution call (the caller's ARN), as ListPipelineExecutions
     reports it."""
-    params = context.internal_request_params or {}
-    if params.get("service_principal") in EVENTS_PRINCIPALS and params.get("source_arn"):
+    params = context.internal_request_params
+    if params and params.get("service_principal") in EVENTS_PRINCIPALS and params.get("source_arn"):
         return {"triggerType": "CloudWatchEvent", "triggerDetail": str(params["source_arn"])}
     caller = trust.caller_of(context)
     return {"triggerType": "StartPipelineExecution", "triggerDetail": caller.arn if caller else ""}
