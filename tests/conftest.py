@@ -1,15 +1,13 @@
-"""Shared test set-up: markers by folder, and the repository on sys.path."""
+"""Shared test set-up: markers by folder, the synthesis cache, the xdist scheduler."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = Path(__file__).resolve().parent / "configs"
-sys.path.insert(0, str(REPO_ROOT))
 
 _TIER_BY_FOLDER = {
     "unit": "unit",
