@@ -10,26 +10,27 @@ from __future__ import annotations
 from typing import Any
 
 from xrdeploy_local_cloud.codedeploy import control, engine, model
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError, RegionState
+from xrdeploy_local_cloud.codedeploy.model import RegionState
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 BUNDLE_TYPES = ("tar", "tgz", "zip", "YAML", "JSON")
 
 
 def _check_revision(revision: dict[str, Any] | None) -> dict[str, Any]:
     if not revision:
-        raise CodeDeployError("RevisionRequiredException", "The revision must be specified.")
+        raise ServiceError("RevisionRequiredException", "The revision must be specified.")
     if revision.get("revisionType") != "S3":
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidRevisionException",
             "The local cloud deploys S3 revisions only (revisionType S3).",
         )
     s3 = revision.get("s3Location") or {}
     if not s3.get("bucket") or not s3.get("key"):
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidRevisionException", "The S3 revision must name a bucket and a key."
         )
     if s3.get("bundleType") not in BUNDLE_TYPES:
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidRevisionException", "The bundle type must be one of tar, tgz or zip."
         )
     return revision
@@ -54,7 +55,7 @@ def create_deployment(
         revision = _check_revision(request.get("revision"))
         for other in state.deployments.values():
             if other.group_id == group.group_id and other.status not in model.FINAL_STATUSES:
-                raise CodeDeployError(
+                raise ServiceError(
                     "DeploymentLimitExceededException",
                     f"The Deployment Group '{group.name}' already has an active Deployment "
                     f"'{other.deployment_id}'",
@@ -164,7 +165,7 @@ def stop_deployment(state: RegionState, request: dict[str, Any]) -> dict[str, An
     deployment = state.deployment(request.get("deploymentId"))
     with deployment.lock:
         if deployment.status in model.FINAL_STATUSES:
-            raise CodeDeployError(
+            raise ServiceError(
                 "DeploymentAlreadyCompletedException",
                 f"The deployment {deployment.deployment_id} has already completed.",
             )
@@ -181,7 +182,7 @@ def _record(state: RegionState, deployment_id: str | None, target_id: str | None
     deployment = state.deployment(deployment_id)
     record = deployment.instances.get(target_id or "")
     if record is None:
-        raise CodeDeployError(
+        raise ServiceError(
             "DeploymentTargetDoesNotExistException",
             f"The deployment target {target_id} does not exist in deployment {deployment_id}.",
         )
@@ -271,7 +272,7 @@ def get_application_revision(state: RegionState, request: dict[str, Any]) -> dic
     revision = _check_revision(request.get("revision"))
     entry = app.revisions.get(model.revision_key(revision))
     if entry is None:
-        raise CodeDeployError(
+        raise ServiceError(
             "RevisionDoesNotExistException", "No application revision found for revision."
         )
     info = {key: value for key, value in entry.items() if key != "revision"}

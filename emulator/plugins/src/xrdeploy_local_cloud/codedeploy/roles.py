@@ -9,17 +9,17 @@ trust evaluation are the STS guard's (:mod:`xrdeploy_local_cloud.guards.trust`).
 
 from __future__ import annotations
 
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError
 from xrdeploy_local_cloud.guards import trust
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 SERVICE = "codedeploy.amazonaws.com"
 
 
 def check_service_role(role_arn: str | None) -> None:
     if not role_arn:
-        raise CodeDeployError("RoleRequiredException", "The service role ARN must be specified.")
+        raise ServiceError("RoleRequiredException", "The service role ARN must be specified.")
     # The guard's role lookup (exact ARN, LocalStack's IAM store) is private to it; sharing it
     # keeps one reading of trust policies in the local cloud.
     policy = trust.trust_policy(role_arn)
     if policy is None or not trust.trust_allows(policy, trust.Caller(arn=SERVICE, service=SERVICE)):
-        raise CodeDeployError("InvalidRoleException", "Cannot assume role provided.")
+        raise ServiceError("InvalidRoleException", "Cannot assume role provided.")

@@ -7,8 +7,10 @@ from typing import Any
 from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import declarations, models, stores
-from xrdeploy_local_cloud.codepipeline.errors import error, pipeline_not_found, validation
+from xrdeploy_local_cloud.codepipeline.errors import pipeline_not_found, validation
 from xrdeploy_local_cloud.codepipeline.roles import check_pipeline_role
+from xrdeploy_local_cloud.kit.errors import ServiceError
+from xrdeploy_local_cloud.kit.tags import CODEPIPELINE, tag_list, tags_of
 
 Request = dict[str, Any]
 Response = dict[str, Any]
@@ -30,23 +32,17 @@ def normalized(declaration: dict[str, Any], version: int) -> dict[str, Any]:
     try:
         return declarations.normalized(declaration, version)
     except declarations.DeclarationError as refused:
-        raise error(refused.code, str(refused)) from None
+        raise ServiceError(refused.code, str(refused)) from None
 
 
-def _tags_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in sorted(tags.items())]
-
-
-def _tags_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
-    result = {}
-    for tag in tags or []:
-        if tag["key"].startswith("aws:"):
-            raise error(
-                "InvalidTagsException",
-                "Not allowed to modify system tags. System tags start with 'aws:'.",
-            )
-        result[tag["key"]] = tag.get("value", "")
-    return result
+def _tags_dict(entries: list[dict[str, str]] | None) -> dict[str, str]:
+    tags = tags_of(entries, CODEPIPELINE)
+    if any(key.startswith("aws:") for key in tags):
+        raise ServiceError(
+            "InvalidTagsException",
+            "Not allowed to modify system tags. System tags start with 'aws:'.",
+        )
+    return tags
 
 
 def create_pipeline(context: RequestContext, request: Request) -> Response:
@@ -55,7 +51,7 @@ def create_pipeline(context: RequestContext, request: Request) -> Response:
     store = _store(context)
     with models.CHANGED:
         if name in store.pipelines:
-            raise error(
+            raise ServiceError(
                 "PipelineNameInUseException",
                 f"A pipeline with name '{name}' already exists in account '{context.account_id}'",
             )
@@ -63,16 +59,18 @@ def create_pipeline(context: RequestContext, request: Request) -> Response:
     check_pipeline_role(pipeline_declaration["roleArn"])
     tags = _tags_dict(request.get("tags"))
     if len(tags) > _MAX_TAGS:
-        raise error("TooManyTagsException", "Tag limit exceeded")
+        raise ServiceError("TooManyTagsException", "Tag limit exceeded")
     arn = f"arn:{context.partition}:codepipeline:{context.region}:{context.account_id}:{name}"
     with models.CHANGED:
         if name in store.pipelines:
-            raise error("PipelineNameInUseException", f"A pipeline with name '{name}' exists")
+            raise ServiceError(
+                "PipelineNameInUseException", f"A pipeline with name '{name}' exists"
+            )
         store.pipelines[name] = models.Pipeline(pipeline_declaration, arn, tags=tags)
         models.CHANGED.notify_all()
     response: Response = {"pipeline": pipeline_declaration}
     if tags:
-        response["tags"] = _tags_list(tags)
+        response["tags"] = tag_list(tags, CODEPIPELINE)
     return response
 
 
@@ -80,7 +78,7 @@ def get_pipeline(context: RequestContext, request: Request) -> Response:
     pipeline = pipeline_of(context, request["name"])
     version = request.get("version")
     if version is not None and version != pipeline.declaration["version"]:
-        raise error(
+        raise ServiceError(
             "PipelineVersionNotFoundException",
             f"Pipeline {pipeline.name} does not have a version {version}",
         )
@@ -100,7 +98,7 @@ def update_pipeline(context: RequestContext, request: Request) -> Response:
     name = declaration["name"]
     current = store.pipelines.get(name)
     if current is None:
-        raise error(
+        raise ServiceError(
             "ResourceNotFoundException",
             f"The account with id '{context.account_id}' does not include a pipeline "
             f"with the name '{name}'",
@@ -148,13 +146,15 @@ def _pipeline_by_arn(context: RequestContext, arn: str) -> models.Pipeline:
     if len(parts) == 6 and parts[2] == "codepipeline":
         pipeline = stores.store(parts[4], parts[3]).pipelines.get(parts[5])
     if pipeline is None or pipeline.arn != arn:
-        raise error("ResourceNotFoundException", f"The resource with the ARN {arn} does not exist")
+        raise ServiceError(
+            "ResourceNotFoundException", f"The resource with the ARN {arn} does not exist"
+        )
     return pipeline
 
 
 def list_tags_for_resource(context: RequestContext, request: Request) -> Response:
     pipeline = _pipeline_by_arn(context, request["resourceArn"])
-    return {"tags": _tags_list(pipeline.tags)}
+    return {"tags": tag_list(pipeline.tags, CODEPIPELINE)}
 
 
 def tag_resource(context: RequestContext, request: Request) -> Response:
@@ -162,7 +162,7 @@ def tag_resource(context: RequestContext, request: Request) -> Response:
     tags = _tags_dict(request.get("tags"))
     with models.CHANGED:
         if len({**pipeline.tags, **tags}) > _MAX_TAGS:
-            raise error("TooManyTagsException", "Tag limit exceeded")
+            raise ServiceError("TooManyTagsException", "Tag limit exceeded")
         pipeline.tags.update(tags)
     return {}
 

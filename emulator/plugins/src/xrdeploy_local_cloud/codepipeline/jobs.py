@@ -16,7 +16,7 @@ from typing import Any
 from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import models, stores
-from xrdeploy_local_cloud.codepipeline.errors import error
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 Request = dict[str, Any]
 _RESULT_STATES = ("Succeeded", "Failed", "TimedOut")
@@ -45,7 +45,7 @@ def wait(job: models.Job, timeout: float, abandoned: Callable[[], bool]) -> dict
 def _job(context: RequestContext, job_id: str) -> models.Job:
     job = stores.store(context.account_id, context.region).jobs.get(job_id)
     if job is None:
-        raise error("JobNotFoundException", f"Job with id {job_id} does not exist")
+        raise ServiceError("JobNotFoundException", f"Job with id {job_id} does not exist")
     return job
 
 
@@ -53,7 +53,7 @@ def _report(context: RequestContext, request: Request, status: str) -> dict[str,
     with models.CHANGED:
         job = _job(context, request["jobId"])
         if job.status in _RESULT_STATES:
-            raise error(
+            raise ServiceError(
                 "InvalidJobStateException",
                 f"Job {job.id} is in state {job.status} and cannot take another result",
             )

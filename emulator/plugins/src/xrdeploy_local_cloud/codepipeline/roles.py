@@ -8,8 +8,8 @@ the trust evaluation of :mod:`xrdeploy_local_cloud.guards.trust`.
 
 from __future__ import annotations
 
-from xrdeploy_local_cloud.codepipeline.errors import error
 from xrdeploy_local_cloud.guards import trust
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 SERVICE = "codepipeline.amazonaws.com"
 _CODEPIPELINE = trust.Caller(arn=SERVICE, service=SERVICE)
@@ -19,7 +19,7 @@ def check_pipeline_role(role_arn: str) -> None:
     """Raise AWS's error unless CodePipeline may assume ``role_arn``."""
     policy = trust.trust_policy(role_arn)  # the role with exactly this ARN, or None
     if policy is None or not trust.trust_allows(policy, _CODEPIPELINE):
-        raise error(
+        raise ServiceError(
             "InvalidStructureException",
             f"CodePipeline is not authorized to perform AssumeRole on role {role_arn}",
         )

@@ -1,0 +1,5 @@
+"""The service kit: what every service we emulate shares, so each is written one way.
+
+:mod:`.errors` is the one error type (AWS's code, message and HTTP status); :mod:`.paging` pages
+list answers with ``nextToken``.
+"""
