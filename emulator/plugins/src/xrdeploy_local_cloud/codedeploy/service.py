@@ -27,7 +27,7 @@ def create_service() -> Any:
     from localstack.services.plugins import Service
 
     from xrdeploy_local_cloud.codedeploy import events
-    from xrdeploy_local_cloud.codepipeline.events import put
+    from xrdeploy_local_cloud.kit.events import put
 
     events.sink = put
     cloud = LocalStackCloud()
