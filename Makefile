@@ -82,6 +82,7 @@ lint: setup
 	$(PIPENV) run ruff format --check .
 	$(PIPENV) run mypy
 	cd lambda && ../.venv/bin/mypy --strict --ignore-missing-imports .
+	python="$$($(LOCAL_CLOUD_PYTHON))" && "$$python" -m mypy --config-file emulator/mypy.ini
 
 check: lint test       ## the gate: lint, types, then all tests
 

@@ -1,17 +1,15 @@
-"""Shared test set-up: markers by folder, the repository on sys.path, and a Terraform home (CLI
-config, plugin cache, init lock) per pytest-xdist worker."""
+"""Shared test set-up: markers by folder, the synthesis cache, the xdist scheduler, and a
+Terraform home (CLI config, plugin cache, init lock) per pytest-xdist worker."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = Path(__file__).resolve().parent / "configs"
-sys.path.insert(0, str(REPO_ROOT))
 
 # Concurrent `terraform init`s race on one plugin cache ("installed provider plugins are not
 # consistent"), and a lock across workers would serialize them: each worker gets its own cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xrdeploy_local_cloud.codedeploy import control, model
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 ROLE = "arn:aws:iam::111111111111:role/codedeploy"
 
@@ -26,7 +27,8 @@ def _group(state: model.RegionState, **settings: object) -> dict[str, object]:
     answer = control.get_deployment_group(
         state, {"applicationName": "app", "deploymentGroupName": "g"}
     )
-    return answer["deploymentGroupInfo"]
+    info: dict[str, object] = answer["deploymentGroupInfo"]
+    return info
 
 
 def test_a_plain_group_reads_back_with_awss_defaults(state: model.RegionState) -> None:
@@ -74,12 +76,12 @@ def test_an_update_changes_only_what_it_names_and_can_rename(state: model.Region
         state, {"ResourceArn": state.arn("deploymentgroup:app/h")}
     )
     assert tags["Tags"] == [{"Key": "Stage", "Value": "a"}]
-    with pytest.raises(model.CodeDeployError, match="No Deployment Group found for name: g"):
+    with pytest.raises(ServiceError, match="No Deployment Group found for name: g"):
         control.get_deployment_group(state, {"applicationName": "app", "deploymentGroupName": "g"})
 
 
 def test_an_unknown_deployment_config_is_refused(state: model.RegionState) -> None:
-    with pytest.raises(model.CodeDeployError) as raised:
+    with pytest.raises(ServiceError) as raised:
         _group(state, deploymentConfigName="Nope")
     assert raised.value.code == "DeploymentConfigDoesNotExistException"
 
@@ -95,7 +97,7 @@ def test_custom_deployment_configs(state: model.RegionState) -> None:
     ]
     assert info["minimumHealthyHosts"] == {"type": "FLEET_PERCENT", "value": 75}
     assert "ThreeQuarters" in control.list_deployment_configs(state, {})["deploymentConfigsList"]
-    with pytest.raises(model.CodeDeployError, match="between 0 and 99"):
+    with pytest.raises(ServiceError, match="between 0 and 99"):
         control.create_deployment_config(
             state,
             {
@@ -103,7 +105,7 @@ def test_custom_deployment_configs(state: model.RegionState) -> None:
                 "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 100},
             },
         )
-    with pytest.raises(model.CodeDeployError, match="predefined"):
+    with pytest.raises(ServiceError, match="predefined"):
         control.delete_deployment_config(
             state, {"deploymentConfigName": "CodeDeployDefault.AllAtOnce"}
         )
@@ -114,5 +116,5 @@ def test_deleting_an_application_deletes_its_groups_and_tags(state: model.Region
     _group(state)
     control.delete_application(state, {"applicationName": "app"})
     assert state.groups == {} and state.tags == {}
-    with pytest.raises(model.CodeDeployError, match="No application found for name: app"):
+    with pytest.raises(ServiceError, match="No application found for name: app"):
         control.get_application(state, {"applicationName": "app"})

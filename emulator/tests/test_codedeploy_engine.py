@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from xrdeploy_local_cloud.codedeploy import control, deployments, engine, model
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 ROOT = "/opt/codedeploy-agent"
 
@@ -42,7 +43,8 @@ class FakeInstance:
     """The LocalInstance interface over a directory standing in for the instance's filesystem."""
 
     def __init__(self, base: Path, instance_id: str) -> None:
-        self.base, self.instance_id, self.users = base, instance_id, []
+        self.base, self.instance_id = base, instance_id
+        self.users: list[str] = []
         base.mkdir(parents=True, exist_ok=True)
 
     def path(self, path: str) -> Path:
@@ -336,7 +338,7 @@ def test_a_second_deployment_while_one_is_active_is_refused(tmp_path: Path) -> N
     state.deployments["d-ACTIVE"] = model.Deployment(
         "d-ACTIVE", "app", "group", group.group_id, "x", {}
     )
-    with pytest.raises(model.CodeDeployError, match="already has an active Deployment"):
+    with pytest.raises(ServiceError, match="already has an active Deployment"):
         world.deploy("v1.zip", good_and_bad(world)[0])
     assert engine.HEALTH_CONSTRAINTS.startswith("The overall deployment failed")
 
@@ -358,7 +360,7 @@ def test_stop_deployment_with_auto_rollback_stops_and_redeploys_the_last_good_re
     assert deployment.error is not None and deployment.error["code"] == "MANUAL_STOP"
     rollback = world.rollback_of(deployment)
     assert rollback.status == "Succeeded" and rollback.revision == first.revision
-    with pytest.raises(model.CodeDeployError, match="has already completed"):
+    with pytest.raises(ServiceError, match="has already completed"):
         deployments.stop_deployment(world.state, {"deploymentId": deployment.deployment_id})
 
 

@@ -25,6 +25,12 @@ class NoInstances:
     def alarms_in_alarm(self, state: model.RegionState, names: Any) -> list[str]:
         return []
 
+    def instance(self, spec: Any) -> Any:
+        raise AssertionError("no instance is selected, so none is asked for")
+
+    def bundle(self, state: model.RegionState, revision: dict[str, Any], spec: Any) -> bytes:
+        raise AssertionError("no instance is selected, so no bundle is fetched")
+
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:

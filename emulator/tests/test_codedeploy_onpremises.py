@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from xrdeploy_local_cloud.codedeploy import model, onpremises
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 USER = "arn:aws:iam::111111111111:user/agents/web-1"
 SESSION = "arn:aws:sts::111111111111:assumed-role/onprem/web-2"
@@ -18,8 +20,8 @@ def state() -> model.RegionState:
     return state
 
 
-def _code(call: object, state: model.RegionState, request: dict[str, object]) -> str:
-    with pytest.raises(CodeDeployError) as raised:
+def _code(call: object, state: model.RegionState, request: Mapping[str, object]) -> str:
+    with pytest.raises(ServiceError) as raised:
         call(state, request)  # type: ignore[operator]
     return raised.value.code
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xrdeploy_local_cloud.codedeploy import tagfilters
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 TAGS = {"Stage": "alpha", "Role": "web"}
 
@@ -62,6 +62,6 @@ def test_lists_need_one_match_and_sets_one_per_group_for_each_kind_of_instance()
 def test_a_group_with_conflicting_or_invalid_filters_is_refused(
     settings: dict[str, object], code: str
 ) -> None:
-    with pytest.raises(CodeDeployError) as raised:
+    with pytest.raises(ServiceError) as raised:
         tagfilters.check(settings)
     assert raised.value.code == code

@@ -3,12 +3,14 @@ batch reads of deployment instances and application revisions."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from xrdeploy_local_cloud.codedeploy import connections, control, deployments, model, waits
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
-REVISION = {
+REVISION: dict[str, Any] = {
     "revisionType": "S3",
     "s3Location": {"bucket": "b", "key": "k.zip", "bundleType": "zip"},
 }
@@ -35,7 +37,7 @@ def state(monkeypatch: pytest.MonkeyPatch) -> model.RegionState:
 
 
 def _code(call: object, state: model.RegionState, request: dict[str, object]) -> str:
-    with pytest.raises(CodeDeployError) as raised:
+    with pytest.raises(ServiceError) as raised:
         call(state, request)  # type: ignore[operator]
     return raised.value.code
 

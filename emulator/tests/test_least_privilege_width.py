@@ -47,7 +47,9 @@ def _request(action: str, resource: str, principal: str = ROLE, **context: str) 
     }
 
 
-def _base(policy: str, document: dict[str, Any], granted: list[tuple[int, dict[str, Any]]]):
+def _base(
+    policy: str, document: dict[str, Any], granted: list[tuple[int, dict[str, Any]]]
+) -> Baseline:
     """A baseline in which statement ``index`` of ``policy`` granted each request given."""
     return Baseline(
         {policy: document},
@@ -219,7 +221,9 @@ def test_what_the_record_cannot_measure_is_unmeasured() -> None:
 @pytest.mark.parametrize(
     ("denied", "verdict"), [((), WIDER), (((ROLE, "s3:PutObject", OBJECT),), NEEDED)]
 )
-def test_a_tightening_that_denies_nothing_shows_the_grant_wider(denied, verdict) -> None:
+def test_a_tightening_that_denies_nothing_shows_the_grant_wider(
+    denied: tuple[tuple[str, str, str], ...], verdict: str
+) -> None:
     element = Element(INLINE, 1, "DeliverBuild", ("Resource",), f"{BUCKET}/*", (OBJECT,), None)
     assert WidthOutcome(element, denied).verdict == verdict
     settled = Element(INLINE, 1, "DeliverBuild", ("Resource",), OBJECT, (OBJECT,), AS_USED)

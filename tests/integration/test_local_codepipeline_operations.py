@@ -25,8 +25,8 @@ from tests.integration.codepipeline_world import (
     REGION,
     ClientFactory,
     clients_of,
-    wait_for,
 )
+from tests.integration.polling import wait_until
 from tests.integration.worker_pipeline_world import (
     EXECUTION_URL,
     WORK_STAGE,
@@ -89,7 +89,10 @@ def test_every_operation_of_the_model_answers(aws: ClientFactory, world: WorkerW
 def _held(pipeline: WorkerPipeline, execution_id: str) -> None:
     """The execution has finished Source and waits at Work's transition, its action not begun:
     checked for a few seconds, since holding is the absence of progress."""
-    wait_for(lambda: pipeline.action_status(execution_id, "Source") == "Succeeded")
+    wait_until(
+        lambda: pipeline.action_status(execution_id, "Source") == "Succeeded",
+        "the Source action to succeed",
+    )
     for _ in range(8):
         stage = pipeline.work_stage()
         assert stage["inboundExecution"]["pipelineExecutionId"] == execution_id
@@ -129,7 +132,7 @@ def test_a_disabled_inbound_transition_holds_the_execution_until_enabled(
     job = pipeline.poll_job()
     pipeline.client.acknowledge_job(jobId=job["id"], nonce=job["nonce"])
     pipeline.client.put_job_success_result(jobId=job["id"])
-    wait_for(lambda: pipeline.status(execution_id) == "Succeeded")
+    wait_until(lambda: pipeline.status(execution_id) == "Succeeded", "the run to succeed")
 
 
 def test_a_disabled_outbound_transition_holds_the_execution_after_the_stage(
@@ -160,7 +163,7 @@ def test_a_disabled_outbound_transition_holds_the_execution_after_the_stage(
     pipeline.client.put_job_failure_result(
         jobId=job["id"], failureDetails={"type": "JobFailed", "message": "tests failed"}
     )
-    wait_for(lambda: pipeline.status(execution_id) == "Failed")
+    wait_until(lambda: pipeline.status(execution_id) == "Failed", "the run to fail")
     assert pipeline.action_status(execution_id, "Build") == "Failed"
 
 
@@ -206,7 +209,7 @@ def test_a_custom_action_is_completed_by_a_job_worker(world: WorkerWorld) -> Non
         executionDetails={"summary": "built", "externalExecutionId": "run-7"},
     )
     # THEN the action and the execution succeed with what the worker reported
-    wait_for(lambda: pipeline.status(execution_id) == "Succeeded")
+    wait_until(lambda: pipeline.status(execution_id) == "Succeeded", "the run to succeed")
     details = pipeline.client.list_action_executions(
         pipelineName=pipeline.name, filter={"pipelineExecutionId": execution_id}
     )["actionExecutionDetails"]

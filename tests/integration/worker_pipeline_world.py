@@ -13,9 +13,9 @@ from tests.integration.codepipeline_world import (
     allow,
     grant,
     trust_document,
-    wait_for,
     zip_of,
 )
+from tests.integration.polling import wait_until
 
 WORK_STAGE = "Work"
 EXECUTION_URL = "https://ci.example.com/{Config:Project}/runs/{ExternalExecutionId}"
@@ -158,7 +158,7 @@ class WorkerPipeline:
             )["jobs"]
             return dict(jobs[0]) if jobs else None
 
-        return wait_for(poll)
+        return wait_until(poll, "a job for the worker")
 
 
 __all__ = ["ACCOUNT", "REGION", "WORK_STAGE", "WorkerPipeline", "WorkerWorld"]

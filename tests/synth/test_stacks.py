@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT
 from tests.synth.tfjson import all_blocks, data_sources, one, resources, statements
 
 TAGGABLE = {
@@ -205,9 +203,7 @@ def test_the_copy_function_accepts_every_generated_promote_action(synthesized, c
 
 
 def _copy_function_parser() -> Any:
-    # The function's modules are flat files in lambda/, zipped as they are.
-    sys.path.insert(0, str(REPO_ROOT / "lambda"))
-    import job
+    import job  # the copy function's module (lambda/ is on pytest's pythonpath)
 
     return job.parse_user_parameters
 

@@ -99,7 +99,10 @@ def run_demo(request: DemoRequest, report: DemoReporter) -> int:
 
 
 def _clean_up(
-    request: DemoRequest, cloud: RunningLocalCloud, deployment: LocalDeployment, report: DemoReporter
+    request: DemoRequest,
+    cloud: RunningLocalCloud,
+    deployment: LocalDeployment,
+    report: DemoReporter,
 ) -> None:
     if request.keep:
         report.line(f"left running: the stacks and the local cloud at {cloud.endpoint}")

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-# The function's modules are flat files in lambda/, zipped as they are; tests import them by name.
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "lambda"))
-
 import boto3
+import pytest
 from moto import mock_aws
 
 from xrdeploy.aws_clients import AwsClients

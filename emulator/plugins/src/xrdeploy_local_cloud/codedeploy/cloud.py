@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xrdeploy_local_cloud.codedeploy import model, onpremises, tagfilters
+
+if TYPE_CHECKING:
+    from xrdeploy_local_cloud.instances.host import InstanceHost
 
 LOG = logging.getLogger(__name__)
 IAM_REGION = "us-east-1"  # IAM is global; LocalStack keeps it in cross-region attributes
@@ -89,7 +92,7 @@ class LocalStackCloud:
         reason: str | None = self._host().unsupported_reason()
         return reason
 
-    def _host(self) -> Any:
+    def _host(self) -> InstanceHost:
         from xrdeploy_local_cloud.instances.host import local_instances
 
         return local_instances()

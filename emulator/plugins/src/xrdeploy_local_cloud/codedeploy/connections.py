@@ -12,25 +12,25 @@ from __future__ import annotations
 from typing import Any
 
 from xrdeploy_local_cloud.codedeploy import control
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError, RegionState
+from xrdeploy_local_cloud.codedeploy.model import RegionState
+from xrdeploy_local_cloud.kit import paging
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 
 def list_github_account_token_names(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
-    if request.get("nextToken"):  # none is ever handed out
-        raise CodeDeployError(
-            "InvalidNextTokenException", "The next token was specified in an invalid format."
-        )
-    return {"tokenNameList": []}
+    # The local cloud keeps no GitHub connections: the one page is empty, and any token refused.
+    names, _ = paging.page(list[str](), request)
+    return {"tokenNameList": names}
 
 
 def delete_github_account_token(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
     name = request.get("tokenName")
     if not name:
-        raise CodeDeployError(
+        raise ServiceError(
             "GitHubAccountTokenNameRequiredException",
             "The call is missing a required GitHub account connection name.",
         )
-    raise CodeDeployError(
+    raise ServiceError(
         "GitHubAccountTokenDoesNotExistException",
         f"No GitHub account connection exists with the name {name}.",
     )

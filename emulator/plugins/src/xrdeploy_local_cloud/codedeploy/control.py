@@ -13,7 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from xrdeploy_local_cloud.codedeploy import configs, model, tagfilters
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError, RegionState
+from xrdeploy_local_cloud.codedeploy.model import RegionState
+from xrdeploy_local_cloud.kit.errors import ServiceError
+from xrdeploy_local_cloud.kit.tags import CODEDEPLOY, tag_list, tags_of
 
 Handler = Callable[[RegionState, dict[str, Any]], dict[str, Any]]
 DEFAULT_CONFIG = "CodeDeployDefault.OneAtATime"
@@ -45,19 +47,15 @@ def _check_role(role_arn: str | None) -> None:
     roles.check_service_role(role_arn)
 
 
-def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in tags.items()]
-
-
 def _add_tags(state: RegionState, arn: str, tags: list[dict[str, str]] | None) -> None:
-    state.tags.setdefault(arn, {}).update({t["Key"]: t.get("Value", "") for t in tags or []})
+    state.tags.setdefault(arn, {}).update(tags_of(tags, CODEDEPLOY))
 
 
 def create_application(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
     name = request.get("applicationName")
     with state.lock:
         if name in state.applications:
-            raise CodeDeployError(
+            raise ServiceError(
                 "ApplicationAlreadyExistsException", f"The application {name} already exists."
             )
         if not name:
@@ -97,7 +95,7 @@ def update_application(state: RegionState, request: dict[str, Any]) -> dict[str,
         new_name = request.get("newApplicationName")
         if new_name and new_name != app.name:
             if new_name in state.applications:
-                raise CodeDeployError(
+                raise ServiceError(
                     "ApplicationAlreadyExistsException",
                     f"The application {new_name} already exists.",
                 )
@@ -139,7 +137,7 @@ def create_deployment_group(state: RegionState, request: dict[str, Any]) -> dict
         if not name:
             state.group(app.name, name)  # raises DeploymentGroupNameRequiredException
         if (app.name, name) in state.groups:
-            raise CodeDeployError(
+            raise ServiceError(
                 "DeploymentGroupAlreadyExistsException",
                 f"A deployment group named {name} already exists for this application.",
             )
@@ -245,7 +243,7 @@ def update_deployment_group(state: RegionState, request: dict[str, Any]) -> dict
         new_name = request.get("newDeploymentGroupName")
         if new_name and new_name != group.name:
             if (group.application_name, new_name) in state.groups:
-                raise CodeDeployError(
+                raise ServiceError(
                     "DeploymentGroupAlreadyExistsException",
                     f"A deployment group named {new_name} already exists for this application.",
                 )
@@ -273,7 +271,7 @@ def create_deployment_config(state: RegionState, request: dict[str, Any]) -> dic
     if not name:
         state.config(name)  # raises DeploymentConfigNameRequiredException
     if name in configs.BUILT_IN or name in state.custom_configs:
-        raise CodeDeployError(
+        raise ServiceError(
             "DeploymentConfigAlreadyExistsException",
             f"A deployment configuration named {name} already exists.",
         )
@@ -285,7 +283,7 @@ def create_deployment_config(state: RegionState, request: dict[str, Any]) -> dic
         or value < 0
         or (kind == "FLEET_PERCENT" and value > 99)
     ):
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidMinimumHealthyHostValueException",
             "The minimum healthy instance value must be a HOST_COUNT of 0 or more or a "
             "FLEET_PERCENT between 0 and 99.",
@@ -309,11 +307,11 @@ def delete_deployment_config(state: RegionState, request: dict[str, Any]) -> dic
     name = request.get("deploymentConfigName")
     config = state.config(name)
     if config.name in configs.BUILT_IN:
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidOperationException", "A predefined deployment configuration cannot be deleted."
         )
     if any(g.settings.get("deploymentConfigName") == name for g in state.groups.values()):
-        raise CodeDeployError(
+        raise ServiceError(
             "DeploymentConfigInUseException", f"The deployment configuration {name} is in use."
         )
     del state.custom_configs[config.name]
@@ -329,7 +327,7 @@ def _tagged(state: RegionState, arn: str | None) -> str:
         app, _, group = resource[16:].partition("/")
         if (app, group) in state.groups:
             return str(arn)
-    raise CodeDeployError(
+    raise ServiceError(
         "ResourceArnRequiredException" if not arn else "InvalidArnException",
         f"The ARN {arn} is not valid or does not name an existing resource.",
     )
@@ -349,7 +347,7 @@ def untag_resource(state: RegionState, request: dict[str, Any]) -> dict[str, Any
 
 def list_tags_for_resource(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
     arn = _tagged(state, request.get("ResourceArn"))
-    return {"Tags": _tag_list(state.tags.get(arn, {}))}
+    return {"Tags": tag_list(state.tags.get(arn, {}), CODEDEPLOY)}
 
 
 HANDLERS: dict[str, Handler] = {

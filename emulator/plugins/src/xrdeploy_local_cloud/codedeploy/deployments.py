@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from xrdeploy_local_cloud.codedeploy import control, engine, model
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError, RegionState
+from xrdeploy_local_cloud.codedeploy.model import RegionState
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 BUNDLE_TYPES = ("tar", "tgz", "zip", "YAML", "JSON")
 BATCH_LIMIT = 100  # instance ids per BatchGetDeploymentInstances
@@ -19,19 +20,19 @@ REVISION_BATCH_LIMIT = 25  # revisions per BatchGetApplicationRevisions
 
 def _check_revision(revision: dict[str, Any] | None) -> dict[str, Any]:
     if not revision:
-        raise CodeDeployError("RevisionRequiredException", "The revision must be specified.")
+        raise ServiceError("RevisionRequiredException", "The revision must be specified.")
     if revision.get("revisionType") != "S3":
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidRevisionException",
             "The local cloud deploys S3 revisions only (revisionType S3).",
         )
     s3 = revision.get("s3Location") or {}
     if not s3.get("bucket") or not s3.get("key"):
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidRevisionException", "The S3 revision must name a bucket and a key."
         )
     if s3.get("bundleType") not in BUNDLE_TYPES:
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidRevisionException", "The bundle type must be one of tar, tgz or zip."
         )
     return revision
@@ -56,7 +57,7 @@ def create_deployment(
         revision = _check_revision(request.get("revision"))
         for other in state.deployments.values():
             if other.group_id == group.group_id and other.status not in model.FINAL_STATUSES:
-                raise CodeDeployError(
+                raise ServiceError(
                     "DeploymentLimitExceededException",
                     f"The Deployment Group '{group.name}' already has an active Deployment "
                     f"'{other.deployment_id}'",
@@ -166,7 +167,7 @@ def stop_deployment(state: RegionState, request: dict[str, Any]) -> dict[str, An
     deployment = state.deployment(request.get("deploymentId"))
     with deployment.lock:
         if deployment.status in model.FINAL_STATUSES:
-            raise CodeDeployError(
+            raise ServiceError(
                 "DeploymentAlreadyCompletedException",
                 f"The deployment {deployment.deployment_id} has already completed.",
             )
@@ -183,7 +184,7 @@ def _record(state: RegionState, deployment_id: str | None, target_id: str | None
     deployment = state.deployment(deployment_id)
     record = deployment.instances.get(target_id or "")
     if record is None:
-        raise CodeDeployError(
+        raise ServiceError(
             "DeploymentTargetDoesNotExistException",
             f"The deployment target {target_id} does not exist in deployment {deployment_id}.",
         )
@@ -260,7 +261,7 @@ def get_deployment_instance(state: RegionState, request: dict[str, Any]) -> dict
     instance_id = request.get("instanceId")
     record = deployment.instances.get(instance_id or "")
     if record is None:  # the instance calls name their own error, not the target one
-        raise CodeDeployError(
+        raise ServiceError(
             "InstanceDoesNotExistException",
             f"The instance {instance_id} does not exist in deployment {deployment.deployment_id}.",
         )
@@ -271,9 +272,9 @@ def batch_get_deployment_instances(state: RegionState, request: dict[str, Any]) 
     deployment = state.deployment(request.get("deploymentId"))
     ids = request.get("instanceIds") or []
     if not ids:
-        raise CodeDeployError("InstanceIdRequiredException", "The instance ID was not specified.")
+        raise ServiceError("InstanceIdRequiredException", "The instance ID was not specified.")
     if len(ids) > BATCH_LIMIT:
-        raise CodeDeployError(
+        raise ServiceError(
             "BatchLimitExceededException", f"The maximum number of instance IDs is {BATCH_LIMIT}."
         )
     found = [deployment.instances.get(i) for i in ids]
@@ -300,7 +301,7 @@ def get_application_revision(state: RegionState, request: dict[str, Any]) -> dic
     revision = _check_revision(request.get("revision"))
     entry = app.revisions.get(model.revision_key(revision))
     if entry is None:
-        raise CodeDeployError(
+        raise ServiceError(
             "RevisionDoesNotExistException", "No application revision found for revision."
         )
     info = {key: value for key, value in entry.items() if key != "revision"}
@@ -316,9 +317,9 @@ def batch_get_application_revisions(state: RegionState, request: dict[str, Any])
     app = state.application(request.get("applicationName"))
     revisions = request.get("revisions") or []
     if not revisions:
-        raise CodeDeployError("RevisionRequiredException", "The revision must be specified.")
+        raise ServiceError("RevisionRequiredException", "The revision must be specified.")
     if len(revisions) > REVISION_BATCH_LIMIT:
-        raise CodeDeployError(
+        raise ServiceError(
             "BatchLimitExceededException",
             f"The maximum number of revisions is {REVISION_BATCH_LIMIT}.",
         )

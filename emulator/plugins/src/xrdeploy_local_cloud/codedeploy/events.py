@@ -5,8 +5,9 @@
 ``aws.codedeploy``, the application and deployment group ARNs as resources (and the
 instance's for instance events), AWS's detail fields: region, deploymentId, instanceGroupId
 (the group's id), deploymentGroup, application, state (and instanceId). READY, a blue/green
-state, never occurs here. :data:`sink` sends them; the service sets it to the local cloud's
-in-order EventBridge sender (unset, as in unit tests, nothing is sent).
+state, never occurs here. :data:`sink` sends them; the service sets it to the kit's ordered
+EventBridge sender (:mod:`xrdeploy_local_cloud.kit.events`; unset, as in unit tests, nothing is
+sent).
 """
 
 from __future__ import annotations

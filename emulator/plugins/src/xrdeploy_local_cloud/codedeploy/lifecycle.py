@@ -28,9 +28,15 @@ _STAMP = len("2026-01-01 00:00:00 ")
 
 
 class RunResultLike(Protocol):
-    exit_code: int | None
-    output: str
-    timed_out: bool
+    # Read-only, so that frozen dataclasses (the instances' own results) satisfy it.
+    @property
+    def exit_code(self) -> int | None: ...
+
+    @property
+    def output(self) -> str: ...
+
+    @property
+    def timed_out(self) -> bool: ...
 
 
 class InstanceLike(Protocol):

@@ -1,7 +1,7 @@
 """What CodeDeploy keeps per account and region: applications, groups, configs, deployments.
 
-Pure data (no LocalStack imports): :class:`RegionState` is held by the LocalStack store
-(:mod:`.store`) and handed to the engine, so both can be unit tested without a LocalStack.
+Plain data: :class:`RegionState` is held by the LocalStack store (:mod:`.store`) and handed to
+the handlers and the engine, so both are unit tested without a running LocalStack.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from xrdeploy_local_cloud.codedeploy import configs
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 # Instance in-place lifecycle without a load balancer, in the order the service sends them;
 # BlockTraffic and AllowTraffic are the service's own steps, skipped without a load balancer.
@@ -36,15 +37,6 @@ LIFECYCLE_EVENTS = (
 TRAFFIC_EVENTS = ("BlockTraffic", "AllowTraffic")
 FINAL_STATUSES = ("Succeeded", "Failed", "Stopped")
 _ID_ALPHABET = string.ascii_uppercase + string.digits
-
-
-class CodeDeployError(Exception):
-    """An error the API answers with (serialized by :mod:`.service`)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def now() -> datetime.datetime:
@@ -201,40 +193,40 @@ class RegionState:
 
     def application(self, name: str | None) -> Application:
         if not name:
-            raise CodeDeployError(
+            raise ServiceError(
                 "ApplicationNameRequiredException", "The application name must be specified."
             )
         try:
             return self.applications[name]
         except KeyError:
-            raise CodeDeployError(
+            raise ServiceError(
                 "ApplicationDoesNotExistException", f"No application found for name: {name}"
             ) from None
 
     def group(self, application_name: str | None, name: str | None) -> DeploymentGroup:
         self.application(application_name)
         if not name:
-            raise CodeDeployError(
+            raise ServiceError(
                 "DeploymentGroupNameRequiredException",
                 "The deployment group name must be specified.",
             )
         try:
             return self.groups[(str(application_name), name)]
         except KeyError:
-            raise CodeDeployError(
+            raise ServiceError(
                 "DeploymentGroupDoesNotExistException",
                 f"No Deployment Group found for name: {name}",
             ) from None
 
     def config(self, name: str | None) -> configs.DeploymentConfig:
         if not name:
-            raise CodeDeployError(
+            raise ServiceError(
                 "DeploymentConfigNameRequiredException",
                 "The deployment configuration name must be specified.",
             )
         found = configs.BUILT_IN.get(name) or self.custom_configs.get(name)
         if found is None:
-            raise CodeDeployError(
+            raise ServiceError(
                 "DeploymentConfigDoesNotExistException",
                 f"The deployment configuration {name} could not be found.",
             )
@@ -242,13 +234,13 @@ class RegionState:
 
     def deployment(self, deployment_id: str | None) -> Deployment:
         if not deployment_id:
-            raise CodeDeployError(
+            raise ServiceError(
                 "DeploymentIdRequiredException", "The deployment ID must be specified."
             )
         try:
             return self.deployments[deployment_id]
         except KeyError:
-            raise CodeDeployError(
+            raise ServiceError(
                 "DeploymentDoesNotExistException",
                 f"The deployment {deployment_id} could not be found.",
             ) from None

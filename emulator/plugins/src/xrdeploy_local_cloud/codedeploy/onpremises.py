@@ -15,7 +15,10 @@ import string
 from typing import Any
 
 from xrdeploy_local_cloud.codedeploy import control, model, tagfilters
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError, RegionState
+from xrdeploy_local_cloud.codedeploy.model import RegionState
+from xrdeploy_local_cloud.kit import paging
+from xrdeploy_local_cloud.kit.errors import ServiceError
+from xrdeploy_local_cloud.kit.tags import CODEDEPLOY, tag_list, tags_of
 
 BATCH_LIMIT = 100  # BatchGetOnPremisesInstances: "a maximum of 100"
 TAG_LIMIT = 10  # tags per on-premises instance (CodeDeploy quotas)
@@ -35,11 +38,11 @@ def _arn_suffix() -> str:
 
 def _name(name: Any) -> str:
     if not name:
-        raise CodeDeployError(
+        raise ServiceError(
             "InstanceNameRequiredException", "An on-premises instance name was not specified."
         )
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidInstanceNameException",
             f"The on-premises instance name {name} was specified in an invalid format.",
         )
@@ -49,7 +52,7 @@ def _name(name: Any) -> str:
 def _names(request: dict[str, Any]) -> list[str]:
     names = request.get("instanceNames") or []
     if not names:
-        raise CodeDeployError(
+        raise ServiceError(
             "InstanceNameRequiredException", "An on-premises instance name was not specified."
         )
     return [_name(name) for name in names]
@@ -57,23 +60,23 @@ def _names(request: dict[str, Any]) -> list[str]:
 
 def _check_arns(user_arn: Any, session_arn: Any) -> None:
     if user_arn and session_arn:
-        raise CodeDeployError(
+        raise ServiceError(
             "MultipleIamArnsProvidedException",
             "Both an IAM user ARN and an IAM session ARN were included in the request. "
             "Use only one ARN type.",
         )
     if not user_arn and not session_arn:
-        raise CodeDeployError(
+        raise ServiceError(
             "IamArnRequiredException",
             "No IAM ARN was included in the request. You must use an IAM session ARN or IAM "
             "user ARN in the request.",
         )
     if user_arn and not _USER_ARN.fullmatch(str(user_arn)):
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidIamUserArnException", f"The IAM user ARN {user_arn} is not valid."
         )
     if session_arn and not _SESSION_ARN.fullmatch(str(session_arn)):
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidIamSessionArnException", f"The IAM session ARN {session_arn} is not valid."
         )
 
@@ -83,13 +86,13 @@ def _check_unused(state: RegionState, user_arn: Any, session_arn: Any) -> None:
         if not other.registered:
             continue
         if user_arn and other.iam_user_arn == user_arn:
-            raise CodeDeployError(
+            raise ServiceError(
                 "IamUserArnAlreadyRegisteredException",
                 f"The IAM user ARN {user_arn} is already registered with an on-premises "
                 f"instance: {other.name}",
             )
         if session_arn and other.iam_session_arn == session_arn:
-            raise CodeDeployError(
+            raise ServiceError(
                 "IamSessionArnAlreadyRegisteredException",
                 f"The IAM session ARN {session_arn} has already been used to register the "
                 f"instance {other.name}",
@@ -104,7 +107,7 @@ def register(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
         # A deregistered name stays taken: AWS frees it only after a while ("you cannot
         # immediately create another instance with the same name"), the local cloud never.
         if name in state.on_premises:
-            raise CodeDeployError(
+            raise ServiceError(
                 "InstanceNameAlreadyRegisteredException",
                 f"The on-premises instance name {name} is already registered.",
             )
@@ -128,7 +131,7 @@ def deregister(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
 def registered(state: RegionState, name: str) -> model.OnPremisesInstance:
     instance = state.on_premises.get(name)
     if instance is None:
-        raise CodeDeployError(
+        raise ServiceError(
             "InstanceNotRegisteredException",
             f"The on-premises instance {name} is not registered.",
         )
@@ -140,7 +143,7 @@ def view(instance: model.OnPremisesInstance) -> dict[str, Any]:
         "instanceName": instance.name,
         "instanceArn": instance.arn,
         "registerTime": instance.register_time,
-        "tags": [{"Key": key, "Value": value} for key, value in instance.tags.items()],
+        "tags": tag_list(instance.tags, CODEDEPLOY),
     }
     optional = {
         "iamUserArn": instance.iam_user_arn,
@@ -158,7 +161,7 @@ def get(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
 def batch_get(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
     names = _names(request)
     if len(names) > BATCH_LIMIT:
-        raise CodeDeployError(
+        raise ServiceError(
             "BatchLimitExceededException", f"The maximum number of names is {BATCH_LIMIT}."
         )
     found = [state.on_premises[name] for name in names if name in state.on_premises]
@@ -168,7 +171,7 @@ def batch_get(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
 def _check_tag_filters(tag_filters: list[dict[str, Any]]) -> None:
     for tag_filter in tag_filters:
         if (tag_filter.get("Type") or "KEY_AND_VALUE") not in tagfilters.FILTER_TYPES:
-            raise CodeDeployError(
+            raise ServiceError(
                 "InvalidTagFilterException",
                 f"The tag filter type {tag_filter.get('Type')} is not valid: use KEY_ONLY, "
                 "VALUE_ONLY or KEY_AND_VALUE.",
@@ -178,13 +181,9 @@ def _check_tag_filters(tag_filters: list[dict[str, Any]]) -> None:
 def list_instances(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
     status = request.get("registrationStatus")
     if status is not None and status not in STATUSES:
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidRegistrationStatusException",
             f"The registration status {status} is not valid: use Registered or Deregistered.",
-        )
-    if request.get("nextToken"):
-        raise CodeDeployError(
-            "InvalidNextTokenException", "The next token was specified in an invalid format."
         )
     tag_filters = request.get("tagFilters") or []
     _check_tag_filters(tag_filters)
@@ -195,7 +194,8 @@ def list_instances(state: RegionState, request: dict[str, Any]) -> dict[str, Any
         if tag_filters and not any(tagfilters.matches(f, instance.tags) for f in tag_filters):
             continue
         chosen.append(instance.name)
-    return {"instanceNames": sorted(chosen)}
+    names, token = paging.page(sorted(chosen), request)
+    return {"instanceNames": names, **({"nextToken": token} if token else {})}
 
 
 def _tags_and_instances(
@@ -203,19 +203,19 @@ def _tags_and_instances(
 ) -> tuple[list[dict[str, Any]], list[model.OnPremisesInstance]]:
     tags = request.get("tags") or []
     if not tags:
-        raise CodeDeployError("TagRequiredException", "A tag was not specified.")
+        raise ServiceError("TagRequiredException", "A tag was not specified.")
     if any(not tag.get("Key") for tag in tags):
-        raise CodeDeployError("InvalidTagException", "A tag must have a key.")
+        raise ServiceError("InvalidTagException", "A tag must have a key.")
     return tags, [registered(state, name) for name in _names(request)]
 
 
 def add_tags(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
     with state.lock:
         tags, instances = _tags_and_instances(state, request)
-        added = {tag["Key"]: tag.get("Value") or "" for tag in tags}
+        added = tags_of(tags, CODEDEPLOY)
         for instance in instances:
             if len({**instance.tags, **added}) > TAG_LIMIT:
-                raise CodeDeployError(
+                raise ServiceError(
                     "TagLimitExceededException",
                     f"The on-premises instance {instance.name} would have more than "
                     f"{TAG_LIMIT} tags.",

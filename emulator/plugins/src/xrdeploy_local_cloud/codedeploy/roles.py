@@ -3,23 +3,19 @@
 CodeDeploy assumes the role to find instances and read alarms, so a role that does not exist or
 whose trust policy does not admit ``codedeploy.amazonaws.com`` is refused with
 ``InvalidRoleException`` (the AWS provider retries that error for a while, as IAM is eventually
-consistent on AWS). Roles live in LocalStack's native IAM store, not in moto's; the lookup and the
-trust evaluation are the STS guard's (:mod:`xrdeploy_local_cloud.guards.trust`).
+consistent on AWS). The check itself is the kit's (:mod:`xrdeploy_local_cloud.kit.roles`).
 """
 
 from __future__ import annotations
 
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError
-from xrdeploy_local_cloud.guards import trust
+from xrdeploy_local_cloud.kit.errors import ServiceError
+from xrdeploy_local_cloud.kit.roles import service_may_assume
 
 SERVICE = "codedeploy.amazonaws.com"
 
 
 def check_service_role(role_arn: str | None) -> None:
     if not role_arn:
-        raise CodeDeployError("RoleRequiredException", "The service role ARN must be specified.")
-    # The guard's role lookup (exact ARN, LocalStack's IAM store) is private to it; sharing it
-    # keeps one reading of trust policies in the local cloud.
-    policy = trust.trust_policy(role_arn)
-    if policy is None or not trust.trust_allows(policy, trust.Caller(arn=SERVICE, service=SERVICE)):
-        raise CodeDeployError("InvalidRoleException", "Cannot assume role provided.")
+        raise ServiceError("RoleRequiredException", "The service role ARN must be specified.")
+    if not service_may_assume(role_arn, SERVICE):
+        raise ServiceError("InvalidRoleException", "Cannot assume role provided.")

@@ -12,19 +12,14 @@ from typing import Any
 
 from xrdeploy_local_cloud.codedeploy import connections, control, deployments, onpremises, waits
 from xrdeploy_local_cloud.codedeploy.cloud import LocalStackCloud
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError, RegionState
+from xrdeploy_local_cloud.codedeploy.model import RegionState
 
 
 def _answer(handler: control.Handler, context: Any, request: Any) -> dict[str, Any]:
-    from localstack.aws.api import CommonServiceException
-
     from xrdeploy_local_cloud.codedeploy.store import region_state
 
-    state = region_state(context.account_id, context.region)
-    try:
-        return handler(state, dict(request or {}))
-    except CodeDeployError as error:
-        raise CommonServiceException(error.code, error.message, sender_fault=True) from error
+    # A ServiceError a handler raises reaches LocalStack's serializer as it is.
+    return handler(region_state(context.account_id, context.region), dict(request or {}))
 
 
 def create_service() -> Any:
@@ -33,7 +28,7 @@ def create_service() -> Any:
     from localstack.services.plugins import Service
 
     from xrdeploy_local_cloud.codedeploy import events
-    from xrdeploy_local_cloud.codepipeline.events import put
+    from xrdeploy_local_cloud.kit.events import put
 
     events.sink = put
     cloud = LocalStackCloud()

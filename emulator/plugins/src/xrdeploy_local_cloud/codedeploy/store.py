@@ -8,7 +8,8 @@ from xrdeploy_local_cloud.codedeploy import model
 
 
 class CodeDeployStore(BaseStore):
-    state: model.RegionState = LocalAttribute(default=model.RegionState)
+    # LocalStack's LocalAttribute is a descriptor typed as itself; reads give the default's type.
+    state: model.RegionState = LocalAttribute(default=model.RegionState)  # type: ignore[assignment]
 
 
 codedeploy_stores = AccountRegionBundle("codedeploy", CodeDeployStore)

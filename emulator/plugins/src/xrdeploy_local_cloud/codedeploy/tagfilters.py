@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 FILTER_TYPES = ("KEY_ONLY", "VALUE_ONLY", "KEY_AND_VALUE")
 TAG_SET_LIMIT = 3  # groups in an ec2TagSetList or onPremisesTagSetList
@@ -41,18 +41,18 @@ def check(settings: Mapping[str, Any]) -> None:
         filters = settings.get(filters_field) or []
         tag_sets = (settings.get(set_field) or {}).get(list_field) or []
         if filters and tag_sets:
-            raise CodeDeployError(
+            raise ServiceError(
                 both_error, f"Only one of {filters_field} and {set_field} can be specified."
             )
         if len(tag_sets) > TAG_SET_LIMIT:
-            raise CodeDeployError(
+            raise ServiceError(
                 "TagSetListLimitExceededException",
                 f"The number of tag groups included in the tag set list exceeded the maximum "
                 f"allowed limit of {TAG_SET_LIMIT}.",
             )
         for tag_filter in [*filters, *(f for group in tag_sets for f in group)]:
             if (tag_filter.get("Type") or "KEY_AND_VALUE") not in FILTER_TYPES:
-                raise CodeDeployError(
+                raise ServiceError(
                     filter_error, f"The tag filter type {tag_filter.get('Type')} is not valid."
                 )
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from xrdeploy_local_cloud.codedeploy import control, model
-from xrdeploy_local_cloud.codedeploy.model import CodeDeployError, RegionState
+from xrdeploy_local_cloud.codedeploy.model import RegionState
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 WAIT_TYPES = ("READY_WAIT", "TERMINATION_WAIT")
 HOOK_STATUSES = ("Succeeded", "Failed")  # the only results a hook function may report
@@ -26,7 +27,7 @@ _IN_PLACE = (
 def _active(state: RegionState, deployment_id: Any) -> model.Deployment:
     deployment = state.deployment(deployment_id)
     if deployment.status in model.FINAL_STATUSES:
-        raise CodeDeployError(
+        raise ServiceError(
             "DeploymentAlreadyCompletedException",
             f"The deployment {deployment.deployment_id} has already completed.",
         )
@@ -36,17 +37,17 @@ def _active(state: RegionState, deployment_id: Any) -> model.Deployment:
 def continue_deployment(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
     wait_type = request.get("deploymentWaitType") or "READY_WAIT"
     if wait_type not in WAIT_TYPES:
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidDeploymentWaitTypeException",
             f"The wait type {wait_type} is invalid: use READY_WAIT or TERMINATION_WAIT.",
         )
     deployment = _active(state, request.get("deploymentId"))
     if wait_type == "TERMINATION_WAIT":
-        raise CodeDeployError(
+        raise ServiceError(
             "UnsupportedActionForDeploymentTypeException",
             _IN_PLACE.format(call="TERMINATION_WAIT", deployment=deployment.deployment_id),
         )
-    raise CodeDeployError(
+    raise ServiceError(
         "DeploymentIsNotInReadyStateException",
         f"The deployment {deployment.deployment_id} does not have a status of Ready and can't "
         "continue yet.",
@@ -58,11 +59,11 @@ def skip_wait_time_for_instance_termination(
 ) -> dict[str, Any]:
     deployment = _active(state, request.get("deploymentId"))
     if deployment.status == "Created":
-        raise CodeDeployError(
+        raise ServiceError(
             "DeploymentNotStartedException",
             f"The deployment {deployment.deployment_id} has not started.",
         )
-    raise CodeDeployError(
+    raise ServiceError(
         "UnsupportedActionForDeploymentTypeException",
         _IN_PLACE.format(
             call="SkipWaitTimeForInstanceTermination", deployment=deployment.deployment_id
@@ -76,12 +77,12 @@ def put_lifecycle_event_hook_execution_status(
     deployment = state.deployment(request.get("deploymentId"))
     status = request.get("status")
     if status not in HOOK_STATUSES:
-        raise CodeDeployError(
+        raise ServiceError(
             "InvalidLifecycleEventHookExecutionStatusException",
             f"The result of a Lambda validation function must be Succeeded or Failed, not "
             f"{status}.",
         )
-    raise CodeDeployError(
+    raise ServiceError(
         "UnsupportedActionForDeploymentTypeException",
         _IN_PLACE.format(
             call="PutLifecycleEventHookExecutionStatus", deployment=deployment.deployment_id

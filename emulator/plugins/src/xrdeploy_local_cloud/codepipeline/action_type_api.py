@@ -15,8 +15,11 @@ from typing import Any, NoReturn
 from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import catalogue, models, stores
-from xrdeploy_local_cloud.codepipeline.control import MAX_TAGS, tags_dict, tags_list
-from xrdeploy_local_cloud.codepipeline.errors import error, validation
+from xrdeploy_local_cloud.codepipeline.control import MAX_TAGS, tags_dict
+from xrdeploy_local_cloud.codepipeline.errors import validation
+from xrdeploy_local_cloud.kit import paging
+from xrdeploy_local_cloud.kit.errors import ServiceError
+from xrdeploy_local_cloud.kit.tags import CODEPIPELINE, tag_list
 
 Request = dict[str, Any]
 _NAME = re.compile(r"[0-9A-Za-z_-]{1,35}")
@@ -44,20 +47,16 @@ def list_action_types(context: RequestContext, request: Request) -> dict[str, An
         custom = [t.action_type for t in _store(context).custom_action_types.values()]
     every = [catalogue.listed(b) for b in catalogue.BUILTIN] + custom
     chosen = [t for t in every if owner is None or t["id"]["owner"] == owner]
-    token = request.get("nextToken")
-    if token is not None and (not token.isdigit() or int(token) >= max(len(chosen), 1)):
-        raise error(
-            "InvalidNextTokenException", "The next token was specified in an invalid format."
-        )
-    start = int(token or 0)
-    response: dict[str, Any] = {"actionTypes": chosen[start : start + _PAGE]}
-    if start + _PAGE < len(chosen):
-        response["nextToken"] = str(start + _PAGE)
+    # ListActionTypes takes no maxResults: AWS's pages are of its own size.
+    listed, token = paging.page(chosen, {"nextToken": request.get("nextToken")}, _PAGE)
+    response: dict[str, Any] = {"actionTypes": listed}
+    if token:
+        response["nextToken"] = token
     return response
 
 
 def _type_not_found(type_id: dict[str, str]) -> NoReturn:
-    raise error(
+    raise ServiceError(
         "ActionTypeNotFoundException",
         f"Action type {type_id['category']}/{type_id['owner']}/{type_id['provider']}/"
         f"{type_id['version']} does not exist",
@@ -82,7 +81,7 @@ def update_action_type(context: RequestContext, request: Request) -> dict[str, A
     )
     if builtin is None:
         _type_not_found(type_id)
-    raise error(
+    raise ServiceError(
         "RequestFailedException",
         f"Account {context.account_id} does not own the action type "
         f"{type_id['category']}/{type_id['owner']}/{type_id['provider']}/{type_id['version']}",
@@ -132,7 +131,7 @@ def create_custom_action_type(context: RequestContext, request: Request) -> dict
     }
     tags = tags_dict(request.get("tags"))
     if len(tags) > MAX_TAGS:
-        raise error("TooManyTagsException", "Tag limit exceeded")
+        raise ServiceError("TooManyTagsException", "Tag limit exceeded")
     store = _store(context)
     with models.CHANGED:
         if key in store.custom_action_types or key in store.deleted_action_types:
@@ -141,13 +140,13 @@ def create_custom_action_type(context: RequestContext, request: Request) -> dict
                 "deleted: create it with a new version"
             )
         if len(store.custom_action_types) >= MAX_CUSTOM_TYPES:
-            raise error(
+            raise ServiceError(
                 "LimitExceededException", "The number of custom action types exceeds the limit"
             )
         store.custom_action_types[key] = models.CustomActionType(action_type, tags)
     response: dict[str, Any] = {"actionType": action_type}
     if tags:
-        response["tags"] = tags_list(tags)
+        response["tags"] = tag_list(tags, CODEPIPELINE)
     return response
 
 

@@ -16,8 +16,8 @@ from localstack.aws.api import RequestContext
 from xrdeploy_local_cloud.codepipeline import models, settings
 from xrdeploy_local_cloud.codepipeline.action_types import ActionContext, Outcome, failed
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
-from xrdeploy_local_cloud.codepipeline.errors import error
 from xrdeploy_local_cloud.guards import trust
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 
 def run(context: ActionContext) -> Outcome:
@@ -47,9 +47,9 @@ def run(context: ActionContext) -> Outcome:
 def _check_declared(pipeline: models.Pipeline, stage: str, action: str) -> None:
     declared = next((s for s in pipeline.declaration["stages"] if s["name"] == stage), None)
     if declared is None:
-        raise error("StageNotFoundException", f"Stage {stage} not found in {pipeline.name}")
+        raise ServiceError("StageNotFoundException", f"Stage {stage} not found in {pipeline.name}")
     if not any(a["name"] == action for a in declared["actions"]):
-        raise error("ActionNotFoundException", f"Action {action} not found in stage {stage}")
+        raise ServiceError("ActionNotFoundException", f"Action {action} not found in stage {stage}")
 
 
 def put_approval_result(context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -66,11 +66,11 @@ def put_approval_result(context: RequestContext, request: dict[str, Any]) -> dic
         pending = next((r for r in runs if r.token == request["token"]), None)
         if pending is None:
             if runs and not any(r.token for r in runs):
-                raise error(
+                raise ServiceError(
                     "ApprovalAlreadyCompletedException",
                     f"The approval action {action} in stage {stage} is already completed",
                 )
-            raise error("InvalidApprovalTokenException", "The approval token is not valid")
+            raise ServiceError("InvalidApprovalTokenException", "The approval token is not valid")
         caller = trust.caller_of(context)
         pending.updated_by = caller.arn if caller else None
         pending.approval = dict(request["result"])

@@ -10,6 +10,7 @@ from localstack.aws.api import RequestContext
 from xrdeploy_local_cloud.codepipeline import models
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import execution_not_found
+from xrdeploy_local_cloud.kit import paging
 
 Request = dict[str, Any]
 STATE_KEYS = {
@@ -106,14 +107,8 @@ def list_rule_executions(context: RequestContext, request: Request) -> dict[str,
             for r in c.rules
         ]
     details.sort(key=lambda d: d["startTime"], reverse=True)
-    start = int(request.get("nextToken") or 0)
-    end = start + int(request.get("maxResults") or 100)
-    return _compact(
-        {
-            "ruleExecutionDetails": details[start:end],
-            "nextToken": str(end) if end < len(details) else None,
-        }
-    )
+    page, token = paging.page(details, request)
+    return _compact({"ruleExecutionDetails": page, "nextToken": token})
 
 
 def _property(name: str, required: bool, description: str) -> dict[str, Any]:

@@ -7,8 +7,10 @@ from typing import Any
 from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import declarations, models, stores
-from xrdeploy_local_cloud.codepipeline.errors import error, pipeline_not_found, validation
+from xrdeploy_local_cloud.codepipeline.errors import pipeline_not_found, validation
 from xrdeploy_local_cloud.codepipeline.roles import check_pipeline_role
+from xrdeploy_local_cloud.kit.errors import ServiceError
+from xrdeploy_local_cloud.kit.tags import CODEPIPELINE, tag_list, tags_of
 
 Request = dict[str, Any]
 Response = dict[str, Any]
@@ -30,23 +32,18 @@ def normalized(declaration: dict[str, Any], version: int) -> dict[str, Any]:
     try:
         return declarations.normalized(declaration, version)
     except declarations.DeclarationError as refused:
-        raise error(refused.code, str(refused)) from None
+        raise ServiceError(refused.code, str(refused)) from None
 
 
-def tags_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in sorted(tags.items())]
-
-
-def tags_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
-    result = {}
-    for tag in tags or []:
-        if tag["key"].startswith("aws:"):
-            raise error(
-                "InvalidTagsException",
-                "Not allowed to modify system tags. System tags start with 'aws:'.",
-            )
-        result[tag["key"]] = tag.get("value", "")
-    return result
+def tags_dict(entries: list[dict[str, str]] | None) -> dict[str, str]:
+    """A request's tags; AWS refuses the system tags (``aws:``)."""
+    tags = tags_of(entries, CODEPIPELINE)
+    if any(key.startswith("aws:") for key in tags):
+        raise ServiceError(
+            "InvalidTagsException",
+            "Not allowed to modify system tags. System tags start with 'aws:'.",
+        )
+    return tags
 
 
 def _check_custom_types(context: RequestContext, declaration: dict[str, Any]) -> None:
@@ -59,7 +56,7 @@ def _check_custom_types(context: RequestContext, declaration: dict[str, Any]) ->
                 context.account_id, region, type_id
             ):
                 continue
-            raise error(
+            raise ServiceError(
                 "InvalidActionDeclarationException",
                 f"ActionType (Category: '{type_id['category']}', Provider: "
                 f"'{type_id['provider']}', Owner: 'Custom', Version: '{type_id['version']}') "
@@ -74,7 +71,7 @@ def create_pipeline(context: RequestContext, request: Request) -> Response:
     store = _store(context)
     with models.CHANGED:
         if name in store.pipelines:
-            raise error(
+            raise ServiceError(
                 "PipelineNameInUseException",
                 f"A pipeline with name '{name}' already exists in account '{context.account_id}'",
             )
@@ -83,16 +80,18 @@ def create_pipeline(context: RequestContext, request: Request) -> Response:
     check_pipeline_role(pipeline_declaration["roleArn"])
     tags = tags_dict(request.get("tags"))
     if len(tags) > MAX_TAGS:
-        raise error("TooManyTagsException", "Tag limit exceeded")
+        raise ServiceError("TooManyTagsException", "Tag limit exceeded")
     arn = f"arn:{context.partition}:codepipeline:{context.region}:{context.account_id}:{name}"
     with models.CHANGED:
         if name in store.pipelines:
-            raise error("PipelineNameInUseException", f"A pipeline with name '{name}' exists")
+            raise ServiceError(
+                "PipelineNameInUseException", f"A pipeline with name '{name}' exists"
+            )
         store.pipelines[name] = models.Pipeline(pipeline_declaration, arn, tags=tags)
         models.CHANGED.notify_all()
     response: Response = {"pipeline": pipeline_declaration}
     if tags:
-        response["tags"] = tags_list(tags)
+        response["tags"] = tag_list(tags, CODEPIPELINE)
     return response
 
 
@@ -100,7 +99,7 @@ def get_pipeline(context: RequestContext, request: Request) -> Response:
     pipeline = pipeline_of(context, request["name"])
     version = request.get("version")
     if version is not None and version != pipeline.declaration["version"]:
-        raise error(
+        raise ServiceError(
             "PipelineVersionNotFoundException",
             f"Pipeline {pipeline.name} does not have a version {version}",
         )
@@ -120,7 +119,7 @@ def update_pipeline(context: RequestContext, request: Request) -> Response:
     name = declaration["name"]
     current = store.pipelines.get(name)
     if current is None:
-        raise error(
+        raise ServiceError(
             "ResourceNotFoundException",
             f"The account with id '{context.account_id}' does not include a pipeline "
             f"with the name '{name}'",
@@ -182,12 +181,14 @@ def _tags_of(context: RequestContext, arn: str) -> dict[str, str]:
                 found = store.custom_action_types.get((category, provider, version))
                 tags = found.tags if found and owner == "Custom" else None
     if tags is None:
-        raise error("ResourceNotFoundException", f"The resource with the ARN {arn} does not exist")
+        raise ServiceError(
+            "ResourceNotFoundException", f"The resource with the ARN {arn} does not exist"
+        )
     return tags
 
 
 def list_tags_for_resource(context: RequestContext, request: Request) -> Response:
-    return {"tags": tags_list(_tags_of(context, request["resourceArn"]))}
+    return {"tags": tag_list(_tags_of(context, request["resourceArn"]), CODEPIPELINE)}
 
 
 def tag_resource(context: RequestContext, request: Request) -> Response:
@@ -195,7 +196,7 @@ def tag_resource(context: RequestContext, request: Request) -> Response:
     tags = tags_dict(request.get("tags"))
     with models.CHANGED:
         if len({**current, **tags}) > MAX_TAGS:
-            raise error("TooManyTagsException", "Tag limit exceeded")
+            raise ServiceError("TooManyTagsException", "Tag limit exceeded")
         current.update(tags)
     return {}
 

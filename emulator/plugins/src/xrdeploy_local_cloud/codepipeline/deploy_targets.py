@@ -15,7 +15,8 @@ from localstack.aws.connect import connect_to
 
 from xrdeploy_local_cloud.codepipeline import models, stores
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
-from xrdeploy_local_cloud.codepipeline.errors import error
+from xrdeploy_local_cloud.kit import paging
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 Request = dict[str, Any]
 
@@ -32,7 +33,9 @@ def _run(context: RequestContext, request: Request) -> tuple[models.Execution, m
                 for run in execution.actions:
                     if run.action_execution_id == wanted:
                         return execution, run
-    raise error("ActionExecutionNotFoundException", f"Action execution {wanted} was not found")
+    raise ServiceError(
+        "ActionExecutionNotFoundException", f"Action execution {wanted} was not found"
+    )
 
 
 def target_view(target: dict[str, Any]) -> dict[str, Any]:
@@ -100,8 +103,8 @@ def list_deploy_action_execution_targets(
     for rule in request.get("filters") or []:
         if rule.get("name") == "TARGET_STATUS":
             targets = [t for t in targets if t["status"] in (rule.get("values") or [])]
-    start, size = int(request.get("nextToken") or 0), int(request.get("maxResults") or 100)
-    response: dict[str, Any] = {"targets": targets[start : start + size]}
-    if start + size < len(targets):
-        response["nextToken"] = str(start + size)
+    listed, token = paging.page(targets, request)
+    response: dict[str, Any] = {"targets": listed}
+    if token:
+        response["nextToken"] = token
     return response

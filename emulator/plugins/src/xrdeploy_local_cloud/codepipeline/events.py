@@ -2,30 +2,21 @@
 
 Detail types "CodePipeline Pipeline Execution State Change", "CodePipeline Stage Execution State
 Change" and "CodePipeline Action Execution State Change", source ``aws.codepipeline``, the
-pipeline's ARN as resource and AWS's detail fields. Sent in order by one worker thread, so the
-engine never waits for EventBridge.
+pipeline's ARN as resource and AWS's detail fields, sent through the kit's ordered sender
+(:mod:`xrdeploy_local_cloud.kit.events`), so the engine never waits for EventBridge.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import queue
-import threading
 from typing import Any
 
-from localstack.aws.connect import connect_to
-
 from xrdeploy_local_cloud.codepipeline import models
+from xrdeploy_local_cloud.kit import events as bus
 
-LOG = logging.getLogger(__name__)
 PIPELINE = "CodePipeline Pipeline Execution State Change"
 STAGE = "CodePipeline Stage Execution State Change"
 ACTION = "CodePipeline Action Execution State Change"
-
-_queue: queue.Queue[tuple[str, str, str, dict[str, Any]]] = queue.Queue()
-_worker: threading.Thread | None = None
-_worker_lock = threading.Lock()
 
 
 def _base(execution: models.Execution, state: str) -> dict[str, Any]:
@@ -89,25 +80,4 @@ def _send(execution: models.Execution, detail_type: str, detail: dict[str, Any])
         "Resources": [arn],
         "Detail": json.dumps(detail),
     }
-    put(execution.account_id, execution.region, entry)
-
-
-def put(account_id: str, region: str, entry: dict[str, Any]) -> None:
-    """Queue one event for the default bus of ``account_id``/``region`` (also used by the local
-    CodeDeploy): events go out in order, and the caller never waits for EventBridge."""
-    global _worker
-    _queue.put((account_id, region, str(entry["DetailType"]), entry))
-    with _worker_lock:
-        if _worker is None:
-            _worker = threading.Thread(target=_deliver, name="service-events", daemon=True)
-            _worker.start()
-
-
-def _deliver() -> None:
-    while True:
-        account_id, region, detail_type, entry = _queue.get()
-        try:
-            events = connect_to(aws_access_key_id=account_id, region_name=region).events
-            events.put_events(Entries=[entry])
-        except Exception:
-            LOG.warning("could not send the %s event to EventBridge", detail_type, exc_info=True)
+    bus.put(execution.account_id, execution.region, entry)

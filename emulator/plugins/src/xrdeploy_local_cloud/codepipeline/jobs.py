@@ -18,7 +18,8 @@ from typing import Any
 from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import models, stores
-from xrdeploy_local_cloud.codepipeline.errors import error, validation
+from xrdeploy_local_cloud.codepipeline.errors import validation
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 Request = dict[str, Any]
 _RESULT_STATES = ("Succeeded", "Failed", "TimedOut")
@@ -51,7 +52,7 @@ def wait(job: models.Job, timeout: float, abandoned: Callable[[], bool]) -> dict
 def _job(context: RequestContext, job_id: str) -> models.Job:
     job = stores.store(context.account_id, context.region).jobs.get(job_id)
     if job is None:
-        raise error("JobNotFoundException", f"Job with id {job_id} does not exist")
+        raise ServiceError("JobNotFoundException", f"Job with id {job_id} does not exist")
     return job
 
 
@@ -59,7 +60,7 @@ def _report(context: RequestContext, request: Request, status: str) -> dict[str,
     with models.CHANGED:
         job = _job(context, request["jobId"])
         if job.status in _RESULT_STATES or job.status == "Queued":  # queued: not yet polled
-            raise error(
+            raise ServiceError(
                 "InvalidJobStateException",
                 f"Job {job.id} is in state {job.status} and cannot take a result",
             )
@@ -87,7 +88,7 @@ def acknowledge_job(context: RequestContext, request: Request) -> dict[str, Any]
         job = _job(context, request["jobId"])
         # A custom action's job has a nonce once PollForJobs dispatched it, and none before.
         if job.status == "Queued" or (job.nonce and request.get("nonce") != job.nonce):
-            raise error("InvalidNonceException", f"The nonce for job {job.id} is not valid")
+            raise ServiceError("InvalidNonceException", f"The nonce for job {job.id} is not valid")
         if job.status == "Dispatched":
             job.status = "InProgress"
         job.nonce = request.get("nonce", "")
@@ -109,7 +110,7 @@ def poll_for_jobs(context: RequestContext, request: Request) -> dict[str, Any]:
         type_id.get("owner") != "Custom"
         or stores.custom_type(context.account_id, context.region, type_id) is None
     ):
-        raise error(
+        raise ServiceError(
             "ActionTypeNotFoundException",
             f"Action type {type_id.get('category')}/{type_id.get('owner')}/"
             f"{type_id.get('provider')}/{type_id.get('version')} does not exist",

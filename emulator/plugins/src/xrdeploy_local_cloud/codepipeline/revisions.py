@@ -16,8 +16,9 @@ from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import models, runs
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
-from xrdeploy_local_cloud.codepipeline.errors import error, validation
+from xrdeploy_local_cloud.codepipeline.errors import validation
 from xrdeploy_local_cloud.guards import trust
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 Request = dict[str, Any]
 
@@ -25,12 +26,12 @@ Request = dict[str, Any]
 def _source_action(pipeline: models.Pipeline, stage: str, action: str) -> dict[str, Any]:
     stages = {s["name"]: s for s in pipeline.declaration["stages"]}
     if stage not in stages:
-        raise error(
+        raise ServiceError(
             "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
         )
     declared = next((a for a in stages[stage]["actions"] if a["name"] == action), None)
     if declared is None:
-        raise error("ActionNotFoundException", f"Action {action} not found in stage {stage}")
+        raise ServiceError("ActionNotFoundException", f"Action {action} not found in stage {stage}")
     if declared["actionTypeId"]["category"] != "Source":
         raise validation(f"Action {action} is not a source action")
     return dict(declared)

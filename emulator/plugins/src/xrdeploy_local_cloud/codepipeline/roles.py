@@ -2,24 +2,21 @@
 
 AWS checks this at CreatePipeline/UpdatePipeline by assuming the role; the answer when it cannot
 is ``InvalidStructureException`` "CodePipeline is not authorized to perform AssumeRole on role
-<arn>". The role is read from LocalStack's own IAM (the one boto3 and Terraform write to), with
-the trust evaluation of :mod:`xrdeploy_local_cloud.guards.trust`.
+<arn>". The check itself is the kit's (:mod:`xrdeploy_local_cloud.kit.roles`).
 """
 
 from __future__ import annotations
 
-from xrdeploy_local_cloud.codepipeline.errors import error
-from xrdeploy_local_cloud.guards import trust
+from xrdeploy_local_cloud.kit.errors import ServiceError
+from xrdeploy_local_cloud.kit.roles import service_may_assume
 
 SERVICE = "codepipeline.amazonaws.com"
-_CODEPIPELINE = trust.Caller(arn=SERVICE, service=SERVICE)
 
 
 def check_pipeline_role(role_arn: str) -> None:
     """Raise AWS's error unless CodePipeline may assume ``role_arn``."""
-    policy = trust.trust_policy(role_arn)  # the role with exactly this ARN, or None
-    if policy is None or not trust.trust_allows(policy, _CODEPIPELINE):
-        raise error(
+    if not service_may_assume(role_arn, SERVICE):
+        raise ServiceError(
             "InvalidStructureException",
             f"CodePipeline is not authorized to perform AssumeRole on role {role_arn}",
         )

@@ -10,8 +10,9 @@ from localstack.aws.api import RequestContext, ServiceException
 
 from xrdeploy_local_cloud.codepipeline import control, engine, models, rollback, source_s3
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
-from xrdeploy_local_cloud.codepipeline.errors import error, execution_not_found, validation
+from xrdeploy_local_cloud.codepipeline.errors import execution_not_found, validation
 from xrdeploy_local_cloud.guards import trust
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 Request = dict[str, Any]
 EVENTS_PRINCIPALS = ("events", "events.amazonaws.com")
@@ -21,8 +22,8 @@ def trigger_of(context: RequestContext) -> dict[str, str]:
     """How an execution was started: by an EventBridge rule (its target sends the rule's ARN
     along) or by a StartPipelineExecution call (the caller's ARN), as ListPipelineExecutions
     reports it."""
-    params = context.internal_request_params or {}
-    if params.get("service_principal") in EVENTS_PRINCIPALS and params.get("source_arn"):
+    params = context.internal_request_params
+    if params and params.get("service_principal") in EVENTS_PRINCIPALS and params.get("source_arn"):
         return {"triggerType": "CloudWatchEvent", "triggerDetail": str(params["source_arn"])}
     caller = trust.caller_of(context)
     return {"triggerType": "StartPipelineExecution", "triggerDetail": caller.arn if caller else ""}
@@ -125,12 +126,12 @@ def stop_pipeline_execution(context: RequestContext, request: Request) -> dict[s
         abandon = bool(request.get("abandon"))
         # A stop-and-wait may be escalated to abandon; any other second request is refused.
         if execution.status == models.STOPPING and (execution.stop == "abandon" or not abandon):
-            raise error(
+            raise ServiceError(
                 "DuplicatedStopRequestException",
                 f"Execution {execution.id} is already in a Stopping state",
             )
         if execution.status not in (models.IN_PROGRESS, models.STOPPING):
-            raise error(
+            raise ServiceError(
                 "PipelineExecutionNotStoppableException",
                 f"Unable to stop pipeline execution {execution.id}: it is {execution.status}",
             )
@@ -149,7 +150,7 @@ def retry_stage_execution(context: RequestContext, request: Request) -> dict[str
     stage = request["stageName"]
     names = [s["name"] for s in execution.declaration["stages"]]
     if stage not in names:
-        raise error(
+        raise ServiceError(
             "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
         )
     with models.CHANGED:
@@ -160,12 +161,12 @@ def retry_stage_execution(context: RequestContext, request: Request) -> dict[str
             or stage_run is None
             or stage_run.status not in (models.FAILED, models.STOPPED)
         ):
-            raise error(
+            raise ServiceError(
                 "StageNotRetryableException",
                 f"Stage {stage} of execution {execution.id} cannot be retried",
             )
         if pipeline.declaration["version"] != execution.pipeline_version:
-            raise error(
+            raise ServiceError(
                 "NotLatestPipelineExecutionException",
                 "The pipeline was updated since this execution started",
             )
@@ -186,14 +187,14 @@ def rollback_stage(context: RequestContext, request: Request) -> dict[str, Any]:
     stage = request["stageName"]
     names = [s["name"] for s in pipeline.declaration["stages"]]
     if stage not in names:
-        raise error(
+        raise ServiceError(
             "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
         )
     if names.index(stage) == 0:
-        raise error("UnableToRollbackStageException", "A source stage cannot be rolled back")
+        raise ServiceError("UnableToRollbackStageException", "A source stage cannot be rolled back")
     with models.CHANGED:
         if target.pipeline_version != pipeline.declaration["version"]:
-            raise error(
+            raise ServiceError(
                 "PipelineExecutionOutdatedException",
                 f"Execution {target.id} ran an earlier version of the pipeline",
             )
@@ -201,7 +202,7 @@ def rollback_stage(context: RequestContext, request: Request) -> dict[str, Any]:
         if refused is None and stage in pipeline.occupants:
             refused = f"Stage {stage} is running execution {pipeline.occupants[stage]}"
         if refused is not None:
-            raise error("UnableToRollbackStageException", refused)
+            raise ServiceError("UnableToRollbackStageException", refused)
     caller = trust.caller_of(context)
     trigger = {"triggerType": "ManualRollback", "triggerDetail": caller.arn if caller else ""}
     execution = rollback.new_execution(pipeline, target, stage, trigger)
@@ -217,13 +218,13 @@ def override_stage_condition(context: RequestContext, request: Request) -> dict[
     )
     stage, kind = request["stageName"], request["conditionType"]
     if stage not in [s["name"] for s in pipeline.declaration["stages"]]:
-        raise error(
+        raise ServiceError(
             "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
         )
     with models.CHANGED:
         run = execution.condition_runs.get((stage, kind))
         if run is None or run.status != models.IN_PROGRESS or run.overridden:
-            raise error(
+            raise ServiceError(
                 "ConditionNotOverridableException",
                 f"No {kind} condition of stage {stage} is in progress for execution {execution.id}",
             )

@@ -14,6 +14,7 @@ from xrdeploy_local_cloud.codepipeline.models import (
 
 
 class CodePipelineStore(BaseStore):
+    # LocalStack's LocalAttribute is a descriptor typed as itself; reads give the default's type.
     pipelines: dict[str, Pipeline] = LocalAttribute(default=dict)  # type: ignore[assignment]
     jobs: dict[str, Job] = LocalAttribute(default=dict)  # type: ignore[assignment]
     # (category, provider, version) → the custom action type, in ListActionTypes' shape

@@ -13,7 +13,8 @@ from typing import Any
 from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import catalogue
-from xrdeploy_local_cloud.codepipeline.errors import error, validation
+from xrdeploy_local_cloud.codepipeline.errors import validation
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 Request = dict[str, Any]
 
@@ -24,7 +25,7 @@ def poll_for_third_party_jobs(context: RequestContext, request: Request) -> dict
         type_id["category"], type_id["owner"], type_id["provider"], type_id["version"]
     )
     if builtin is None or builtin.owner != "ThirdParty":
-        raise error(
+        raise ServiceError(
             "ActionTypeNotFoundException",
             f"Action type {type_id['category']}/{type_id['owner']}/{type_id['provider']}/"
             f"{type_id['version']} does not exist",
@@ -36,10 +37,10 @@ def poll_for_third_party_jobs(context: RequestContext, request: Request) -> dict
 
 def _job_call(context: RequestContext, request: Request) -> dict[str, Any]:
     if not request.get("clientToken"):
-        raise error(
+        raise ServiceError(
             "InvalidClientTokenException", "The client token was specified in an invalid format"
         )
-    raise error("JobNotFoundException", f"Job with id {request['jobId']} does not exist")
+    raise ServiceError("JobNotFoundException", f"Job with id {request['jobId']} does not exist")
 
 
 acknowledge_third_party_job = _job_call

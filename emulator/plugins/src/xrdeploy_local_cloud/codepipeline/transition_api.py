@@ -9,8 +9,9 @@ from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import models, transitions
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
-from xrdeploy_local_cloud.codepipeline.errors import error, validation
+from xrdeploy_local_cloud.codepipeline.errors import validation
 from xrdeploy_local_cloud.guards import trust
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 Request = dict[str, Any]
 _REASON = re.compile(r"[a-zA-Z0-9!@ \(\)\.\*\?\-]{1,300}")
@@ -26,7 +27,7 @@ def _target(context: RequestContext, request: Request) -> tuple[models.Pipeline,
     pipeline = pipeline_of(context, request["pipelineName"])
     stage = request["stageName"]
     if stage not in [s["name"] for s in pipeline.declaration["stages"]]:
-        raise error(
+        raise ServiceError(
             "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
         )
     return pipeline, stage, kind

@@ -19,7 +19,7 @@ LOG = logging.getLogger(__name__)
 def register() -> None:
     from localstack.services.events.target import TargetSender, TargetSenderFactory
 
-    class CodePipelineTargetSender(TargetSender):  # type: ignore[misc]
+    class CodePipelineTargetSender(TargetSender):
         def send_event(self, event: Any, trace_header: Any) -> None:
             if not self.target.get("RoleArn"):
                 LOG.warning(

@@ -12,6 +12,7 @@ from xrdeploy_local_cloud.codepipeline.condition_views import condition_states
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import execution_not_found
 from xrdeploy_local_cloud.codepipeline.source_s3 import source_actions
+from xrdeploy_local_cloud.kit import paging
 
 Request = dict[str, Any]
 
@@ -156,13 +157,6 @@ def get_pipeline_execution(context: RequestContext, request: Request) -> dict[st
         }
 
 
-def _page(items: list[Any], request: Request, default: int = 100) -> tuple[list[Any], str | None]:
-    start = int(request.get("nextToken") or 0)
-    size = int(request.get("maxResults") or default)
-    end = start + size
-    return items[start:end], (str(end) if end < len(items) else None)
-
-
 def list_pipeline_executions(context: RequestContext, request: Request) -> dict[str, Any]:
     pipeline = pipeline_of(context, request["pipelineName"])
     succeeded_in = ((request.get("filter") or {}).get("succeededInStage") or {}).get("stageName")
@@ -191,7 +185,7 @@ def list_pipeline_executions(context: RequestContext, request: Request) -> dict[
             )
             for e in chosen
         ]
-    page, token = _page(summaries, request)
+    page, token = paging.page(summaries, request)
     return _compact({"pipelineExecutionSummaries": page, "nextToken": token})
 
 
@@ -247,5 +241,5 @@ def list_action_executions(context: RequestContext, request: Request) -> dict[st
             if not wanted or e.id == wanted
             for r in sorted(e.actions, key=lambda r: r.started, reverse=True)
         ]
-    page, token = _page(details, request)
+    page, token = paging.page(details, request)
     return _compact({"actionExecutionDetails": page, "nextToken": token})

@@ -9,7 +9,8 @@ as detail), recording the webhook's ``lastTriggered``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from localstack.aws.api import RequestContext, ServiceException
 from localstack.extensions.api import Extension
@@ -66,8 +67,10 @@ class WebhookApi:
             return _answer(404, "No webhook has this URL")
         account_id, region, webhook = found
         body = request.get_data()
+        # Werkzeug's Headers reads as a case-insensitive mapping, but is not typed as one.
+        headers = cast(Mapping[str, str], request.headers)
         if not webhook_filters.authentic(
-            webhook.definition, body, request.headers, request.remote_addr or ""
+            webhook.definition, body, headers, request.remote_addr or ""
         ):
             return _answer(401, "The call failed the webhook's authentication")
         try:

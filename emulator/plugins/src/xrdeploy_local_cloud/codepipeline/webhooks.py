@@ -17,9 +17,12 @@ from typing import Any
 from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import models, stores
-from xrdeploy_local_cloud.codepipeline.control import MAX_TAGS, pipeline_of, tags_dict, tags_list
-from xrdeploy_local_cloud.codepipeline.errors import error, validation
+from xrdeploy_local_cloud.codepipeline.control import MAX_TAGS, pipeline_of, tags_dict
+from xrdeploy_local_cloud.codepipeline.errors import validation
 from xrdeploy_local_cloud.codepipeline.webhook_trigger import TRIGGER_PATH
+from xrdeploy_local_cloud.kit import paging
+from xrdeploy_local_cloud.kit.errors import ServiceError
+from xrdeploy_local_cloud.kit.tags import CODEPIPELINE, tag_list
 
 Request = dict[str, Any]
 _MAX_FILTERS = 5
@@ -34,12 +37,14 @@ def _check_authentication(definition: dict[str, Any]) -> None:
     config = definition.get("authenticationConfiguration") or {}
     wrong = "InvalidWebhookAuthenticationParametersException"
     if kind == "GITHUB_HMAC" and not config.get("SecretToken"):
-        raise error(wrong, "GITHUB_HMAC authentication needs a SecretToken")
+        raise ServiceError(wrong, "GITHUB_HMAC authentication needs a SecretToken")
     if kind == "IP":
         try:
             ipaddress.ip_network(config.get("AllowedIPRange", ""))
         except ValueError:
-            raise error(wrong, "IP authentication needs an AllowedIPRange in CIDR form") from None
+            raise ServiceError(
+                wrong, "IP authentication needs an AllowedIPRange in CIDR form"
+            ) from None
     if kind not in ("GITHUB_HMAC", "IP", "UNAUTHENTICATED"):
         raise validation(f"Invalid authentication type: {kind}")
 
@@ -61,7 +66,7 @@ def _item(webhook: models.Webhook) -> dict[str, Any]:
         "arn": webhook.arn,
     }
     if webhook.tags:
-        item["tags"] = tags_list(webhook.tags)
+        item["tags"] = tag_list(webhook.tags, CODEPIPELINE)
     if webhook.last_triggered is not None:
         item["lastTriggered"] = webhook.last_triggered
     return item
@@ -74,7 +79,7 @@ def put_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
         raise validation(f"A webhook has at most {_MAX_FILTERS} filters")
     for rule in filters:
         if not rule["jsonPath"].startswith("$"):
-            raise error(
+            raise ServiceError(
                 "InvalidWebhookFilterPatternException",
                 f"The JsonPath {rule['jsonPath']} is not valid: it starts with $",
             )
@@ -82,7 +87,7 @@ def put_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
     _check_target(context, definition)
     tags = tags_dict(request.get("tags"))
     if len(tags) > MAX_TAGS:
-        raise error("TooManyTagsException", "Tag limit exceeded")
+        raise ServiceError("TooManyTagsException", "Tag limit exceeded")
     name = definition["name"]
     with models.CHANGED:
         webhooks = _store(context).webhooks
@@ -104,15 +109,10 @@ def put_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
 def list_webhooks(context: RequestContext, request: Request) -> dict[str, Any]:
     with models.CHANGED:
         items = [_item(w) for _, w in sorted(_store(context).webhooks.items())]
-    token = request.get("NextToken")
-    if token is not None and (not token.isdigit() or int(token) >= max(len(items), 1)):
-        raise error(
-            "InvalidNextTokenException", "The next token was specified in an invalid format."
-        )
-    start, size = int(token or 0), int(request.get("MaxResults") or 100)
-    response: dict[str, Any] = {"webhooks": items[start : start + size]}
-    if start + size < len(items):
-        response["NextToken"] = str(start + size)
+    chosen, token = paging.page(items, request, token_key="NextToken", size_key="MaxResults")
+    response: dict[str, Any] = {"webhooks": chosen}
+    if token:
+        response["NextToken"] = token
     return response
 
 
@@ -127,7 +127,7 @@ def _registered(context: RequestContext, request: Request, registered: bool) -> 
     with models.CHANGED:
         webhook = _store(context).webhooks.get(name)
         if webhook is None:
-            raise error("WebhookNotFoundException", f"The webhook {name} was not found")
+            raise ServiceError("WebhookNotFoundException", f"The webhook {name} was not found")
         webhook.registered = registered
     return {}
 

@@ -105,7 +105,8 @@ def _association_init(
     instance: Any,
     iam_instance_profile: InstanceProfile,
 ) -> None:
-    _moto_association_init(self, ec2_backend, association_id, instance, iam_instance_profile)
+    # moto types its IAM's InstanceProfile here and reads only arn and id, which ours has.
+    _moto_association_init(self, ec2_backend, association_id, instance, iam_instance_profile)  # type: ignore[arg-type]
     ec2_backend.modify_instance_attribute(
         instance.id,
         "iam_instance_profile",

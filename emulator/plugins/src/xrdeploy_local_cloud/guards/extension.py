@@ -26,9 +26,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from localstack.aws.api import RequestContext
-from localstack.aws.chain import CompositeHandler, HandlerChain
+from localstack.aws.chain import CompositeHandler
 from localstack.extensions.api import Extension
-from localstack.http import Request, Response, Router, route
+from localstack.http import Request, Router, route
+from rolo import Response  # the chain's handler protocol is typed with rolo's own Response
+from rolo.gateway import HandlerChain
 
 from xrdeploy_local_cloud.guards import kms_state, principals, trust
 from xrdeploy_local_cloud.guards.faults import FaultRegistry, FaultsApi
@@ -128,7 +130,9 @@ class GuardsExtension(Extension):
     def update_request_handlers(self, handlers: CompositeHandler) -> None:
         handlers.append(self.guard)
 
-    def guard(self, chain: HandlerChain, context: RequestContext, response: Response) -> None:
+    def guard(
+        self, chain: HandlerChain[RequestContext], context: RequestContext, response: Response
+    ) -> None:
         operation = context.service_operation
         if operation is None:
             return

@@ -38,10 +38,12 @@ import json
 import random
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from localstack.aws.api import CommonServiceException, RequestContext
 from localstack.http import Request, Response, route
+from rolo import Response as RoloResponse
 
 FAULTS_PATH = "/_xrdeploy/faults"
 RESOURCE_PARAMETERS = (
@@ -269,7 +271,7 @@ class FaultRegistry:
 
 def request_resource(context: RequestContext) -> str:
     """The text a rule's ``resource`` is searched in (see the module docstring)."""
-    request = context.service_request or {}
+    request: Mapping[str, object] = context.service_request or {}
     if context.service is not None and context.service.service_name == "s3":
         resource = "/".join(str(request[name]) for name in ("Bucket", "Key") if request.get(name))
         if request.get("CopySource"):
@@ -292,7 +294,7 @@ class FaultsApi:
         return {"faults": self._registry.list()}
 
     @route(FAULTS_PATH, methods=["POST"])
-    def add_fault(self, request: Request) -> Response:
+    def add_fault(self, request: Request) -> RoloResponse:  # what for_json is typed to return
         try:
             rule = FaultRule.from_json(json.loads(request.get_data() or b"null"))
         except ValueError as e:  # InvalidFaultRule or malformed JSON

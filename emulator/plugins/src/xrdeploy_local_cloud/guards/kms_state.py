@@ -19,6 +19,7 @@ resolved (e.g. the AWS managed ``aws/s3`` key) is not checked.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from localstack.aws.api import CommonServiceException, RequestContext
@@ -36,13 +37,13 @@ def check(context: RequestContext) -> None:
     """Raise the KMS error S3 returns if the request needs a key that is not usable."""
     assert context.operation is not None
     operation = context.operation.name
-    request: dict[str, Any] = context.service_request or {}
+    request: Mapping[str, Any] = context.service_request or {}
     bucket = _bucket(context, request.get("Bucket"))
     if bucket is not None:
         if operation in NEW_OBJECT_OPERATIONS:
             _require_usable(_new_object_key(request, bucket), bucket)
         elif operation in UPLOAD_OPERATIONS:
-            upload = bucket.multiparts.get(request.get("UploadId"))
+            upload = bucket.multiparts.get(request.get("UploadId", ""))
             if upload is not None:
                 _require_usable(upload.object.kms_key_id, bucket)
         elif operation == "GetObject":
@@ -68,7 +69,7 @@ def _bucket(context: RequestContext, name: Any) -> S3Bucket | None:
     return bucket
 
 
-def _new_object_key(request: dict[str, Any], bucket: S3Bucket) -> str | None:
+def _new_object_key(request: Mapping[str, Any], bucket: S3Bucket) -> str | None:
     if request.get("SSECustomerAlgorithm") or request.get("SSECustomerKey"):
         return None
     default = (bucket.encryption_rule or {}).get("ApplyServerSideEncryptionByDefault") or {}

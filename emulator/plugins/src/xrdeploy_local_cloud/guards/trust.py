@@ -83,7 +83,8 @@ def caller_of(context: RequestContext) -> Caller | None:
         service = principal if "." in principal else f"{principal}.amazonaws.com"
         return Caller(arn=service, service=service)
     account = context.account_id
-    access_key = extract_access_key_id_from_auth_header(context.request.headers)
+    # LocalStack annotates a dict but reads only .get, and passes request headers itself.
+    access_key = extract_access_key_id_from_auth_header(context.request.headers)  # type: ignore[arg-type]
     if access_key:
         # Both indexes are shared by all regions (and the STS one by all accounts).
         session = sts_stores[account][AWS_REGION_US_EAST_1].credentials.get(access_key)

@@ -22,6 +22,7 @@ for the record only (:mod:`xrdeploy_local_cloud.guards.trust` is what enforces i
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -73,8 +74,8 @@ class IamGuard:
 
     def _record_service_assumption(self, context: RequestContext) -> None:
         """A service assuming a role: recorded with its trust policy, never refused here."""
-        params = context.internal_request_params or {}
-        service = params.get("service_principal")
+        params = context.internal_request_params
+        service = params.get("service_principal") if params else None
         role_arn = (context.service_request or {}).get("RoleArn")
         if context.service_operation != ("sts", "AssumeRole") or not service or not role_arn:
             return
@@ -104,25 +105,24 @@ class IamGuard:
         answer: dict[str, Any],
         summary: list[Statement],
     ) -> None:
-        record = {
-            "principal": principal.principal_arn,
-            "kind": principal.kind,
-            "session": principal.arn,
-            "action": check.action,
-            "resource": check.resource,
-            "policies": summary,
-        }
+        record = functools.partial(
+            self.ledger.record,
+            principal=principal.principal_arn,
+            kind=principal.kind,
+            session=principal.arn,
+            action=check.action,
+            resource=check.resource,
+            policies=summary,
+        )
         if "error" in answer:
             LOG.info("IAM: %s on %s unchecked: %s", check.action, check.resource, answer["error"])
-            self.ledger.record(**record, decision="unchecked", reason=str(answer["error"]))
+            record(decision="unchecked", reason=str(answer["error"]))
             return
         if answer.get("result") == "Allowed":
-            self.ledger.record(**record, decision="allowed", statements=grants(answer, check))
+            record(decision="allowed", statements=grants(answer, check))
             return
         reason = denial_reason({**answer, "action": check.action})
-        self.ledger.record(
-            **record, decision="denied", reason=reason, statements=denials(answer, check)
-        )
+        record(decision="denied", reason=reason, statements=denials(answer, check))
         raise access_denied(service, message(principal.arn, check.action, check.resource, reason))
 
 

@@ -22,8 +22,8 @@ from localstack.services.s3.models import S3Bucket, VersionedKeyStore
 from localstack.services.s3.utils import extract_bucket_key_version_id_from_copy_source
 
 from xrdeploy_local_cloud.guards import kms_state
-from xrdeploy_local_cloud.iam.checks import Check, ContextValues, request_parameters
-from xrdeploy_local_cloud.iam.policies import NamedPolicy, parse_document
+from xrdeploy_local_cloud.iam.checks import Check, ContextValues, NamedPolicy, request_parameters
+from xrdeploy_local_cloud.iam.policies import parse_document
 
 # API operation → IAM action; the resource is the object when the request has a Key.
 ACTIONS = {

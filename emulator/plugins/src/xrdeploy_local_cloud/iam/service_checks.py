@@ -25,10 +25,11 @@ from xrdeploy_local_cloud.guards import kms_state, trust
 from xrdeploy_local_cloud.iam.checks import (
     Check,
     ContextValues,
+    NamedPolicy,
     default_check,
     request_parameters,
 )
-from xrdeploy_local_cloud.iam.policies import NamedPolicy, parse_document
+from xrdeploy_local_cloud.iam.policies import parse_document
 from xrdeploy_local_cloud.iam.s3_checks import s3_checks
 
 LAMBDA_ACTIONS = {

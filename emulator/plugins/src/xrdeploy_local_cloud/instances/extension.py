@@ -26,7 +26,7 @@ def _running_ec2_instances() -> list[tuple[str, str, str]]:
     """(instance id, account, region) of every running instance in LocalStack's EC2."""
     from moto.ec2.models import ec2_backends
 
-    found = []
+    found: list[tuple[str, str, str]] = []
     for account_id, regions in list(ec2_backends.items()):
         for region, backend in list(regions.items()):
             for reservation in list(backend.reservations.values()):

@@ -168,6 +168,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
 
     def _supervisor_config(self, env_vars: dict[str, str], workdir: Path) -> SupervisorConfig:
         fn_config = self.function_version.config
+        if fn_config.code is None:  # prepare_version refused it already
+            raise LambdaRuntimeException("local-process executor runs zip functions only")
         task_root = fn_config.code.get_unzipped_code_location()
         return SupervisorConfig(
             runtime_id=self.id,

@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from localstack.http import Request, Response, route
+from localstack.http import Request, route
+from rolo import Response  # what Response.for_json is typed to return
 
 from xrdeploy_local_cloud.settings.store import RuntimeSettings
 
