@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.integration.polling import wait_until
+from xrdeploy.aws_clients import local_cloud_client
 
 ACCOUNT, REGION = "191919191919", "eu-west-1"
 BUCKET = "codedeploy-walk-src"
@@ -48,13 +49,11 @@ class World:
         return self.clients("codedeploy")
 
     def wait(self, deployment_id: str) -> dict[str, Any]:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
+        def finished() -> dict[str, Any] | None:
             info = self.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-            if info["status"] in FINAL:
-                return dict(info)
-            time.sleep(0.5)
-        raise AssertionError(f"{deployment_id} did not finish: {info}")
+            return dict(info) if info["status"] in FINAL else None
+
+        return wait_until(finished, f"deployment {deployment_id} to finish")
 
 
 def _bundle(hooks: dict[str, str]) -> bytes:
@@ -73,12 +72,10 @@ def _bundle(hooks: dict[str, str]) -> bytes:
 
 @pytest.fixture(scope="module")
 def world(localstack_endpoint: str) -> World:
-    session = boto3.session.Session(
-        aws_access_key_id=ACCOUNT, aws_secret_access_key="test", region_name=REGION
-    )
-
     def clients(service: str) -> Any:
-        return session.client(service, endpoint_url=localstack_endpoint)  # type: ignore[call-overload]
+        return local_cloud_client(
+            service, endpoint=localstack_endpoint, account_id=ACCOUNT, region=REGION
+        )
 
     iam, s3 = clients("iam"), clients("s3")
     service_role = iam.create_role(
@@ -362,11 +359,13 @@ def test_on_premises_calls_are_authorized_on_each_instances_arn(world: World) ->
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
     )
     key = iam.create_access_key(UserName="walk-reader")["AccessKey"]
-    reader = boto3.session.Session(
-        aws_access_key_id=key["AccessKeyId"],
-        aws_secret_access_key=key["SecretAccessKey"],
-        region_name=REGION,
-    ).client("codedeploy", endpoint_url=world.codedeploy.meta.endpoint_url)
+    reader = local_cloud_client(
+        "codedeploy",
+        endpoint=world.codedeploy.meta.endpoint_url,
+        account_id=ACCOUNT,
+        region=REGION,
+        credentials={"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]},
+    )
 
     # WHEN it reads both THEN only the instance its policy names answers
     info = reader.get_on_premises_instance(instanceName="walk-allowed")["instanceInfo"]

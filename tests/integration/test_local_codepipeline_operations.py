@@ -8,7 +8,6 @@ import datetime
 import hashlib
 import hmac
 import json
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -26,7 +25,7 @@ from tests.integration.codepipeline_world import (
     ClientFactory,
     clients_of,
 )
-from tests.integration.polling import wait_until
+from tests.integration.polling import stays_false, wait_until
 from tests.integration.worker_pipeline_world import (
     EXECUTION_URL,
     WORK_STAGE,
@@ -93,12 +92,16 @@ def _held(pipeline: WorkerPipeline, execution_id: str) -> None:
         lambda: pipeline.action_status(execution_id, "Source") == "Succeeded",
         "the Source action to succeed",
     )
-    for _ in range(8):
-        stage = pipeline.work_stage()
-        assert stage["inboundExecution"]["pipelineExecutionId"] == execution_id
-        assert pipeline.action_status(execution_id, "Build") is None
-        assert pipeline.status(execution_id) == "InProgress"
-        time.sleep(0.5)
+
+    def moved_on() -> bool:
+        waiting = pipeline.work_stage().get("inboundExecution", {}).get("pipelineExecutionId")
+        return (
+            waiting != execution_id
+            or pipeline.action_status(execution_id, "Build") is not None
+            or pipeline.status(execution_id) != "InProgress"
+        )
+
+    stays_false(moved_on, f"{execution_id} left the disabled transition", 4)
 
 
 def test_a_disabled_inbound_transition_holds_the_execution_until_enabled(

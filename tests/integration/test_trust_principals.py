@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from xrdeploy.aws_clients import local_cloud_client
 
 pytestmark = pytest.mark.integration
 
@@ -57,13 +58,12 @@ def aws(localstack_endpoint: str) -> Clients:
     """boto3 clients as an account's root (a 12-digit access key id), or with a session."""
 
     def client(service: str, account: str = UPSTREAM, **credentials: str) -> Any:
-        return boto3.client(
+        return local_cloud_client(
             service,
-            endpoint_url=localstack_endpoint,
-            region_name=REGION,
-            aws_access_key_id=credentials.get("AccessKeyId", account),
-            aws_secret_access_key=credentials.get("SecretAccessKey", "test"),
-            aws_session_token=credentials.get("SessionToken"),
+            endpoint=localstack_endpoint,
+            account_id=account,
+            region=REGION,
+            credentials=credentials or None,
             config=NO_RETRIES,
         )
 

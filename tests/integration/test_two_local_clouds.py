@@ -16,15 +16,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
 import pytest
 
 from emulator.launcher import ensure_environment
 from tests.conftest import REPO_ROOT
+from xrdeploy.aws_clients import local_cloud_client
 
 # Above LocalStack's in-memory spool size (512 KiB): the object's body is a file on disk.
 OBJECT_SIZE = 600 * 1024
 LOCALSTACK_FIXED_S3_DIR = Path("/tmp/localstack-s3-storage")
+
+# The account a plain "test" access key gets, LocalStack's default.
+LOCALSTACK_DEFAULT_ACCOUNT = "000000000000"
 
 
 @dataclass(frozen=True)
@@ -104,12 +107,8 @@ def test_two_local_clouds_keep_to_their_own_files(
 
     # WHEN each stores an object in a bucket of its own
     for cloud in two_clouds:
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=cloud.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
+        s3 = local_cloud_client(
+            "s3", endpoint=cloud.endpoint, account_id=LOCALSTACK_DEFAULT_ACCOUNT, region="us-east-1"
         )
         s3.create_bucket(Bucket=cloud.bucket)
         s3.put_object(Bucket=cloud.bucket, Key="body", Body=os.urandom(OBJECT_SIZE))
@@ -140,12 +139,11 @@ def test_down_leaves_nothing_in_the_temp_directory(tmp_path: Path, shared_temp: 
     (home / "venv").symlink_to(ensure_environment(), target_is_directory=True)
     record = json.loads(emulator(home, shared_temp, "up", "--json").stdout)
     try:
-        s3 = boto3.client(
+        s3 = local_cloud_client(
             "s3",
-            endpoint_url=record["endpoint"],
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
+            endpoint=record["endpoint"],
+            account_id=LOCALSTACK_DEFAULT_ACCOUNT,
+            region="us-east-1",
         )
         s3.create_bucket(Bucket="left-behind")
         s3.put_object(Bucket="left-behind", Key="body", Body=os.urandom(OBJECT_SIZE))

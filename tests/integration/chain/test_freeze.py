@@ -4,7 +4,6 @@ through; the other stages stay open."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from tests.integration.chain_runs import (
     upload_bytes,
     wait_for_run,
 )
-from tests.integration.polling import wait_until
+from tests.integration.polling import stays_false, wait_until
 from xrdeploy.cli.main import run
 from xrdeploy.console.freeze import LINE_STAGE
 from xrdeploy.rehearsal.local_chain import LocalDeployment
@@ -49,8 +48,11 @@ def test_freeze_beta_holds_the_next_build_before_deploy_until_unfreeze(
         [held] = wait_until(waiting, "a build waiting before beta's Deploy")
         assert held not in known
         # THEN it stays there: no Deploy action runs while the line is stopped
-        time.sleep(HOLD_SECONDS)
-        assert "Deploy" not in outcomes(chain, "beta", held)
+        stays_false(
+            lambda: "Deploy" in outcomes(chain, "beta", held),
+            "beta's Deploy ran while the line was stopped",
+            HOLD_SECONDS,
+        )
         assert watcher.execution(beta, held)["status"] == "InProgress"
         # ... and status says why, who and when, for beta only
         stages = ledger(chain, capsys)
