@@ -2,54 +2,23 @@
 
 from __future__ import annotations
 
-import datetime
-import threading
 from collections.abc import Callable
 
 import pytest
 
+from emulator.tests import lane_world
+from emulator.tests.lane_world import execution_of, pipeline_of
 from xrdeploy_local_cloud.codepipeline import lanes, models
 
 STAGE = "Approve"
-T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
 
 def _pipeline() -> models.Pipeline:
-    return models.Pipeline(declaration={"name": "p"}, arn="arn:aws:codepipeline:r:1:p")
+    return pipeline_of(STAGE)
 
 
-def _execution(pipeline: models.Pipeline, name: str, mode: str) -> models.Execution:
-    execution = models.Execution(
-        id=name,
-        account_id="000000000000",
-        region="us-east-1",
-        pipeline_name="p",
-        pipeline_version=1,
-        declaration={"executionMode": mode},
-        trigger={},
-        variables={},
-        source_revisions={},
-        started=T0 + datetime.timedelta(seconds=len(pipeline.executions)),
-    )
-    pipeline.executions.append(execution)
-    return execution
-
-
-class Entry:
-    """``lanes.enter`` in a thread of its own, since it blocks while the stage is held."""
-
-    def __init__(self, pipeline: models.Pipeline, execution: models.Execution) -> None:
-        self.result: bool | None = None
-        self._thread = threading.Thread(target=self._enter, args=(pipeline, execution), daemon=True)
-        self._thread.start()
-
-    def _enter(self, pipeline: models.Pipeline, execution: models.Execution) -> None:
-        self.result = lanes.enter(pipeline, execution, STAGE)
-
-    def done(self) -> bool | None:
-        self._thread.join(timeout=5)
-        assert not self._thread.is_alive(), "enter() did not return"
-        return self.result
+def _entry(pipeline: models.Pipeline, execution: models.Execution) -> lane_world.Entry:
+    return lane_world.Entry(pipeline, execution, STAGE)
 
 
 def _until(condition: Callable[[], bool]) -> None:
@@ -57,13 +26,13 @@ def _until(condition: Callable[[], bool]) -> None:
         assert models.CHANGED.wait_for(condition, timeout=5)
 
 
-def test_superseded_a_newer_arrival_replaces_the_waiting_execution() -> None:
+def test_superseded_a_newer_arrival_replaces_the_waitingexecution_of() -> None:
     pipeline = _pipeline()
-    first, second, third = (_execution(pipeline, n, "SUPERSEDED") for n in ("1", "2", "3"))
+    first, second, third = (execution_of(pipeline, n, "SUPERSEDED") for n in ("1", "2", "3"))
     assert lanes.enter(pipeline, first, STAGE)
-    waiting = Entry(pipeline, second)
+    waiting = _entry(pipeline, second)
     _until(lambda: lanes.waiting(pipeline, STAGE) == ["2"])
-    newest = Entry(pipeline, third)
+    newest = _entry(pipeline, third)
     assert waiting.done() is False
     assert second.status == models.SUPERSEDED
     assert second.status_summary == "Superseded by execution 3"
@@ -75,11 +44,11 @@ def test_superseded_a_newer_arrival_replaces_the_waiting_execution() -> None:
 
 def test_queued_waiting_executions_enter_in_arrival_order() -> None:
     pipeline = _pipeline()
-    first, second, third = (_execution(pipeline, n, "QUEUED") for n in ("1", "2", "3"))
+    first, second, third = (execution_of(pipeline, n, "QUEUED") for n in ("1", "2", "3"))
     assert lanes.enter(pipeline, first, STAGE)
-    entries = {"2": Entry(pipeline, second)}
+    entries = {"2": _entry(pipeline, second)}
     _until(lambda: lanes.waiting(pipeline, STAGE) == ["2"])
-    entries["3"] = Entry(pipeline, third)
+    entries["3"] = _entry(pipeline, third)
     _until(lambda: lanes.waiting(pipeline, STAGE) == ["2", "3"])
     lanes.leave(pipeline, first, STAGE)
     assert entries["2"].done() is True
@@ -91,7 +60,7 @@ def test_queued_waiting_executions_enter_in_arrival_order() -> None:
 
 def test_parallel_executions_do_not_wait() -> None:
     pipeline = _pipeline()
-    first, second = (_execution(pipeline, n, "PARALLEL") for n in ("1", "2"))
+    first, second = (execution_of(pipeline, n, "PARALLEL") for n in ("1", "2"))
     assert lanes.enter(pipeline, first, STAGE)
     assert lanes.enter(pipeline, second, STAGE)
     assert pipeline.occupants == {}
@@ -100,9 +69,9 @@ def test_parallel_executions_do_not_wait() -> None:
 @pytest.mark.parametrize("mode", ["SUPERSEDED", "QUEUED"])
 def test_a_stopped_execution_gives_up_waiting(mode: str) -> None:
     pipeline = _pipeline()
-    first, second = (_execution(pipeline, n, mode) for n in ("1", "2"))
+    first, second = (execution_of(pipeline, n, mode) for n in ("1", "2"))
     assert lanes.enter(pipeline, first, STAGE)
-    waiting = Entry(pipeline, second)
+    waiting = _entry(pipeline, second)
     _until(lambda: lanes.waiting(pipeline, STAGE) == ["2"])
     with models.CHANGED:
         second.stop = "wait"

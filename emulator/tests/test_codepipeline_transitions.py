@@ -3,53 +3,26 @@
 from __future__ import annotations
 
 import datetime
-import threading
 
 import pytest
 
+from emulator.tests import lane_world
+from emulator.tests.lane_world import execution_of, pipeline_of
 from xrdeploy_local_cloud.codepipeline import lanes, models, transitions
 
-T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 USER = "arn:aws:iam::000000000000:user/ops"
 
 
 def _pipeline() -> models.Pipeline:
-    declaration = {"name": "p", "stages": [{"name": "Source"}, {"name": "Deploy"}]}
-    return models.Pipeline(declaration=declaration, arn="arn:aws:codepipeline:r:1:p")
+    return pipeline_of("Source", "Deploy")
 
 
 def _execution(pipeline: models.Pipeline, name: str, mode: str = "SUPERSEDED") -> models.Execution:
-    execution = models.Execution(
-        id=name,
-        account_id="000000000000",
-        region="us-east-1",
-        pipeline_name="p",
-        pipeline_version=1,
-        declaration={"executionMode": mode},
-        trigger={},
-        variables={},
-        source_revisions={},
-        started=T0 + datetime.timedelta(seconds=len(pipeline.executions)),
-    )
-    pipeline.executions.append(execution)
-    return execution
+    return execution_of(pipeline, name, mode)
 
 
-class Entry:
-    """``lanes.enter`` into Deploy in a thread of its own, since it blocks while held."""
-
-    def __init__(self, pipeline: models.Pipeline, execution: models.Execution) -> None:
-        self.result: bool | None = None
-        self._thread = threading.Thread(target=self._enter, args=(pipeline, execution), daemon=True)
-        self._thread.start()
-
-    def _enter(self, pipeline: models.Pipeline, execution: models.Execution) -> None:
-        self.result = lanes.enter(pipeline, execution, "Deploy")
-
-    def done(self) -> bool | None:
-        self._thread.join(timeout=5)
-        assert not self._thread.is_alive(), "enter() did not return"
-        return self.result
+def _entry(pipeline: models.Pipeline, execution: models.Execution) -> lane_world.Entry:
+    return lane_world.Entry(pipeline, execution, "Deploy")
 
 
 def _until_waiting(pipeline: models.Pipeline, ids: list[str]) -> None:
@@ -74,7 +47,7 @@ def test_a_disabled_transition_holds_the_execution_until_enabled(stage: str, kin
     pipeline = _pipeline()
     _disable(pipeline, stage, kind)
     # WHEN an execution arrives at Deploy
-    entry = Entry(pipeline, _execution(pipeline, "1"))
+    entry = _entry(pipeline, _execution(pipeline, "1"))
     _until_waiting(pipeline, ["1"])
     assert "Deploy" not in pipeline.occupants
     # THEN it enters once the transition is enabled
@@ -86,9 +59,9 @@ def test_a_disabled_transition_holds_the_execution_until_enabled(stage: str, kin
 def test_enabling_lets_the_newest_waiting_execution_through_in_superseded_mode() -> None:
     pipeline = _pipeline()
     _disable(pipeline, "Deploy", transitions.INBOUND)
-    older = Entry(pipeline, _execution(pipeline, "1"))
+    older = _entry(pipeline, _execution(pipeline, "1"))
     _until_waiting(pipeline, ["1"])
-    newer = Entry(pipeline, _execution(pipeline, "2"))
+    newer = _entry(pipeline, _execution(pipeline, "2"))
     assert older.done() is False
     assert pipeline.executions[0].status == models.SUPERSEDED
     _enable(pipeline, "Deploy", transitions.INBOUND)
