@@ -32,6 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from process_tree import tree_rss_kb  # noqa: E402  (beside this script)
+
 from emulator.launcher import (  # noqa: E402  (the repository is put on sys.path first)
     LocalStackServer,
     ensure_environment,
@@ -48,23 +50,6 @@ SETUP_TARGETS = (
     "emulator/iam_evaluator/node_modules/.package-lock.json",
 )
 CONFIGS = REPO / "tests" / "configs"
-
-
-def tree_rss_kb(pid: int) -> int:
-    """RSS of a process and all its descendants, in KiB (0 once it is gone)."""
-    total, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += next(
-                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
-            )
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError, StopIteration):
-            continue
-    return total
 
 
 def local_cloud_pid() -> int | None:

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from process_tree import tree_rss_kb
+
 REPO = Path(__file__).resolve().parent.parent
 REGIONS = [
     "us-east-1",
@@ -64,22 +66,6 @@ def chain_config(stages: int) -> dict[str, object]:
             for i in range(stages)
         ],
     }
-
-
-def tree_rss_kb(pid: int) -> int:
-    total, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += next(
-                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
-            )
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError, StopIteration):
-            continue
-    return total
 
 
 def measure(code: str) -> tuple[float, float]:
