@@ -27,6 +27,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -336,27 +337,45 @@ class NodeEvaluator:
     def __call__(self, simulations: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         if not simulations:
             return []
-        process = subprocess.Popen(
-            self._command,
-            cwd=self._directory,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert process.stdin is not None and process.stdout is not None
-        stdin = process.stdin
-
-        def feed() -> None:  # a writer thread: answers fill stdout while requests still go in
-            with stdin:
-                for number, item in enumerate(simulations):
-                    stdin.write(json.dumps({"id": number, "simulation": item}) + "\n")
-
-        writer = threading.Thread(target=feed, daemon=True)
-        writer.start()
-        answers = [json.loads(line) for line in process.stdout]
-        writer.join()
-        if process.wait() != 0 or len(answers) != len(simulations):
-            raise EmulatorError(f"IAM evaluator stopped after {len(answers)} answers")
+        # Node's own complaints go to a file, read back only when it fails (a pipe nobody
+        # drains while the answers are read would block it).
+        with tempfile.TemporaryFile("w+") as stderr:
+            process = subprocess.Popen(
+                self._command,
+                cwd=self._directory,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+            )
+            answers = _exchange(process, simulations)
+            code = process.wait()
+            if code != 0 or len(answers) != len(simulations):
+                stderr.seek(0)
+                said = " ".join(stderr.read().split()[-60:]) or "nothing on stderr"
+                raise EmulatorError(
+                    f"IAM evaluator stopped (exit {code}) after {len(answers)} of"
+                    f" {len(simulations)} answers: {said}"
+                )
         if [a.get("id") for a in answers] != list(range(len(simulations))):
             raise EmulatorError("IAM evaluator answered out of order")
         return answers
+
+
+def _exchange(
+    process: subprocess.Popen[str], simulations: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every simulation written to the evaluator while its answers are read back."""
+    assert process.stdin is not None and process.stdout is not None
+    stdin = process.stdin
+
+    def feed() -> None:  # a writer thread: answers fill stdout while requests still go in
+        with stdin:
+            for number, item in enumerate(simulations):
+                stdin.write(json.dumps({"id": number, "simulation": item}) + "\n")
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    answers = [json.loads(line) for line in process.stdout]
+    writer.join()
+    return answers
