@@ -369,13 +369,22 @@ def _exchange(
     assert process.stdin is not None and process.stdout is not None
     stdin = process.stdin
 
+    failures: list[BaseException] = []
+
     def feed() -> None:  # a writer thread: answers fill stdout while requests still go in
         with stdin:
-            for number, item in enumerate(simulations):
-                stdin.write(json.dumps({"id": number, "simulation": item}) + "\n")
+            try:
+                for number, item in enumerate(simulations):
+                    stdin.write(json.dumps({"id": number, "simulation": item}) + "\n")
+            except BaseException as failure:  # raised again below, where the caller sees it
+                failures.append(failure)
 
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
     answers = [json.loads(line) for line in process.stdout]
     writer.join()
+    if failures:
+        raise EmulatorError(
+            f"writing simulation {len(answers)} to the IAM evaluator failed: {failures[0]!r}"
+        )
     return answers
