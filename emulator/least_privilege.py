@@ -322,6 +322,10 @@ def _others(
     return tuple(sorted(found))
 
 
+# How many simulations may wait in the evaluator at once (see _exchange).
+IN_FLIGHT = 64
+
+
 class NodeEvaluator:
     """``iam_evaluator/server.mjs`` for a batch: one process, lines in, answers in order."""
 
@@ -348,7 +352,7 @@ class NodeEvaluator:
                 stderr=stderr,
                 text=True,
             )
-            answers = _exchange(process, simulations)
+            answers, failure = _exchange(process, simulations)
             code = process.wait()
             if code != 0 or len(answers) != len(simulations):
                 stderr.seek(0)
@@ -356,6 +360,7 @@ class NodeEvaluator:
                 raise EmulatorError(
                     f"IAM evaluator stopped (exit {code}) after {len(answers)} of"
                     f" {len(simulations)} answers: {said}"
+                    + (f"; writing to it failed: {failure!r}" if failure else "")
                 )
         if [a.get("id") for a in answers] != list(range(len(simulations))):
             raise EmulatorError("IAM evaluator answered out of order")
@@ -364,27 +369,32 @@ class NodeEvaluator:
 
 def _exchange(
     process: subprocess.Popen[str], simulations: Sequence[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Every simulation written to the evaluator while its answers are read back."""
+) -> tuple[list[dict[str, Any]], BaseException | None]:
+    """Every simulation written to the evaluator while its answers are read back; the answers,
+    and what stopped the writing, if anything did."""
     assert process.stdin is not None and process.stdout is not None
     stdin = process.stdin
-
     failures: list[BaseException] = []
+    # At most IN_FLIGHT requests wait in the evaluator: written all at once, a replay's thousands
+    # of simulations (policies included) would all sit in Node's memory until answered.
+    room = threading.Semaphore(IN_FLIGHT)
 
     def feed() -> None:  # a writer thread: answers fill stdout while requests still go in
-        with stdin:
-            try:
+        try:
+            with stdin:
                 for number, item in enumerate(simulations):
+                    room.acquire()
                     stdin.write(json.dumps({"id": number, "simulation": item}) + "\n")
-            except BaseException as failure:  # raised again below, where the caller sees it
-                failures.append(failure)
+                    stdin.flush()
+        except BaseException as failure:  # reported by the caller
+            failures.append(failure)
 
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
-    answers = [json.loads(line) for line in process.stdout]
+    answers = []
+    for line in process.stdout:
+        answers.append(json.loads(line))
+        room.release()
+    room.release(len(simulations))  # the evaluator is gone: nothing waits for room any more
     writer.join()
-    if failures:
-        raise EmulatorError(
-            f"writing simulation {len(answers)} to the IAM evaluator failed: {failures[0]!r}"
-        )
-    return answers
+    return answers, failures[0] if failures else None
