@@ -26,6 +26,7 @@ from xrdeploy_local_cloud.codepipeline import (
     views,
     webhooks,
 )
+from xrdeploy_local_cloud.kit import dispatch
 
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
 
@@ -80,9 +81,4 @@ def _operations() -> dict[str, Handler]:
 
 
 def create_service() -> Any:
-    from localstack.aws.skeleton import Skeleton
-    from localstack.aws.spec import load_service
-    from localstack.services.plugins import Service
-
-    spec = load_service("codepipeline")
-    return Service("codepipeline", skeleton=Skeleton(spec, _operations()))
+    return dispatch.create_service("codepipeline", _operations(), lambda context: context)
