@@ -1,0 +1,208 @@
+"""The states of a CodePipeline execution, of its stages, actions and stage conditions, and the
+only place they change.
+
+Each kind of run has a typed status (the values are the API's spellings) and a table of the
+transitions it allows: ``(status, event) → status``. Every other module asks this one to apply an
+event (:func:`pipeline_event`, :func:`stage_event`, :func:`action_event`, :func:`condition_event`
+and the functions named after what happens); an event the table does not allow raises
+:class:`ImpossibleTransition`, so a bug shows up where it happens instead of as a wrong status.
+
+The lock that orders the changes is private to this module. Threads that run an execution
+(the engine, a stage's conditions, an approval waiting for its answer) change other execution
+data through :func:`changing` and wait for a change with :func:`wait`; waiters are woken after
+every change. The state is small and changes a few times a second at most, so one lock is plenty.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from xrdeploy_local_cloud.codepipeline import models
+
+_CHANGED = threading.Condition(threading.RLock())
+_Status = TypeVar("_Status", bound=StrEnum)
+
+
+class PipelineStatus(StrEnum):
+    IN_PROGRESS = "InProgress"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+    SUCCEEDED = "Succeeded"
+    SUPERSEDED = "Superseded"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+
+
+class StageStatus(StrEnum):
+    IN_PROGRESS = "InProgress"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    SKIPPED = "Skipped"  # its entry condition failed with result SKIP
+    CANCELLED = "Cancelled"
+
+
+class ActionStatus(StrEnum):
+    IN_PROGRESS = "InProgress"
+    ABANDONED = "Abandoned"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+
+class ConditionStatus(StrEnum):
+    """A stage's conditions of one kind, one condition, or one rule of it (a rule is never
+    Overridden, Errored or Cancelled)."""
+
+    IN_PROGRESS = "InProgress"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    ERRORED = "Errored"
+    ABANDONED = "Abandoned"
+    CANCELLED = "Cancelled"
+    OVERRIDDEN = "Overridden"  # given up by OverrideStageCondition
+
+
+class Event(StrEnum):
+    SUCCEED = "succeed"
+    FAIL = "fail"
+    STOP_REQUESTED = "stop requested"  # StopPipelineExecution
+    HALT = "halt"  # the run ended without an outcome: stopped, or superseded while waiting
+    SUPERSEDE = "supersede"  # a newer execution arrived at the stage this one waits for
+    RETRY = "retry"  # RetryStageExecution
+    SKIP = "skip"
+    ABANDON = "abandon"
+    OVERRIDE = "override"  # OverrideStageCondition
+
+
+_P, _S, _A, _C, _E = PipelineStatus, StageStatus, ActionStatus, ConditionStatus, Event
+
+PIPELINE: Mapping[tuple[PipelineStatus, Event], PipelineStatus] = {
+    (_P.IN_PROGRESS, _E.SUCCEED): _P.SUCCEEDED,
+    (_P.IN_PROGRESS, _E.FAIL): _P.FAILED,
+    (_P.IN_PROGRESS, _E.HALT): _P.STOPPED,
+    (_P.IN_PROGRESS, _E.STOP_REQUESTED): _P.STOPPING,
+    (_P.IN_PROGRESS, _E.SUPERSEDE): _P.SUPERSEDED,
+    # A stop-and-wait may be escalated to abandon; whatever its stages did, it ends Stopped.
+    (_P.STOPPING, _E.STOP_REQUESTED): _P.STOPPING,
+    (_P.STOPPING, _E.SUCCEED): _P.STOPPED,
+    (_P.STOPPING, _E.FAIL): _P.STOPPED,
+    (_P.STOPPING, _E.HALT): _P.STOPPED,
+    # A superseded execution's thread ends without entering the stage.
+    (_P.SUPERSEDED, _E.HALT): _P.SUPERSEDED,
+    (_P.FAILED, _E.RETRY): _P.IN_PROGRESS,
+    (_P.STOPPED, _E.RETRY): _P.IN_PROGRESS,
+}
+STAGE: Mapping[tuple[StageStatus, Event], StageStatus] = {
+    (_S.IN_PROGRESS, _E.SUCCEED): _S.SUCCEEDED,
+    (_S.IN_PROGRESS, _E.FAIL): _S.FAILED,
+    (_S.IN_PROGRESS, _E.HALT): _S.STOPPED,
+    (_S.IN_PROGRESS, _E.SKIP): _S.SKIPPED,
+}
+ACTION: Mapping[tuple[ActionStatus, Event], ActionStatus] = {
+    (_A.IN_PROGRESS, _E.SUCCEED): _A.SUCCEEDED,
+    (_A.IN_PROGRESS, _E.FAIL): _A.FAILED,
+    (_A.IN_PROGRESS, _E.ABANDON): _A.ABANDONED,
+}
+CONDITION: Mapping[tuple[ConditionStatus, Event], ConditionStatus] = {
+    (_C.IN_PROGRESS, _E.SUCCEED): _C.SUCCEEDED,
+    (_C.IN_PROGRESS, _E.FAIL): _C.FAILED,
+    (_C.IN_PROGRESS, _E.ABANDON): _C.ABANDONED,
+    (_C.IN_PROGRESS, _E.OVERRIDE): _C.OVERRIDDEN,
+}
+RULE: Mapping[tuple[ConditionStatus, Event], ConditionStatus] = {
+    (_C.IN_PROGRESS, _E.SUCCEED): _C.SUCCEEDED,
+    (_C.IN_PROGRESS, _E.FAIL): _C.FAILED,
+    (_C.IN_PROGRESS, _E.ABANDON): _C.ABANDONED,
+}
+FINISHED = frozenset({_P.SUCCEEDED, _P.FAILED, _P.STOPPED, _P.SUPERSEDED, _P.CANCELLED})
+
+# The event that ends a run with that outcome (engine, gates and rules speak in outcomes).
+_OUTCOME_EVENT: Mapping[str, Event] = {
+    "Succeeded": _E.SUCCEED,
+    "Failed": _E.FAIL,
+    "Stopped": _E.HALT,
+    "Skipped": _E.SKIP,
+    "Abandoned": _E.ABANDON,
+    "Overridden": _E.OVERRIDE,
+}
+
+
+class ImpossibleTransition(RuntimeError):
+    def __init__(self, kind: str, status: str, event: Event) -> None:
+        super().__init__(f"a {kind} run that is {status} cannot {event.value}")
+
+
+def move(
+    kind: str, table: Mapping[tuple[_Status, Event], _Status], status: _Status, event: Event
+) -> _Status:
+    """The status ``event`` moves a run of ``kind`` to, by its table."""
+    moved = table.get((status, event))
+    if moved is None:
+        raise ImpossibleTransition(kind, status, event)
+    return moved
+
+
+def event_for(outcome: str) -> Event:
+    """The event that ends a run with ``outcome`` (Succeeded, Failed, Stopped, ...)."""
+    return _OUTCOME_EVENT[outcome]
+
+
+@contextmanager
+def changing() -> Iterator[None]:
+    """Hold the state's lock for a change to execution data other than a status (queues,
+    artifacts, tokens, jobs); everything waiting is woken afterwards."""
+    with _CHANGED:
+        try:
+            yield
+        finally:
+            _CHANGED.notify_all()
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Hold the state's lock for a consistent read."""
+    with _CHANGED:
+        yield
+
+
+def wait(seconds: float) -> None:
+    """Inside :func:`changing` or :func:`reading`: let go of the lock until the next change or
+    for ``seconds`` at most."""
+    _CHANGED.wait(seconds)
+
+
+def pipeline_event(execution: models.Execution, event: Event, summary: str | None = None) -> None:
+    with changing():
+        execution.status = move("pipeline", PIPELINE, execution.status, event)
+        if summary is not None:
+            execution.status_summary = summary
+        execution.touch()
+
+
+def stage_event(execution: models.Execution, stage: str, event: Event) -> StageStatus:
+    with changing():
+        run = execution.stages[stage]
+        run.status = move("stage", STAGE, run.status, event)
+        execution.touch()
+        return run.status
+
+
+def action_event(run: models.ActionRun, event: Event) -> None:
+    with changing():
+        run.status = move("action", ACTION, run.status, event)
+
+
+def condition_event(run: models.ConditionsRun | models.ConditionRun, event: Event) -> None:
+    with changing():
+        run.status = move("condition", CONDITION, run.status, event)
+
+
+def rule_event(run: models.RuleRun, event: Event) -> None:
+    with changing():
+        run.status = move("rule", RULE, run.status, event)

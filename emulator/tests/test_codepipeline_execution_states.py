@@ -1,0 +1,119 @@
+"""Every (state, event) pair of every kind of execution run: the allowed ones land where AWS's
+execution model says, every other one raises."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from enum import StrEnum
+
+import pytest
+
+from xrdeploy_local_cloud.codepipeline import execution_states as states
+from xrdeploy_local_cloud.codepipeline.execution_states import (
+    ActionStatus,
+    ConditionStatus,
+    Event,
+    ImpossibleTransition,
+    PipelineStatus,
+    StageStatus,
+)
+
+# The expected transitions, written out here rather than read from the module's tables.
+_P, _S, _A, _C = PipelineStatus, StageStatus, ActionStatus, ConditionStatus
+EXPECTED: dict[str, tuple[type[StrEnum], dict[tuple[StrEnum, Event], StrEnum]]] = {
+    "pipeline": (
+        PipelineStatus,
+        {
+            (_P.IN_PROGRESS, Event.SUCCEED): _P.SUCCEEDED,
+            (_P.IN_PROGRESS, Event.FAIL): _P.FAILED,
+            (_P.IN_PROGRESS, Event.HALT): _P.STOPPED,
+            (_P.IN_PROGRESS, Event.STOP_REQUESTED): _P.STOPPING,
+            (_P.IN_PROGRESS, Event.SUPERSEDE): _P.SUPERSEDED,
+            (_P.STOPPING, Event.STOP_REQUESTED): _P.STOPPING,
+            (_P.STOPPING, Event.SUCCEED): _P.STOPPED,
+            (_P.STOPPING, Event.FAIL): _P.STOPPED,
+            (_P.STOPPING, Event.HALT): _P.STOPPED,
+            (_P.SUPERSEDED, Event.HALT): _P.SUPERSEDED,
+            (_P.FAILED, Event.RETRY): _P.IN_PROGRESS,
+            (_P.STOPPED, Event.RETRY): _P.IN_PROGRESS,
+        },
+    ),
+    "stage": (
+        StageStatus,
+        {
+            (_S.IN_PROGRESS, Event.SUCCEED): _S.SUCCEEDED,
+            (_S.IN_PROGRESS, Event.FAIL): _S.FAILED,
+            (_S.IN_PROGRESS, Event.HALT): _S.STOPPED,
+            (_S.IN_PROGRESS, Event.SKIP): _S.SKIPPED,
+        },
+    ),
+    "action": (
+        ActionStatus,
+        {
+            (_A.IN_PROGRESS, Event.SUCCEED): _A.SUCCEEDED,
+            (_A.IN_PROGRESS, Event.FAIL): _A.FAILED,
+            (_A.IN_PROGRESS, Event.ABANDON): _A.ABANDONED,
+        },
+    ),
+    "condition": (
+        ConditionStatus,
+        {
+            (_C.IN_PROGRESS, Event.SUCCEED): _C.SUCCEEDED,
+            (_C.IN_PROGRESS, Event.FAIL): _C.FAILED,
+            (_C.IN_PROGRESS, Event.ABANDON): _C.ABANDONED,
+            (_C.IN_PROGRESS, Event.OVERRIDE): _C.OVERRIDDEN,
+        },
+    ),
+    "rule": (
+        ConditionStatus,
+        {
+            (_C.IN_PROGRESS, Event.SUCCEED): _C.SUCCEEDED,
+            (_C.IN_PROGRESS, Event.FAIL): _C.FAILED,
+            (_C.IN_PROGRESS, Event.ABANDON): _C.ABANDONED,
+        },
+    ),
+}
+TABLES: Mapping[str, Mapping[tuple[StrEnum, Event], StrEnum]] = {
+    "pipeline": states.PIPELINE,
+    "stage": states.STAGE,
+    "action": states.ACTION,
+    "condition": states.CONDITION,
+    "rule": states.RULE,
+}
+PAIRS = [
+    (kind, status, event)
+    for kind, (enum, _) in EXPECTED.items()
+    for status, event in itertools.product(list(enum), list(Event))
+]
+
+
+@pytest.mark.parametrize(("kind", "status", "event"), PAIRS, ids=lambda v: str(v))
+def test_every_state_and_event(kind: str, status: StrEnum, event: Event) -> None:
+    expected = EXPECTED[kind][1].get((status, event))
+    if expected is None:
+        with pytest.raises(ImpossibleTransition, match=f"a {kind} run that is {status}"):
+            states.move(kind, TABLES[kind], status, event)
+    else:
+        assert states.move(kind, TABLES[kind], status, event) is expected
+
+
+def test_the_statuses_are_the_apis_spellings() -> None:
+    assert [s.value for s in PipelineStatus] == [
+        "InProgress",
+        "Stopping",
+        "Stopped",
+        "Succeeded",
+        "Superseded",
+        "Failed",
+        "Cancelled",
+    ]
+    assert {s.value for s in ActionStatus} == {"InProgress", "Abandoned", "Succeeded", "Failed"}
+    assert "Skipped" in {s.value for s in StageStatus}
+    assert "Overridden" in {s.value for s in ConditionStatus}
+
+
+def test_an_outcome_names_the_event_that_ends_a_run_with_it() -> None:
+    assert states.event_for(StageStatus.SKIPPED) is Event.SKIP
+    assert states.event_for(ActionStatus.ABANDONED) is Event.ABANDON
+    assert states.event_for(PipelineStatus.STOPPED) is Event.HALT
