@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 import pytest
 
@@ -74,7 +75,7 @@ EXPECTED: dict[str, tuple[type[StrEnum], dict[tuple[StrEnum, Event], StrEnum]]] 
         },
     ),
 }
-TABLES: Mapping[str, Mapping[tuple[StrEnum, Event], StrEnum]] = {
+TABLES: dict[str, Mapping[Any, Any]] = {
     "pipeline": states.PIPELINE,
     "stage": states.STAGE,
     "action": states.ACTION,

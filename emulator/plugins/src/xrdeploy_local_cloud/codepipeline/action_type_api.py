@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import catalogue, models, stores
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline.control import MAX_TAGS, tags_dict
 from xrdeploy_local_cloud.codepipeline.errors import validation
 from xrdeploy_local_cloud.kit import paging
@@ -43,7 +44,7 @@ def list_action_types(context: RequestContext, request: Request) -> dict[str, An
     region = request.get("regionFilter")
     if region is not None and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
         raise validation(f"Invalid region: {region}")
-    with models.CHANGED:
+    with states.reading():
         custom = [t.action_type for t in _store(context).custom_action_types.values()]
     every = [catalogue.listed(b) for b in catalogue.BUILTIN] + custom
     chosen = [t for t in every if owner is None or t["id"]["owner"] == owner]
@@ -133,7 +134,7 @@ def create_custom_action_type(context: RequestContext, request: Request) -> dict
     if len(tags) > MAX_TAGS:
         raise ServiceError("TooManyTagsException", "Tag limit exceeded")
     store = _store(context)
-    with models.CHANGED:
+    with states.changing():
         if key in store.custom_action_types or key in store.deleted_action_types:
             raise validation(
                 f"Action type {category}/Custom/{provider}/{version} already exists or was "
@@ -153,7 +154,7 @@ def create_custom_action_type(context: RequestContext, request: Request) -> dict
 def delete_custom_action_type(context: RequestContext, request: Request) -> dict[str, Any]:
     key = _key(request)
     store = _store(context)
-    with models.CHANGED:
+    with states.changing():
         if store.custom_action_types.pop(key, None) is None:
             raise validation(f"Action type {key[0]}/Custom/{key[1]}/{key[2]} does not exist")
         store.deleted_action_types.add(key)

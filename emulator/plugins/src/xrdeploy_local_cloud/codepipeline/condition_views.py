@@ -7,6 +7,7 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import execution_not_found
@@ -40,7 +41,7 @@ def _rule_state(rule: models.RuleRun) -> dict[str, Any]:
 
 
 def condition_states(execution: models.Execution, stage: str) -> dict[str, Any]:
-    """The stage's condition states for ``execution`` (call under models.CHANGED)."""
+    """The stage's condition states for ``execution`` (call within execution_states.reading())."""
     states: dict[str, Any] = {}
     for kind, key in STATE_KEYS.items():
         run = execution.condition_runs.get((stage, kind))
@@ -97,7 +98,7 @@ def list_rule_executions(context: RequestContext, request: Request) -> dict[str,
     wanted = (request.get("filter") or {}).get("pipelineExecutionId")
     if wanted and pipeline.execution(wanted) is None:
         raise execution_not_found(pipeline.name, wanted)
-    with models.CHANGED:
+    with states.reading():
         details = [
             _rule_detail(e, r)
             for e in reversed(pipeline.executions)

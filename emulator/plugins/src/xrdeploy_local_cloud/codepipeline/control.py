@@ -7,6 +7,7 @@ from typing import Any
 from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import declarations, models, stores
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline.errors import pipeline_not_found, validation
 from xrdeploy_local_cloud.codepipeline.roles import check_pipeline_role
 from xrdeploy_local_cloud.kit.errors import ServiceError
@@ -69,7 +70,7 @@ def create_pipeline(context: RequestContext, request: Request) -> Response:
     declaration = request["pipeline"]
     name = declaration["name"]
     store = _store(context)
-    with models.CHANGED:
+    with states.changing():
         if name in store.pipelines:
             raise ServiceError(
                 "PipelineNameInUseException",
@@ -82,13 +83,12 @@ def create_pipeline(context: RequestContext, request: Request) -> Response:
     if len(tags) > MAX_TAGS:
         raise ServiceError("TooManyTagsException", "Tag limit exceeded")
     arn = f"arn:{context.partition}:codepipeline:{context.region}:{context.account_id}:{name}"
-    with models.CHANGED:
+    with states.changing():
         if name in store.pipelines:
             raise ServiceError(
                 "PipelineNameInUseException", f"A pipeline with name '{name}' exists"
             )
         store.pipelines[name] = models.Pipeline(pipeline_declaration, arn, tags=tags)
-        models.CHANGED.notify_all()
     response: Response = {"pipeline": pipeline_declaration}
     if tags:
         response["tags"] = tag_list(tags, CODEPIPELINE)
@@ -127,21 +127,18 @@ def update_pipeline(context: RequestContext, request: Request) -> Response:
     updated = normalized(declaration, version=int(current.declaration["version"]) + 1)
     _check_custom_types(context, updated)
     check_pipeline_role(updated["roleArn"])
-    with models.CHANGED:
+    with states.changing():
         current.declaration = updated
         current.updated = models.now()
-        models.CHANGED.notify_all()
     return {"pipeline": updated}
 
 
 def delete_pipeline(context: RequestContext, request: Request) -> Response:
-    with models.CHANGED:
+    with states.changing():
         pipeline = _store(context).pipelines.pop(request["name"], None)
         if pipeline is not None:
             for execution in pipeline.executions:
-                if execution.status not in models.FINISHED:
-                    execution.stop = "abandon"  # its thread ends the execution
-            models.CHANGED.notify_all()
+                states.abandon(execution)
     return {}
 
 
@@ -171,7 +168,7 @@ def _tags_of(context: RequestContext, arn: str) -> dict[str, str]:
     if len(parts) >= 6 and parts[2] == "codepipeline":
         store = stores.store(parts[4], parts[3])
         kind, name = (parts[5], ":".join(parts[6:])) if len(parts) > 6 else ("pipeline", parts[5])
-        with models.CHANGED:
+        with states.reading():
             if kind == "pipeline" and name in store.pipelines:
                 tags = store.pipelines[name].tags if store.pipelines[name].arn == arn else None
             elif kind == "webhook" and name in store.webhooks:
@@ -194,7 +191,7 @@ def list_tags_for_resource(context: RequestContext, request: Request) -> Respons
 def tag_resource(context: RequestContext, request: Request) -> Response:
     current = _tags_of(context, request["resourceArn"])
     tags = tags_dict(request.get("tags"))
-    with models.CHANGED:
+    with states.changing():
         if len({**current, **tags}) > MAX_TAGS:
             raise ServiceError("TooManyTagsException", "Tag limit exceeded")
         current.update(tags)
@@ -206,7 +203,7 @@ def untag_resource(context: RequestContext, request: Request) -> Response:
     keys = request.get("tagKeys") or []
     if any(key.startswith("aws:") for key in keys):
         raise validation("Not allowed to modify system tags. System tags start with 'aws:'.")
-    with models.CHANGED:
+    with states.changing():
         for key in keys:
             current.pop(key, None)
     return {}

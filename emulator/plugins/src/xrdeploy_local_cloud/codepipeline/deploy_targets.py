@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from localstack.aws.api import RequestContext
 from localstack.aws.connect import connect_to
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models, stores
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.kit import paging
@@ -27,7 +28,7 @@ def _run(context: RequestContext, request: Request) -> tuple[models.Execution, m
         pipelines = [pipeline_of(context, request["pipelineName"])]
     else:
         pipelines = list(stores.store(context.account_id, context.region).pipelines.values())
-    with models.CHANGED:
+    with states.reading():
         for pipeline in pipelines:
             for execution in pipeline.executions:
                 for run in execution.actions:

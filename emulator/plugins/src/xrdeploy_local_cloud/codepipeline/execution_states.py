@@ -16,7 +16,7 @@ every change. The state is small and changes a few times a second at most, so on
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
@@ -177,11 +177,35 @@ def wait(seconds: float) -> None:
     _CHANGED.wait(seconds)
 
 
+def wait_for(done: Callable[[], bool], seconds: float) -> bool:
+    """Wait until ``done()`` holds (checked after every change) or ``seconds`` pass; whether
+    it holds."""
+    with _CHANGED:
+        return _CHANGED.wait_for(done, seconds)
+
+
 def pipeline_event(execution: models.Execution, event: Event, summary: str | None = None) -> None:
     with changing():
         execution.status = move("pipeline", PIPELINE, execution.status, event)
         if summary is not None:
             execution.status_summary = summary
+        execution.touch()
+
+
+def abandon(execution: models.Execution) -> None:
+    """Its pipeline was deleted: an unfinished execution is given up; its thread ends it
+    Stopped."""
+    with changing():
+        if execution.status not in FINISHED:
+            execution.stop = "abandon"
+
+
+def begin_stage(execution: models.Execution, stage: str) -> None:
+    """The execution enters ``stage``: a new run of it, in progress (a retry's too)."""
+    from xrdeploy_local_cloud.codepipeline.models import StageRun  # models imports this module
+
+    with changing():
+        execution.stages[stage] = StageRun(stage)
         execution.touch()
 
 
@@ -198,11 +222,28 @@ def action_event(run: models.ActionRun, event: Event) -> None:
         run.status = move("action", ACTION, run.status, event)
 
 
-def condition_event(run: models.ConditionsRun | models.ConditionRun, event: Event) -> None:
+def condition_event(
+    run: models.ConditionsRun | models.ConditionRun, event: Event, summary: str | None = None
+) -> None:
+    """A stage's conditions of one kind, or one condition, ended (``summary``: why)."""
+    from xrdeploy_local_cloud.codepipeline.models import ConditionRun, now  # models imports us
+
     with changing():
         run.status = move("condition", CONDITION, run.status, event)
+        run.summary = summary
+        if isinstance(run, ConditionRun):
+            run.updated = now()
 
 
-def rule_event(run: models.RuleRun, event: Event) -> None:
+def end_rule(
+    run: models.RuleRun, outcome: ConditionStatus, summary: str, error_code: str | None
+) -> None:
+    """A rule ended with ``outcome`` (Succeeded, Failed or Abandoned)."""
+    from xrdeploy_local_cloud.codepipeline.models import now  # models imports this module
+
     with changing():
-        run.status = move("rule", RULE, run.status, event)
+        run.status = move("rule", RULE, run.status, event_for(outcome))
+        run.summary = summary
+        if error_code:
+            run.error = {"code": error_code, "message": summary[:5000]}
+        run.updated = now()

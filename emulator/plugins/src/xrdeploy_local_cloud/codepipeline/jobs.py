@@ -17,6 +17,7 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models, stores
 from xrdeploy_local_cloud.codepipeline.errors import validation
 from xrdeploy_local_cloud.kit.errors import ServiceError
@@ -31,7 +32,7 @@ def create(
     job = models.Job(
         id=str(uuid.uuid4()), account_id=execution.account_id, data=data, status=status
     )
-    with models.CHANGED:
+    with states.changing():
         stores.store(execution.account_id, execution.region).jobs[job.id] = job
     return job
 
@@ -39,13 +40,13 @@ def create(
 def wait(job: models.Job, timeout: float, abandoned: Callable[[], bool]) -> dict[str, Any] | None:
     """The job's result, or None when it timed out or was abandoned (then it is TimedOut)."""
     deadline = time.monotonic() + timeout
-    with models.CHANGED:
+    with states.changing():
         while job.result is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or abandoned():
                 job.status = "TimedOut"
                 return None
-            models.CHANGED.wait(min(remaining, 1.0))
+            states.wait(min(remaining, 1.0))
         return job.result
 
 
@@ -57,7 +58,7 @@ def _job(context: RequestContext, job_id: str) -> models.Job:
 
 
 def _report(context: RequestContext, request: Request, status: str) -> dict[str, Any]:
-    with models.CHANGED:
+    with states.changing():
         job = _job(context, request["jobId"])
         if job.status in _RESULT_STATES or job.status == "Queued":  # queued: not yet polled
             raise ServiceError(
@@ -66,7 +67,6 @@ def _report(context: RequestContext, request: Request, status: str) -> dict[str,
             )
         job.status = status
         job.result = {**request, "outcome": status}
-        models.CHANGED.notify_all()
     return {}
 
 
@@ -84,7 +84,7 @@ def get_job_details(context: RequestContext, request: Request) -> dict[str, Any]
 
 
 def acknowledge_job(context: RequestContext, request: Request) -> dict[str, Any]:
-    with models.CHANGED:
+    with states.changing():
         job = _job(context, request["jobId"])
         # A custom action's job has a nonce once PollForJobs dispatched it, and none before.
         if job.status == "Queued" or (job.nonce and request.get("nonce") != job.nonce):
@@ -118,7 +118,7 @@ def poll_for_jobs(context: RequestContext, request: Request) -> dict[str, Any]:
     if len(request.get("queryParam") or {}) > 1:
         raise validation("queryParam takes at most one property")
     size = int(request.get("maxBatchSize") or 1)
-    with models.CHANGED:
+    with states.changing():
         queued = [
             j
             for j in stores.store(context.account_id, context.region).jobs.values()
@@ -130,5 +130,4 @@ def poll_for_jobs(context: RequestContext, request: Request) -> dict[str, Any]:
             answer.append(
                 {"id": job.id, "data": job.data, "nonce": job.nonce, "accountId": job.account_id}
             )
-        models.CHANGED.notify_all()
     return {"jobs": answer}

@@ -14,6 +14,7 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models, runs
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import validation
@@ -38,7 +39,7 @@ def _source_action(pipeline: models.Pipeline, stage: str, action: str) -> dict[s
 
 
 def _current(pipeline: models.Pipeline, action: str) -> models.Execution | None:
-    with models.CHANGED:
+    with states.reading():
         standard = [e for e in pipeline.executions if e.execution_type == models.STANDARD]
     return standard[-1] if standard else None
 

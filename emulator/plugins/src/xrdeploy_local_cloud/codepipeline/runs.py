@@ -9,8 +9,15 @@ from typing import Any
 from localstack.aws.api import RequestContext, ServiceException
 
 from xrdeploy_local_cloud.codepipeline import control, engine, models, rollback, source_s3
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import execution_not_found, validation
+from xrdeploy_local_cloud.codepipeline.execution_states import (
+    ConditionStatus,
+    Event,
+    PipelineStatus,
+    StageStatus,
+)
 from xrdeploy_local_cloud.guards import trust
 from xrdeploy_local_cloud.kit.errors import ServiceError
 
@@ -103,9 +110,8 @@ def start_execution(
         source_revisions={},
     )
     source_s3.pin_revisions(execution, overrides)
-    with models.CHANGED:
+    with states.changing():
         pipeline.executions.append(execution)
-        models.CHANGED.notify_all()
     engine.start(pipeline, execution)
     return execution
 
@@ -122,24 +128,24 @@ def _execution(
 
 def stop_pipeline_execution(context: RequestContext, request: Request) -> dict[str, Any]:
     _, execution = _execution(context, request["pipelineName"], request["pipelineExecutionId"])
-    with models.CHANGED:
+    with states.changing():
         abandon = bool(request.get("abandon"))
         # A stop-and-wait may be escalated to abandon; any other second request is refused.
-        if execution.status == models.STOPPING and (execution.stop == "abandon" or not abandon):
+        if execution.status == PipelineStatus.STOPPING and (
+            execution.stop == "abandon" or not abandon
+        ):
             raise ServiceError(
                 "DuplicatedStopRequestException",
                 f"Execution {execution.id} is already in a Stopping state",
             )
-        if execution.status not in (models.IN_PROGRESS, models.STOPPING):
+        if execution.status not in (PipelineStatus.IN_PROGRESS, PipelineStatus.STOPPING):
             raise ServiceError(
                 "PipelineExecutionNotStoppableException",
                 f"Unable to stop pipeline execution {execution.id}: it is {execution.status}",
             )
+        states.pipeline_event(execution, Event.STOP_REQUESTED)
         execution.stop = "abandon" if abandon else "wait"
         execution.stop_reason = request.get("reason") or execution.stop_reason
-        execution.status = models.STOPPING
-        execution.touch()
-        models.CHANGED.notify_all()
     return {"pipelineExecutionId": execution.id}
 
 
@@ -153,13 +159,13 @@ def retry_stage_execution(context: RequestContext, request: Request) -> dict[str
         raise ServiceError(
             "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
         )
-    with models.CHANGED:
+    with states.changing():
         stage_run = execution.stages.get(stage)
         if (
             execution.running
-            or execution.status not in (models.FAILED, models.STOPPED)
+            or execution.status not in (PipelineStatus.FAILED, PipelineStatus.STOPPED)
             or stage_run is None
-            or stage_run.status not in (models.FAILED, models.STOPPED)
+            or stage_run.status not in (StageStatus.FAILED, StageStatus.STOPPED)
         ):
             raise ServiceError(
                 "StageNotRetryableException",
@@ -170,11 +176,10 @@ def retry_stage_execution(context: RequestContext, request: Request) -> dict[str
                 "NotLatestPipelineExecutionException",
                 "The pipeline was updated since this execution started",
             )
-        execution.status = models.IN_PROGRESS
+        states.pipeline_event(execution, Event.RETRY)
         execution.stop = None
         execution.stop_reason = None
         execution.status_summary = None
-        execution.touch()
     engine.start(pipeline, execution, names.index(stage), request["retryMode"])
     return {"pipelineExecutionId": execution.id}
 
@@ -192,7 +197,7 @@ def rollback_stage(context: RequestContext, request: Request) -> dict[str, Any]:
         )
     if names.index(stage) == 0:
         raise ServiceError("UnableToRollbackStageException", "A source stage cannot be rolled back")
-    with models.CHANGED:
+    with states.changing():
         if target.pipeline_version != pipeline.declaration["version"]:
             raise ServiceError(
                 "PipelineExecutionOutdatedException",
@@ -221,13 +226,12 @@ def override_stage_condition(context: RequestContext, request: Request) -> dict[
         raise ServiceError(
             "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
         )
-    with models.CHANGED:
+    with states.changing():
         run = execution.condition_runs.get((stage, kind))
-        if run is None or run.status != models.IN_PROGRESS or run.overridden:
+        if run is None or run.status != ConditionStatus.IN_PROGRESS or run.overridden:
             raise ServiceError(
                 "ConditionNotOverridableException",
                 f"No {kind} condition of stage {stage} is in progress for execution {execution.id}",
             )
         run.overridden = True
-        models.CHANGED.notify_all()
     return {}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from localstack.services.stores import AccountRegionBundle, BaseStore, LocalAttribute
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline.models import (
-    CHANGED,
     CustomActionType,
     Job,
     Pipeline,
@@ -33,5 +33,5 @@ def store(account_id: str, region: str) -> CodePipelineStore:
 def custom_type(account_id: str, region: str, type_id: dict[str, str]) -> CustomActionType | None:
     """The account's custom action type of that id (its owner is ``Custom``), if it exists."""
     key = (type_id["category"], type_id["provider"], type_id["version"])
-    with CHANGED:
+    with states.reading():
         return store(account_id, region).custom_action_types.get(key)

@@ -7,10 +7,12 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import lanes, models, transitions
 from xrdeploy_local_cloud.codepipeline.condition_views import condition_states
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import execution_not_found
+from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus, StageStatus
 from xrdeploy_local_cloud.codepipeline.source_s3 import source_actions
 from xrdeploy_local_cloud.kit import paging
 
@@ -49,7 +51,10 @@ def _action_state(pipeline: models.Pipeline, stage: str, action: dict[str, Any])
             "errorDetails": run.error,
         }
     )
-    if run.declaration["actionTypeId"]["category"] == "Source" and run.status == models.SUCCEEDED:
+    if (
+        run.declaration["actionTypeId"]["category"] == "Source"
+        and run.status == ActionStatus.SUCCEEDED
+    ):
         state["currentRevision"] = {"revisionId": run.external_id or ""}
     return state
 
@@ -80,7 +85,7 @@ def _stage_state(pipeline: models.Pipeline, stage: dict[str, Any]) -> dict[str, 
 
 def get_pipeline_state(context: RequestContext, request: Request) -> dict[str, Any]:
     pipeline = pipeline_of(context, request["name"])
-    with models.CHANGED:
+    with states.reading():
         return {
             "pipelineName": pipeline.name,
             "pipelineVersion": pipeline.declaration["version"],
@@ -135,7 +140,7 @@ def get_pipeline_execution(context: RequestContext, request: Request) -> dict[st
     execution = pipeline.execution(request["pipelineExecutionId"])
     if execution is None:
         raise execution_not_found(pipeline.name, request["pipelineExecutionId"])
-    with models.CHANGED:
+    with states.reading():
         return {
             "pipelineExecution": _compact(
                 {
@@ -160,12 +165,12 @@ def get_pipeline_execution(context: RequestContext, request: Request) -> dict[st
 def list_pipeline_executions(context: RequestContext, request: Request) -> dict[str, Any]:
     pipeline = pipeline_of(context, request["pipelineName"])
     succeeded_in = ((request.get("filter") or {}).get("succeededInStage") or {}).get("stageName")
-    with models.CHANGED:
+    with states.reading():
         chosen = [
             e
             for e in reversed(pipeline.executions)
             if not succeeded_in
-            or (succeeded_in in e.stages and e.stages[succeeded_in].status == models.SUCCEEDED)
+            or (succeeded_in in e.stages and e.stages[succeeded_in].status == StageStatus.SUCCEEDED)
         ]
         summaries = [
             _compact(
@@ -234,7 +239,7 @@ def list_action_executions(context: RequestContext, request: Request) -> dict[st
     wanted = (request.get("filter") or {}).get("pipelineExecutionId")
     if wanted and pipeline.execution(wanted) is None:
         raise execution_not_found(pipeline.name, wanted)
-    with models.CHANGED:
+    with states.reading():
         details = [
             _action_detail(e, r)
             for e in reversed(pipeline.executions)

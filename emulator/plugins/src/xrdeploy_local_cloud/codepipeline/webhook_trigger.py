@@ -16,6 +16,7 @@ from localstack.aws.api import RequestContext, ServiceException
 from localstack.extensions.api import Extension
 from localstack.http import Request, Response, Router, route
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models, runs, stores, webhook_filters
 
 EXTENSION_NAME = "xrdeploy-codepipeline-webhooks"
@@ -23,7 +24,7 @@ TRIGGER_PATH = "/_xrdeploy/codepipeline/webhooks/trigger"
 
 
 def _find(token: str) -> tuple[str, str, models.Webhook] | None:
-    with models.CHANGED:
+    with states.reading():
         for account_id, regions in stores.codepipeline_stores.items():
             for region, store in regions.items():
                 for webhook in store.webhooks.values():
@@ -43,7 +44,7 @@ def _start(account_id: str, region: str, webhook: models.Webhook) -> str:
     trigger = {"triggerType": "Webhook", "triggerDetail": webhook.arn}
     variables = runs.variables_for(pipeline.declaration, None)
     execution = runs.start_execution(context, pipeline, trigger, variables, {})
-    with models.CHANGED:
+    with states.changing():
         webhook.last_triggered = models.now()
     return str(execution.id)
 

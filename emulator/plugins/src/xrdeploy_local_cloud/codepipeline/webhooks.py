@@ -16,6 +16,7 @@ from typing import Any
 
 from localstack.aws.api import RequestContext
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models, stores
 from xrdeploy_local_cloud.codepipeline.control import MAX_TAGS, pipeline_of, tags_dict
 from xrdeploy_local_cloud.codepipeline.errors import validation
@@ -89,7 +90,7 @@ def put_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
     if len(tags) > MAX_TAGS:
         raise ServiceError("TooManyTagsException", "Tag limit exceeded")
     name = definition["name"]
-    with models.CHANGED:
+    with states.changing():
         webhooks = _store(context).webhooks
         known = webhooks.get(name)
         token = known.token if known else secrets.token_urlsafe(24)
@@ -107,7 +108,7 @@ def put_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
 
 
 def list_webhooks(context: RequestContext, request: Request) -> dict[str, Any]:
-    with models.CHANGED:
+    with states.reading():
         items = [_item(w) for _, w in sorted(_store(context).webhooks.items())]
     chosen, token = paging.page(items, request, token_key="NextToken", size_key="MaxResults")
     response: dict[str, Any] = {"webhooks": chosen}
@@ -117,14 +118,14 @@ def list_webhooks(context: RequestContext, request: Request) -> dict[str, Any]:
 
 
 def delete_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
-    with models.CHANGED:
+    with states.changing():
         _store(context).webhooks.pop(request["name"], None)  # AWS: deleting none is no error
     return {}
 
 
 def _registered(context: RequestContext, request: Request, registered: bool) -> dict[str, Any]:
     name = request.get("webhookName") or ""
-    with models.CHANGED:
+    with states.changing():
         webhook = _store(context).webhooks.get(name)
         if webhook is None:
             raise ServiceError("WebhookNotFoundException", f"The webhook {name} was not found")
