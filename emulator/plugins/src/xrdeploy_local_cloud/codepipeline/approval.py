@@ -11,14 +11,12 @@ import time
 import uuid
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
 from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models, settings
 from xrdeploy_local_cloud.codepipeline.action_types import ActionContext, Outcome, failed
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus
-from xrdeploy_local_cloud.guards import trust
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit.errors import ServiceError
 
 
@@ -53,8 +51,8 @@ def _check_declared(pipeline: models.Pipeline, stage: str, action: str) -> None:
         raise ServiceError("ActionNotFoundException", f"Action {action} not found in stage {stage}")
 
 
-def put_approval_result(context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["pipelineName"])
+def put_approval_result(state: State, request: dict[str, Any]) -> dict[str, Any]:
+    pipeline = pipeline_of(state, request["pipelineName"])
     stage, action = request["stageName"], request["actionName"]
     _check_declared(pipeline, stage, action)
     with states.changing():
@@ -72,7 +70,6 @@ def put_approval_result(context: RequestContext, request: dict[str, Any]) -> dic
                     f"The approval action {action} in stage {stage} is already completed",
                 )
             raise ServiceError("InvalidApprovalTokenException", "The approval token is not valid")
-        caller = trust.caller_of(context)
-        pending.updated_by = caller.arn if caller else None
+        pending.updated_by = state.caller_arn
         pending.approval = dict(request["result"])
         return {"approvedAt": models.now()}

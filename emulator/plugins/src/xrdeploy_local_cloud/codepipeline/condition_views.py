@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
 from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import execution_not_found
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit import paging
 
 Request = dict[str, Any]
@@ -42,12 +41,12 @@ def _rule_state(rule: models.RuleRun) -> dict[str, Any]:
 
 def condition_states(execution: models.Execution, stage: str) -> dict[str, Any]:
     """The stage's condition states for ``execution`` (call within execution_states.reading())."""
-    states: dict[str, Any] = {}
+    shown: dict[str, Any] = {}
     for kind, key in STATE_KEYS.items():
         run = execution.condition_runs.get((stage, kind))
         if run is None:
             continue
-        states[key] = {
+        shown[key] = {
             "latestExecution": _compact({"status": run.status, "summary": run.summary}),
             "conditionStates": [
                 {
@@ -59,7 +58,7 @@ def condition_states(execution: models.Execution, stage: str) -> dict[str, Any]:
                 for c in run.conditions
             ],
         }
-    return states
+    return shown
 
 
 def _rule_detail(execution: models.Execution, rule: models.RuleRun) -> dict[str, Any]:
@@ -93,8 +92,8 @@ def _rule_detail(execution: models.Execution, rule: models.RuleRun) -> dict[str,
     )
 
 
-def list_rule_executions(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["pipelineName"])
+def list_rule_executions(state: State, request: Request) -> dict[str, Any]:
+    pipeline = pipeline_of(state, request["pipelineName"])
     wanted = (request.get("filter") or {}).get("pipelineExecutionId")
     if wanted and pipeline.execution(wanted) is None:
         raise execution_not_found(pipeline.name, wanted)
@@ -147,6 +146,6 @@ RULE_TYPES: list[dict[str, Any]] = [
 ]
 
 
-def list_rule_types(context: RequestContext, request: Request) -> dict[str, Any]:
+def list_rule_types(state: State, request: Request) -> dict[str, Any]:
     owner = request.get("ruleOwnerFilter")
     return {"ruleTypes": [t for t in RULE_TYPES if not owner or t["id"]["owner"] == owner]}

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
 from xrdeploy_local_cloud.codepipeline import declarations, models, stores
 from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline.errors import pipeline_not_found, validation
 from xrdeploy_local_cloud.codepipeline.roles import check_pipeline_role
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit.errors import ServiceError
 from xrdeploy_local_cloud.kit.tags import CODEPIPELINE, tag_list, tags_of
 
@@ -18,14 +17,10 @@ Response = dict[str, Any]
 MAX_TAGS = 50
 
 
-def _store(context: RequestContext) -> stores.CodePipelineStore:
-    return stores.store(context.account_id, context.region)
-
-
-def pipeline_of(context: RequestContext, name: str) -> models.Pipeline:
-    pipeline = _store(context).pipelines.get(name)
+def pipeline_of(state: State, name: str) -> models.Pipeline:
+    pipeline = state.store.pipelines.get(name)
     if pipeline is None:
-        raise pipeline_not_found(context.account_id, name)
+        raise pipeline_not_found(state.account_id, name)
     return pipeline
 
 
@@ -47,14 +42,14 @@ def tags_dict(entries: list[dict[str, str]] | None) -> dict[str, str]:
     return tags
 
 
-def _check_custom_types(context: RequestContext, declaration: dict[str, Any]) -> None:
+def _check_custom_types(state: State, declaration: dict[str, Any]) -> None:
     """AWS refuses an action of a custom type the account does not have in that region."""
     for stage in declaration["stages"]:
         for action in stage["actions"]:
             type_id = action["actionTypeId"]
-            region = action.get("region", context.region)
+            region = action.get("region", state.region)
             if type_id["owner"] != "Custom" or stores.custom_type(
-                context.account_id, region, type_id
+                state.account_id, region, type_id
             ):
                 continue
             raise ServiceError(
@@ -66,23 +61,23 @@ def _check_custom_types(context: RequestContext, declaration: dict[str, Any]) ->
             )
 
 
-def create_pipeline(context: RequestContext, request: Request) -> Response:
+def create_pipeline(state: State, request: Request) -> Response:
     declaration = request["pipeline"]
     name = declaration["name"]
-    store = _store(context)
+    store = state.store
     with states.changing():
         if name in store.pipelines:
             raise ServiceError(
                 "PipelineNameInUseException",
-                f"A pipeline with name '{name}' already exists in account '{context.account_id}'",
+                f"A pipeline with name '{name}' already exists in account '{state.account_id}'",
             )
     pipeline_declaration = normalized(declaration, version=1)
-    _check_custom_types(context, pipeline_declaration)
+    _check_custom_types(state, pipeline_declaration)
     check_pipeline_role(pipeline_declaration["roleArn"])
     tags = tags_dict(request.get("tags"))
     if len(tags) > MAX_TAGS:
         raise ServiceError("TooManyTagsException", "Tag limit exceeded")
-    arn = f"arn:{context.partition}:codepipeline:{context.region}:{context.account_id}:{name}"
+    arn = f"arn:{state.partition}:codepipeline:{state.region}:{state.account_id}:{name}"
     with states.changing():
         if name in store.pipelines:
             raise ServiceError(
@@ -95,8 +90,8 @@ def create_pipeline(context: RequestContext, request: Request) -> Response:
     return response
 
 
-def get_pipeline(context: RequestContext, request: Request) -> Response:
-    pipeline = pipeline_of(context, request["name"])
+def get_pipeline(state: State, request: Request) -> Response:
+    pipeline = pipeline_of(state, request["name"])
     version = request.get("version")
     if version is not None and version != pipeline.declaration["version"]:
         raise ServiceError(
@@ -113,19 +108,19 @@ def get_pipeline(context: RequestContext, request: Request) -> Response:
     }
 
 
-def update_pipeline(context: RequestContext, request: Request) -> Response:
+def update_pipeline(state: State, request: Request) -> Response:
     declaration = request["pipeline"]
-    store = _store(context)
+    store = state.store
     name = declaration["name"]
     current = store.pipelines.get(name)
     if current is None:
         raise ServiceError(
             "ResourceNotFoundException",
-            f"The account with id '{context.account_id}' does not include a pipeline "
+            f"The account with id '{state.account_id}' does not include a pipeline "
             f"with the name '{name}'",
         )
     updated = normalized(declaration, version=int(current.declaration["version"]) + 1)
-    _check_custom_types(context, updated)
+    _check_custom_types(state, updated)
     check_pipeline_role(updated["roleArn"])
     with states.changing():
         current.declaration = updated
@@ -133,17 +128,17 @@ def update_pipeline(context: RequestContext, request: Request) -> Response:
     return {"pipeline": updated}
 
 
-def delete_pipeline(context: RequestContext, request: Request) -> Response:
+def delete_pipeline(state: State, request: Request) -> Response:
     with states.changing():
-        pipeline = _store(context).pipelines.pop(request["name"], None)
+        pipeline = state.store.pipelines.pop(request["name"], None)
         if pipeline is not None:
             for execution in pipeline.executions:
                 states.abandon(execution)
     return {}
 
 
-def list_pipelines(context: RequestContext, request: Request) -> Response:
-    pipelines = sorted(_store(context).pipelines.values(), key=lambda p: p.name)
+def list_pipelines(state: State, request: Request) -> Response:
+    pipelines = sorted(state.store.pipelines.values(), key=lambda p: p.name)
     return {
         "pipelines": [
             {
@@ -159,7 +154,7 @@ def list_pipelines(context: RequestContext, request: Request) -> Response:
     }
 
 
-def _tags_of(context: RequestContext, arn: str) -> dict[str, str]:
+def _tags_of(state: State, arn: str) -> dict[str, str]:
     """The tags of the resource an ARN names: a pipeline, a webhook
     (``...:webhook:<name>``) or a custom action type
     (``...:actiontype:Custom/<category>/<provider>/<version>``)."""
@@ -184,12 +179,12 @@ def _tags_of(context: RequestContext, arn: str) -> dict[str, str]:
     return tags
 
 
-def list_tags_for_resource(context: RequestContext, request: Request) -> Response:
-    return {"tags": tag_list(_tags_of(context, request["resourceArn"]), CODEPIPELINE)}
+def list_tags_for_resource(state: State, request: Request) -> Response:
+    return {"tags": tag_list(_tags_of(state, request["resourceArn"]), CODEPIPELINE)}
 
 
-def tag_resource(context: RequestContext, request: Request) -> Response:
-    current = _tags_of(context, request["resourceArn"])
+def tag_resource(state: State, request: Request) -> Response:
+    current = _tags_of(state, request["resourceArn"])
     tags = tags_dict(request.get("tags"))
     with states.changing():
         if len({**current, **tags}) > MAX_TAGS:
@@ -198,8 +193,8 @@ def tag_resource(context: RequestContext, request: Request) -> Response:
     return {}
 
 
-def untag_resource(context: RequestContext, request: Request) -> Response:
-    current = _tags_of(context, request["resourceArn"])
+def untag_resource(state: State, request: Request) -> Response:
+    current = _tags_of(state, request["resourceArn"])
     keys = request.get("tagKeys") or []
     if any(key.startswith("aws:") for key in keys):
         raise validation("Not allowed to modify system tags. System tags start with 'aws:'.")

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
 from xrdeploy_local_cloud.codepipeline import (
     action_type_api,
     approval,
@@ -26,9 +24,10 @@ from xrdeploy_local_cloud.codepipeline import (
     views,
     webhooks,
 )
+from xrdeploy_local_cloud.codepipeline.stores import State, state_of
 from xrdeploy_local_cloud.kit import dispatch
 
-Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
+Handler = Callable[[State, dict[str, Any]], dict[str, Any]]
 
 
 def _operations() -> dict[str, Handler]:
@@ -81,4 +80,4 @@ def _operations() -> dict[str, Handler]:
 
 
 def create_service() -> Any:
-    return dispatch.create_service("codepipeline", _operations(), lambda context: context)
+    return dispatch.create_service("codepipeline", _operations(), state_of)

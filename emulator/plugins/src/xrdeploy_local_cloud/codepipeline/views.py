@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
 from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import lanes, models, transitions
 from xrdeploy_local_cloud.codepipeline.condition_views import condition_states
@@ -14,6 +12,7 @@ from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import execution_not_found
 from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus, StageStatus
 from xrdeploy_local_cloud.codepipeline.source_s3 import source_actions
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit import paging
 
 Request = dict[str, Any]
@@ -83,8 +82,8 @@ def _stage_state(pipeline: models.Pipeline, stage: dict[str, Any]) -> dict[str, 
     return state
 
 
-def get_pipeline_state(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["name"])
+def get_pipeline_state(state: State, request: Request) -> dict[str, Any]:
+    pipeline = pipeline_of(state, request["name"])
     with states.reading():
         return {
             "pipelineName": pipeline.name,
@@ -135,8 +134,8 @@ def _rollback_metadata(execution: models.Execution) -> dict[str, str] | None:
     return {"rollbackTargetPipelineExecutionId": execution.rollback_target}
 
 
-def get_pipeline_execution(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["pipelineName"])
+def get_pipeline_execution(state: State, request: Request) -> dict[str, Any]:
+    pipeline = pipeline_of(state, request["pipelineName"])
     execution = pipeline.execution(request["pipelineExecutionId"])
     if execution is None:
         raise execution_not_found(pipeline.name, request["pipelineExecutionId"])
@@ -162,8 +161,8 @@ def get_pipeline_execution(context: RequestContext, request: Request) -> dict[st
         }
 
 
-def list_pipeline_executions(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["pipelineName"])
+def list_pipeline_executions(state: State, request: Request) -> dict[str, Any]:
+    pipeline = pipeline_of(state, request["pipelineName"])
     succeeded_in = ((request.get("filter") or {}).get("succeededInStage") or {}).get("stageName")
     with states.reading():
         chosen = [
@@ -234,8 +233,8 @@ def _action_detail(execution: models.Execution, run: models.ActionRun) -> dict[s
     )
 
 
-def list_action_executions(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["pipelineName"])
+def list_action_executions(state: State, request: Request) -> dict[str, Any]:
+    pipeline = pipeline_of(state, request["pipelineName"])
     wanted = (request.get("filter") or {}).get("pipelineExecutionId")
     if wanted and pipeline.execution(wanted) is None:
         raise execution_not_found(pipeline.name, wanted)

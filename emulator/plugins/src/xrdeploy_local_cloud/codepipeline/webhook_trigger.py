@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
-from localstack.aws.api import RequestContext, ServiceException
+from localstack.aws.api import ServiceException
 from localstack.extensions.api import Extension
 from localstack.http import Request, Response, Router, route
 
@@ -39,11 +39,11 @@ def _answer(status: int, message: str, **fields: Any) -> Response:
 
 def _start(account_id: str, region: str, webhook: models.Webhook) -> str:
     pipeline = stores.store(account_id, region).pipelines[webhook.definition["targetPipeline"]]
-    context = RequestContext(None)  # type: ignore[arg-type]  # no AWS request behind it
-    context.account_id, context.region = account_id, region
     trigger = {"triggerType": "Webhook", "triggerDetail": webhook.arn}
     variables = runs.variables_for(pipeline.declaration, None)
-    execution = runs.start_execution(context, pipeline, trigger, variables, {})
+    execution = runs.start_execution(
+        stores.state_for(account_id, region), pipeline, trigger, variables, {}
+    )
     with states.changing():
         webhook.last_triggered = models.now()
     return str(execution.id)
