@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from xrdeploy_local_cloud.codepipeline import execution_states as states
+from xrdeploy_local_cloud.codepipeline import models
 from xrdeploy_local_cloud.codepipeline.execution_states import (
     ActionStatus,
     ConditionStatus,
@@ -66,15 +67,12 @@ EXPECTED: dict[str, tuple[type[StrEnum], dict[tuple[StrEnum, Event], StrEnum]]] 
             (_C.IN_PROGRESS, Event.OVERRIDE): _C.OVERRIDDEN,
         },
     ),
-    "rule": (
-        ConditionStatus,
-        {
-            (_C.IN_PROGRESS, Event.SUCCEED): _C.SUCCEEDED,
-            (_C.IN_PROGRESS, Event.FAIL): _C.FAILED,
-            (_C.IN_PROGRESS, Event.ABANDON): _C.ABANDONED,
-        },
-    ),
 }
+# A rule is a condition that OverrideStageCondition cannot override.
+EXPECTED["rule"] = (
+    ConditionStatus,
+    {k: v for k, v in EXPECTED["condition"][1].items() if k[1] is not Event.OVERRIDE},
+)
 TABLES: dict[str, Mapping[Any, Any]] = {
     "pipeline": states.PIPELINE,
     "stage": states.STAGE,
@@ -118,3 +116,68 @@ def test_an_outcome_names_the_event_that_ends_a_run_with_it() -> None:
     assert states.event_for(StageStatus.SKIPPED) is Event.SKIP
     assert states.event_for(ActionStatus.ABANDONED) is Event.ABANDON
     assert states.event_for(PipelineStatus.STOPPED) is Event.HALT
+
+
+def _execution() -> models.Execution:
+    return models.Execution(
+        id="e1",
+        account_id="111122223333",
+        region="eu-west-1",
+        pipeline_name="p",
+        pipeline_version=1,
+        declaration={"name": "p", "stages": []},
+        trigger={},
+        variables={},
+        source_revisions={},
+    )
+
+
+def test_a_stopped_execution_ends_stopped_whatever_its_stages_did() -> None:
+    execution = _execution()
+    states.run_started(execution)
+    states.request_stop(execution, abandon=False, reason="bad build")
+    assert execution.status is PipelineStatus.STOPPING
+    states.request_stop(execution, abandon=True, reason=None)  # escalated to abandon
+    assert (execution.stop, execution.stop_reason) == ("abandon", "bad build")
+
+    assert states.run_ended(execution, StageStatus.SUCCEEDED) is PipelineStatus.STOPPED
+    assert (execution.status_summary, execution.running) == ("bad build", False)
+
+
+def test_a_retry_resumes_a_failed_execution_and_forgets_the_stop() -> None:
+    execution = _execution()
+    assert states.run_ended(execution, StageStatus.FAILED) is PipelineStatus.FAILED
+    states.retry(execution)
+    assert (execution.status, execution.stop, execution.status_summary) == (
+        PipelineStatus.IN_PROGRESS,
+        None,
+        None,
+    )
+    with pytest.raises(ImpossibleTransition):
+        states.retry(execution)  # only a Failed or Stopped execution is retried
+
+
+def test_a_superseded_execution_stays_superseded_when_its_thread_ends() -> None:
+    execution = _execution()
+    states.pipeline_event(execution, Event.SUPERSEDE, "Superseded by execution e2")
+    assert states.run_ended(execution, StageStatus.STOPPED) is PipelineStatus.SUPERSEDED
+    assert execution.status_summary == "Superseded by execution e2"
+
+
+def test_a_condition_is_overridden_once_and_only_while_in_progress() -> None:
+    run = models.ConditionsRun("BEFORE_ENTRY", [])
+    assert states.overridable(run)
+    states.request_override(run)
+    assert not states.overridable(run)
+    with pytest.raises(ImpossibleTransition):
+        states.request_override(run)
+    states.condition_event(run, Event.OVERRIDE, "Overridden by OverrideStageCondition")
+    assert run.status is ConditionStatus.OVERRIDDEN
+
+
+def test_a_stage_run_starts_in_progress_and_ends_by_its_table() -> None:
+    execution = _execution()
+    states.begin_stage(execution, "Deploy")
+    assert states.stage_event(execution, "Deploy", Event.SKIP) is StageStatus.SKIPPED
+    with pytest.raises(ImpossibleTransition, match="a stage run that is Skipped cannot fail"):
+        states.stage_event(execution, "Deploy", Event.FAIL)

@@ -7,8 +7,7 @@ from typing import Any
 
 from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models
-from xrdeploy_local_cloud.codepipeline.control import pipeline_of
-from xrdeploy_local_cloud.codepipeline.errors import execution_not_found
+from xrdeploy_local_cloud.codepipeline.lookups import compact, filtered_executions
 from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit import paging
 
@@ -20,14 +19,10 @@ STATE_KEYS = {
 }
 
 
-def _compact(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
-
-
 def _rule_state(rule: models.RuleRun) -> dict[str, Any]:
     return {
         "ruleName": rule.name,
-        "latestExecution": _compact(
+        "latestExecution": compact(
             {
                 "ruleExecutionId": rule.rule_execution_id,
                 "status": rule.status,
@@ -47,10 +42,10 @@ def condition_states(execution: models.Execution, stage: str) -> dict[str, Any]:
         if run is None:
             continue
         shown[key] = {
-            "latestExecution": _compact({"status": run.status, "summary": run.summary}),
+            "latestExecution": compact({"status": run.status, "summary": run.summary}),
             "conditionStates": [
                 {
-                    "latestExecution": _compact(
+                    "latestExecution": compact(
                         {"status": c.status, "summary": c.summary, "lastStatusChange": c.updated}
                     ),
                     "ruleStates": [_rule_state(r) for r in c.rules],
@@ -63,7 +58,7 @@ def condition_states(execution: models.Execution, stage: str) -> dict[str, Any]:
 
 def _rule_detail(execution: models.Execution, rule: models.RuleRun) -> dict[str, Any]:
     declaration = rule.declaration
-    return _compact(
+    return compact(
         {
             "pipelineExecutionId": execution.id,
             "ruleExecutionId": rule.rule_execution_id,
@@ -73,7 +68,7 @@ def _rule_detail(execution: models.Execution, rule: models.RuleRun) -> dict[str,
             "startTime": rule.started,
             "lastUpdateTime": rule.updated,
             "status": rule.status,
-            "input": _compact(
+            "input": compact(
                 {
                     "ruleTypeId": declaration["ruleTypeId"],
                     "configuration": declaration.get("configuration", {}),
@@ -84,7 +79,7 @@ def _rule_detail(execution: models.Execution, rule: models.RuleRun) -> dict[str,
                 }
             ),
             "output": {
-                "executionResult": _compact(
+                "executionResult": compact(
                     {"externalExecutionSummary": rule.summary, "errorDetails": rule.error}
                 )
             },
@@ -93,22 +88,18 @@ def _rule_detail(execution: models.Execution, rule: models.RuleRun) -> dict[str,
 
 
 def list_rule_executions(state: State, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(state, request["pipelineName"])
-    wanted = (request.get("filter") or {}).get("pipelineExecutionId")
-    if wanted and pipeline.execution(wanted) is None:
-        raise execution_not_found(pipeline.name, wanted)
+    executions = filtered_executions(state, request)
     with states.reading():
         details = [
             _rule_detail(e, r)
-            for e in reversed(pipeline.executions)
-            if not wanted or e.id == wanted
+            for e in executions
             for run in e.condition_runs.values()
             for c in run.conditions
             for r in c.rules
         ]
     details.sort(key=lambda d: d["startTime"], reverse=True)
     page, token = paging.page(details, request)
-    return _compact({"ruleExecutionDetails": page, "nextToken": token})
+    return compact({"ruleExecutionDetails": page, "nextToken": token})
 
 
 def _property(name: str, required: bool, description: str) -> dict[str, Any]:

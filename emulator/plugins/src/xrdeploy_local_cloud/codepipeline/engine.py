@@ -30,7 +30,6 @@ from xrdeploy_local_cloud.codepipeline.action_types import ActionContext, Outcom
 from xrdeploy_local_cloud.codepipeline.declarations import artifact_store
 from xrdeploy_local_cloud.codepipeline.execution_states import (
     ActionStatus,
-    Event,
     PipelineStatus,
     StageStatus,
 )
@@ -66,8 +65,7 @@ def start(
 ) -> None:
     """Run ``execution`` from ``first_stage`` in a background thread (a rollback execution runs
     that one stage only)."""
-    with states.changing():
-        execution.running = True
+    states.run_started(execution)
     events.pipeline_changed(execution, "STARTED" if retry_mode is None else "RESUMED")
     threading.Thread(
         target=_run,
@@ -127,14 +125,7 @@ def _start_rollback(pipeline: models.Pipeline, failed: models.Execution, stage: 
 
 
 def _finish(execution: models.Execution, outcome: StageStatus) -> None:
-    with states.changing():
-        if execution.stop:  # stopped (or its pipeline deleted), whatever its stages did
-            states.pipeline_event(execution, Event.HALT)
-            execution.status_summary = execution.stop_reason
-        else:
-            states.pipeline_event(execution, states.event_for(outcome))
-        execution.running = False
-        status = execution.status
+    status = states.run_ended(execution, outcome)
     events.pipeline_changed(execution, _STATE[status])
 
 

@@ -115,11 +115,9 @@ CONDITION: Mapping[tuple[ConditionStatus, Event], ConditionStatus] = {
     (_C.IN_PROGRESS, _E.ABANDON): _C.ABANDONED,
     (_C.IN_PROGRESS, _E.OVERRIDE): _C.OVERRIDDEN,
 }
-RULE: Mapping[tuple[ConditionStatus, Event], ConditionStatus] = {
-    (_C.IN_PROGRESS, _E.SUCCEED): _C.SUCCEEDED,
-    (_C.IN_PROGRESS, _E.FAIL): _C.FAILED,
-    (_C.IN_PROGRESS, _E.ABANDON): _C.ABANDONED,
-}
+# A rule ends as a condition does, but only OverrideStageCondition overrides, and it names a
+# stage's conditions, not a rule.
+RULE = {key: status for key, status in CONDITION.items() if key[1] is not _E.OVERRIDE}
 FINISHED = frozenset({_P.SUCCEEDED, _P.FAILED, _P.STOPPED, _P.SUPERSEDED, _P.CANCELLED})
 
 # The event that ends a run with that outcome (engine, gates and rules speak in outcomes).
@@ -190,6 +188,53 @@ def pipeline_event(execution: models.Execution, event: Event, summary: str | Non
         if summary is not None:
             execution.status_summary = summary
         execution.touch()
+
+
+def run_started(execution: models.Execution) -> None:
+    """A thread works on the execution from now on (RetryStageExecution waits for it to end)."""
+    with changing():
+        execution.running = True
+
+
+def run_ended(execution: models.Execution, outcome: StageStatus) -> PipelineStatus:
+    """The execution's thread ended, its stages with ``outcome``; the execution's status."""
+    with changing():
+        if execution.stop:  # stopped (or its pipeline deleted), whatever its stages did
+            pipeline_event(execution, Event.HALT)
+            execution.status_summary = execution.stop_reason
+        else:
+            pipeline_event(execution, event_for(outcome))
+        execution.running = False
+        return execution.status
+
+
+def request_stop(execution: models.Execution, abandon: bool, reason: str | None) -> None:
+    """StopPipelineExecution: the execution is Stopping; its thread ends it (at once when
+    ``abandon``, else once the running actions end)."""
+    with changing():
+        pipeline_event(execution, Event.STOP_REQUESTED)
+        execution.stop = "abandon" if abandon else "wait"
+        execution.stop_reason = reason or execution.stop_reason
+
+
+def retry(execution: models.Execution) -> None:
+    """RetryStageExecution: the execution is in progress again, with no stop pending."""
+    with changing():
+        pipeline_event(execution, Event.RETRY)
+        execution.stop = execution.stop_reason = execution.status_summary = None
+
+
+def overridable(run: models.ConditionsRun) -> bool:
+    with reading():
+        return run.status == ConditionStatus.IN_PROGRESS and not run.overridden
+
+
+def request_override(run: models.ConditionsRun) -> None:
+    """OverrideStageCondition: the rules still running are given up; the run ends Overridden."""
+    with changing():
+        if not overridable(run):
+            raise ImpossibleTransition("condition", run.status, Event.OVERRIDE)
+        run.overridden = True
 
 
 def abandon(execution: models.Execution) -> None:

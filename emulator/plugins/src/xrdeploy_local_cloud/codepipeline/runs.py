@@ -11,13 +11,12 @@ from localstack.aws.api import ServiceException
 from xrdeploy_local_cloud.codepipeline import control, engine, models, rollback, source_s3
 from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
-from xrdeploy_local_cloud.codepipeline.errors import execution_not_found, validation
+from xrdeploy_local_cloud.codepipeline.errors import validation
 from xrdeploy_local_cloud.codepipeline.execution_states import (
-    ConditionStatus,
-    Event,
     PipelineStatus,
     StageStatus,
 )
+from xrdeploy_local_cloud.codepipeline.lookups import execution_of
 from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit.errors import ServiceError
 
@@ -110,18 +109,8 @@ def start_execution(
     return execution
 
 
-def _execution(
-    state: State, name: str, execution_id: str
-) -> tuple[models.Pipeline, models.Execution]:
-    pipeline = pipeline_of(state, name)
-    execution = pipeline.execution(execution_id)
-    if execution is None:
-        raise execution_not_found(name, execution_id)
-    return pipeline, execution
-
-
 def stop_pipeline_execution(state: State, request: Request) -> dict[str, Any]:
-    _, execution = _execution(state, request["pipelineName"], request["pipelineExecutionId"])
+    _, execution = execution_of(state, request["pipelineName"], request["pipelineExecutionId"])
     with states.changing():
         abandon = bool(request.get("abandon"))
         # A stop-and-wait may be escalated to abandon; any other second request is refused.
@@ -137,14 +126,14 @@ def stop_pipeline_execution(state: State, request: Request) -> dict[str, Any]:
                 "PipelineExecutionNotStoppableException",
                 f"Unable to stop pipeline execution {execution.id}: it is {execution.status}",
             )
-        states.pipeline_event(execution, Event.STOP_REQUESTED)
-        execution.stop = "abandon" if abandon else "wait"
-        execution.stop_reason = request.get("reason") or execution.stop_reason
+        states.request_stop(execution, abandon, request.get("reason"))
     return {"pipelineExecutionId": execution.id}
 
 
 def retry_stage_execution(state: State, request: Request) -> dict[str, Any]:
-    pipeline, execution = _execution(state, request["pipelineName"], request["pipelineExecutionId"])
+    pipeline, execution = execution_of(
+        state, request["pipelineName"], request["pipelineExecutionId"]
+    )
     stage = request["stageName"]
     names = [s["name"] for s in execution.declaration["stages"]]
     if stage not in names:
@@ -168,17 +157,14 @@ def retry_stage_execution(state: State, request: Request) -> dict[str, Any]:
                 "NotLatestPipelineExecutionException",
                 "The pipeline was updated since this execution started",
             )
-        states.pipeline_event(execution, Event.RETRY)
-        execution.stop = None
-        execution.stop_reason = None
-        execution.status_summary = None
+        states.retry(execution)
     engine.start(pipeline, execution, names.index(stage), request["retryMode"])
     return {"pipelineExecutionId": execution.id}
 
 
 def rollback_stage(state: State, request: Request) -> dict[str, Any]:
     """RollbackStage: a ROLLBACK execution of the stage with the target execution's revisions."""
-    pipeline, target = _execution(
+    pipeline, target = execution_of(
         state, request["pipelineName"], request["targetPipelineExecutionId"]
     )
     stage = request["stageName"]
@@ -209,7 +195,9 @@ def rollback_stage(state: State, request: Request) -> dict[str, Any]:
 def override_stage_condition(state: State, request: Request) -> dict[str, Any]:
     """OverrideStageCondition: the stage's BEFORE_ENTRY or ON_SUCCESS conditions still being
     evaluated for that execution are given up and count as met."""
-    pipeline, execution = _execution(state, request["pipelineName"], request["pipelineExecutionId"])
+    pipeline, execution = execution_of(
+        state, request["pipelineName"], request["pipelineExecutionId"]
+    )
     stage, kind = request["stageName"], request["conditionType"]
     if stage not in [s["name"] for s in pipeline.declaration["stages"]]:
         raise ServiceError(
@@ -217,10 +205,10 @@ def override_stage_condition(state: State, request: Request) -> dict[str, Any]:
         )
     with states.changing():
         run = execution.condition_runs.get((stage, kind))
-        if run is None or run.status != ConditionStatus.IN_PROGRESS or run.overridden:
+        if run is None or not states.overridable(run):
             raise ServiceError(
                 "ConditionNotOverridableException",
                 f"No {kind} condition of stage {stage} is in progress for execution {execution.id}",
             )
-        run.overridden = True
+        states.request_override(run)
     return {}
