@@ -10,6 +10,7 @@ from xrdeploy_local_cloud.codepipeline import models
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import execution_not_found
 from xrdeploy_local_cloud.codepipeline.stores import State
+from xrdeploy_local_cloud.kit.errors import ServiceError
 
 
 def execution_of(
@@ -20,6 +21,16 @@ def execution_of(
     if execution is None:
         raise execution_not_found(name, execution_id)
     return pipeline, execution
+
+
+def stage_index(pipeline: str, declaration: dict[str, Any], stage: str) -> int:
+    """Where ``stage`` stands in a pipeline's declaration (AWS: StageNotFoundException)."""
+    names = [s["name"] for s in declaration["stages"]]
+    if stage not in names:
+        raise ServiceError(
+            "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline}"
+        )
+    return names.index(stage)
 
 
 def filtered_executions(state: State, request: dict[str, Any]) -> list[models.Execution]:

@@ -16,7 +16,7 @@ from xrdeploy_local_cloud.codepipeline.execution_states import (
     PipelineStatus,
     StageStatus,
 )
-from xrdeploy_local_cloud.codepipeline.lookups import execution_of
+from xrdeploy_local_cloud.codepipeline.lookups import execution_of, stage_index
 from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit.errors import ServiceError
 
@@ -135,11 +135,7 @@ def retry_stage_execution(state: State, request: Request) -> dict[str, Any]:
         state, request["pipelineName"], request["pipelineExecutionId"]
     )
     stage = request["stageName"]
-    names = [s["name"] for s in execution.declaration["stages"]]
-    if stage not in names:
-        raise ServiceError(
-            "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
-        )
+    index = stage_index(pipeline.name, execution.declaration, stage)
     with states.changing():
         stage_run = execution.stages.get(stage)
         if (
@@ -158,7 +154,7 @@ def retry_stage_execution(state: State, request: Request) -> dict[str, Any]:
                 "The pipeline was updated since this execution started",
             )
         states.retry(execution)
-    engine.start(pipeline, execution, names.index(stage), request["retryMode"])
+    engine.start(pipeline, execution, index, request["retryMode"])
     return {"pipelineExecutionId": execution.id}
 
 
@@ -168,12 +164,8 @@ def rollback_stage(state: State, request: Request) -> dict[str, Any]:
         state, request["pipelineName"], request["targetPipelineExecutionId"]
     )
     stage = request["stageName"]
-    names = [s["name"] for s in pipeline.declaration["stages"]]
-    if stage not in names:
-        raise ServiceError(
-            "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
-        )
-    if names.index(stage) == 0:
+    index = stage_index(pipeline.name, pipeline.declaration, stage)
+    if index == 0:
         raise ServiceError("UnableToRollbackStageException", "A source stage cannot be rolled back")
     with states.changing():
         if target.pipeline_version != pipeline.declaration["version"]:
@@ -188,7 +180,7 @@ def rollback_stage(state: State, request: Request) -> dict[str, Any]:
             raise ServiceError("UnableToRollbackStageException", refused)
     trigger = {"triggerType": "ManualRollback", "triggerDetail": state.caller_arn or ""}
     execution = rollback.new_execution(pipeline, target, stage, trigger)
-    engine.start(pipeline, execution, names.index(stage))
+    engine.start(pipeline, execution, index)
     return {"pipelineExecutionId": execution.id}
 
 
@@ -199,10 +191,7 @@ def override_stage_condition(state: State, request: Request) -> dict[str, Any]:
         state, request["pipelineName"], request["pipelineExecutionId"]
     )
     stage, kind = request["stageName"], request["conditionType"]
-    if stage not in [s["name"] for s in pipeline.declaration["stages"]]:
-        raise ServiceError(
-            "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
-        )
+    stage_index(pipeline.name, pipeline.declaration, stage)
     with states.changing():
         run = execution.condition_runs.get((stage, kind))
         if run is None or not states.overridable(run):
