@@ -7,7 +7,6 @@ CodePipeline model is listed here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from xrdeploy_local_cloud.codepipeline import (
@@ -27,7 +26,7 @@ from xrdeploy_local_cloud.codepipeline import (
 from xrdeploy_local_cloud.codepipeline.stores import State, state_of
 from xrdeploy_local_cloud.kit import dispatch
 
-Handler = Callable[[State, dict[str, Any]], dict[str, Any]]
+Handler = dispatch.Handler[State]
 
 
 def _operations() -> dict[str, Handler]:
