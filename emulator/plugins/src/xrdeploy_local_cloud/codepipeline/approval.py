@@ -24,8 +24,9 @@ def run(context: ActionContext) -> Outcome:
     action_run = context.run
     timeout = settings.approval_timeout()
     deadline = time.monotonic() + timeout
-    with states.changing():
+    with states.changing():  # GetPipelineState shows the token from now on
         action_run.token = str(uuid.uuid4())
+    with states.changing():
         while action_run.approval is None:
             remaining = deadline - time.monotonic()
             if context.abandoned():

@@ -23,11 +23,12 @@ _WAIT = 1.0  # seconds between checks, besides the notifications
 def enter(pipeline: models.Pipeline, execution: models.Execution, stage: str) -> bool:
     """Wait until ``execution`` may run ``stage``; False if it ended (superseded, stopped)."""
     mode = execution.mode
-    with states.changing():
+    with states.changing():  # its arrival wakes whoever watches the queue
         queue = pipeline.waiting.setdefault(stage, [])
         queue.append(execution.id)
         if mode == "SUPERSEDED":
             _supersede_older(pipeline, execution, queue)
+    with states.changing():
         try:
             while True:
                 if execution.status != PipelineStatus.IN_PROGRESS or execution.stop:
