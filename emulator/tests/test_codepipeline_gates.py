@@ -137,8 +137,7 @@ def test_a_closed_window_holds_until_overridden() -> None:
     worker.start()
     worker.join(0.5)
     assert worker.is_alive()  # still waiting for the window
-    with states.changing():
-        execution.condition_runs[("Deploy", models.BEFORE_ENTRY)].overridden = True
+    states.request_override(execution.condition_runs[("Deploy", models.BEFORE_ENTRY)])
     worker.join(5)
     assert results == [None]
     overridden = execution.condition_runs[("Deploy", models.BEFORE_ENTRY)]

@@ -74,8 +74,7 @@ def test_a_stopped_execution_gives_up_waiting(mode: str) -> None:
     assert lanes.enter(pipeline, first, STAGE)
     waiting = _entry(pipeline, second)
     _until(lambda: lanes.waiting(pipeline, STAGE) == ["2"])
-    with states.changing():
-        second.stop = "wait"
+    states.request_stop(second, abandon=False, reason=None)
     assert waiting.done() is False
     assert lanes.waiting(pipeline, STAGE) == []
     assert pipeline.occupants == {STAGE: "1"}
