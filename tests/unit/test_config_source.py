@@ -160,3 +160,8 @@ def test_the_demo_refuses_a_git_sourced_chain_in_one_line(capsys):
     # THEN the demo says so before starting anything
     lines = assert_refused(capsys, code, "demo: it uploads a build into the first stage's")
     assert len(lines) == 1 and "start it with a push to main" in lines[0]
+
+
+def test_validate_names_the_git_source(capsys):
+    assert run(["validate", "--config", str(CONFIGS / "github_source.yaml")]) == 0
+    assert "  source: github octo-org/shop, branch main" in capsys.readouterr().out.splitlines()
