@@ -26,7 +26,8 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from xrdeploy_local_cloud.instances.instance import NAMESPACES, LocalInstance
+from xrdeploy_local_cloud.instances import userns
+from xrdeploy_local_cloud.instances.instance import LAUNCHER, LocalInstance
 from xrdeploy_local_cloud.instances.spec import InstanceError, InstanceSpec, RunResult
 
 __all__ = [
@@ -43,7 +44,7 @@ LOG = logging.getLogger(__name__)
 CredentialSource = Callable[[InstanceSpec], Mapping[str, str] | None]
 # Run in the namespaces an instance gets: what must work for one to start.
 _PROBE = """
-import subprocess, sys
+import os, subprocess, sys
 from pathlib import Path
 from xrdeploy_local_cloud.instances import rootfs
 subprocess.run(["ip", "link", "set", "lo", "up"], check=True, capture_output=True)
@@ -53,6 +54,9 @@ for name in ("lower", "upper", "work", "merged"):
     (base / name).mkdir()
 rootfs.mount("overlay", str(base / "merged"), "overlay", 0,
              f"lowerdir={base}/lower,upperdir={base}/upper,workdir={base}/work")
+owned = base / "merged" / "owned"
+owned.touch()
+os.chown(owned, 1000, 1000)  # ids beyond root are mapped: ec2-user can own files
 """
 PROBE_TIMEOUT_SECONDS = 20.0
 
@@ -60,6 +64,12 @@ PROBE_TIMEOUT_SECONDS = 20.0
 def _probe() -> str | None:
     if platform.system() != "Linux":
         return f"this host runs {platform.system()}, and local instances need Linux namespaces"
+    if shutil.which("ip") is None:
+        return "`ip` (iproute2) is not installed (fix: sudo apt-get install iproute2)"
+    try:
+        userns.current_plan()
+    except userns.MapError as error:
+        return str(error)
     uid = os.geteuid()
     if uid != 0:
         # Only the caller's uid can be mapped into the instance without privileges, so the host's
@@ -69,10 +79,11 @@ def _probe() -> str | None:
             f"LocalStack runs as uid {uid}, not root, so hooks in a local instance could not "
             "write to /etc, /usr or /var (run LocalStack as root, e.g. in a VM or dev container)"
         )
-    for tool, package in (("unshare", "util-linux"), ("ip", "iproute2")):
-        if shutil.which(tool) is None:
-            return f"`{tool}` ({package}) is not installed"
-    command = ["unshare", *NAMESPACES, "--fork", "--kill-child", sys.executable, "-I", "-c", _PROBE]
+    return _probe_namespaces()
+
+
+def _probe_namespaces() -> str | None:
+    command = [sys.executable, "-I", "-m", LAUNCHER, sys.executable, "-I", "-c", _PROBE]
     try:
         with tempfile.TemporaryDirectory(prefix="xrdeploy-probe-") as base:
             result = subprocess.run(
@@ -83,10 +94,10 @@ def _probe() -> str | None:
                 check=False,
             )
     except (OSError, subprocess.TimeoutExpired) as error:
-        return f"`unshare` failed ({error})"
+        return f"the instance launcher failed ({error})"
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()
-        detail = lines[-1] if lines else f"exit code {result.returncode}"
+        detail = lines[-1].removeprefix("error: ") if lines else f"exit code {result.returncode}"
         return f"user, mount and network namespaces are not available ({detail})"
     return None
 
