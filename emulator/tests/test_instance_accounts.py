@@ -38,7 +38,7 @@ def test_add_writes_the_files_and_the_home(tmp_path: Path, monkeypatch: pytest.M
     etc.mkdir()
     (etc / "passwd").write_text(PASSWD)
     chowned: list[tuple[str, int, int]] = []
-    monkeypatch.setattr(accounts.os, "chown", lambda p, u, g: chowned.append((str(p), u, g)))
+    monkeypatch.setattr("os.chown", lambda p, u, g: chowned.append((str(p), u, g)))
     home = tmp_path / "home" / "ec2-user"
     accounts.add(
         accounts.Account("ec2-user", 1000, 1000, "EC2 Default User", str(home), "/bin/bash"), etc

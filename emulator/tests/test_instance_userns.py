@@ -53,8 +53,8 @@ def test_no_range_or_one_too_small_is_refused_in_one_line_with_the_fix() -> None
 def test_a_normal_user_without_newuidmap_is_told_which_package_to_install(
     monkeypatch: MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(userns.os, "geteuid", lambda: 65534)
-    monkeypatch.setattr(userns.shutil, "which", lambda tool: None)
+    monkeypatch.setattr("os.geteuid", lambda: 65534)
+    monkeypatch.setattr("shutil.which", lambda tool: None)
     with pytest.raises(userns.MapError) as missing:
         userns.current_plan()
     assert str(missing.value) == "`newuidmap` is not installed (fix: sudo apt-get install uidmap)"
