@@ -74,7 +74,7 @@ class InstancesApi:
     def list_instances(self, request: Request) -> dict[str, Any]:
         booted = [_entry(instance) for instance in local_instances().instances()]
         known = {entry["instance_id"] for entry in booted}
-        not_booted = [
+        not_booted: list[dict[str, Any]] = [
             {
                 "instance_id": instance_id,
                 "account_id": account_id,
