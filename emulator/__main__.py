@@ -41,6 +41,11 @@ def _exports(cloud: RunningCloud) -> str:
 
 def _up(args: argparse.Namespace) -> int:
     cloud = start_local_cloud(port=args.port)
+    listed = call(cloud.endpoint, "GET", INSTANCES_PATH)
+    reason = listed.get("unsupported_reason") if isinstance(listed, dict) else None
+    if reason:
+        # Before anything is deployed: every deployment to an EC2 instance would fail with it.
+        sys.stderr.write(f"warning: local EC2 instances cannot run on this host: {reason}\n")
     if args.json:
         sys.stdout.write(json.dumps(cloud.__dict__) + "\n")
         return 0

@@ -58,3 +58,19 @@ def test_a_normal_user_without_newuidmap_is_told_which_package_to_install(
     with pytest.raises(userns.MapError) as missing:
         userns.current_plan()
     assert str(missing.value) == "`newuidmap` is not installed (fix: sudo apt-get install uidmap)"
+
+
+def test_ubuntus_apparmor_restriction_is_named_with_the_sysctl_that_lifts_it() -> None:
+    settings = {"kernel/apparmor_restrict_unprivileged_userns": "1"}
+    assert userns.kernel_refusal(1000, settings) == (
+        "the kernel refuses user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1; "
+        "fix: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0)"
+    )
+    # AppArmor's restriction spares root; a limit of zero namespaces does not.
+    assert userns.kernel_refusal(0, settings) is None
+    assert "user.max_user_namespaces=15000" in str(
+        userns.kernel_refusal(0, {"user/max_user_namespaces": "0"})
+    )
+    assert (
+        userns.kernel_refusal(1000, {"kernel/apparmor_restrict_unprivileged_userns": "0"}) is None
+    )

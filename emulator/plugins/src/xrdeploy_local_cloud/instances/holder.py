@@ -115,12 +115,14 @@ def _hostname(name: str) -> None:
         raise OSError(ctypes.get_errno(), "sethostname")
 
 
-def _set_up(state: Path, spec: dict[str, object], ready_fd: int) -> socket.socket:
+def _set_up(
+    state: Path, skeleton: Path | None, spec: dict[str, object], ready_fd: int
+) -> socket.socket:
     updates = _network(spec, ready_fd)
     # Written into the overlay's upper layer before it is mounted: hooks find the stand-ins
     # where the real tools live, and the host's own /usr stays untouched.
     standins.install(state / "upper", python=sys.executable)
-    root = rootfs.build(state)
+    root = rootfs.build(state, skeleton)
     rootfs.enter(root)
     try:
         accounts.add(accounts.EC2_USER)
@@ -169,6 +171,7 @@ def _reap_until(daemon: int) -> int:
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="xrdeploy-instance-holder")
     parser.add_argument("--state", type=Path, required=True)
+    parser.add_argument("--skeleton", type=Path, default=None)
     for name in ("control", "page", "ready", "lifeline"):
         parser.add_argument(f"--{name}-fd", type=int, required=True)
     return parser.parse_args(argv)
@@ -181,7 +184,7 @@ def main(argv: list[str]) -> int:
     warnings = _Warnings()
     logging.getLogger().addHandler(warnings)
     try:
-        updates = _set_up(args.state, spec, args.ready_fd)
+        updates = _set_up(args.state, args.skeleton, spec, args.ready_fd)
     except OSError as error:
         os.write(args.ready_fd, f"error: {error}\n".encode())
         return 1

@@ -10,7 +10,8 @@
 
 State directories (overlay upper layers, control socket, holder log) live under
 ``$TMPDIR/xrdeploy-instances/`` (LocalStack's temporary directory when it runs there) and are
-removed when an instance stops.
+removed when an instance stops; so is, as a normal user, the :mod:`.skeleton` layer, removed by
+:meth:`InstanceHost.stop_all`.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from xrdeploy_local_cloud.instances import userns
-from xrdeploy_local_cloud.instances.instance import LAUNCHER, LocalInstance
+from xrdeploy_local_cloud.instances import skeleton, userns
+from xrdeploy_local_cloud.instances.instance import LAUNCHER, LocalInstance, remove_tree
 from xrdeploy_local_cloud.instances.spec import InstanceError, InstanceSpec, RunResult
 
 __all__ = [
@@ -66,19 +67,13 @@ def _probe() -> str | None:
         return f"this host runs {platform.system()}, and local instances need Linux namespaces"
     if shutil.which("ip") is None:
         return "`ip` (iproute2) is not installed (fix: sudo apt-get install iproute2)"
+    refusal = userns.kernel_refusal(os.geteuid(), userns.kernel_settings())
+    if refusal is not None:
+        return refusal
     try:
         userns.current_plan()
     except userns.MapError as error:
         return str(error)
-    uid = os.geteuid()
-    if uid != 0:
-        # Only the caller's uid can be mapped into the instance without privileges, so the host's
-        # root-owned files would belong to nobody there and hooks could not write to /etc, /usr
-        # or /var (overlayfs checks the lower file's owner).
-        return (
-            f"LocalStack runs as uid {uid}, not root, so hooks in a local instance could not "
-            "write to /etc, /usr or /var (run LocalStack as root, e.g. in a VM or dev container)"
-        )
     return _probe_namespaces()
 
 
@@ -112,6 +107,7 @@ class InstanceHost:
         self._instances: dict[str, LocalInstance] = {}
         self._reason: str | None = None
         self._probed = False
+        self._skeleton: Path | None = None
 
     def unsupported_reason(self) -> str | None:
         """Why this host cannot run local instances (one line, no prefix), or None; probed once
@@ -129,7 +125,9 @@ class InstanceHost:
         with self._lock:
             instance = self._instances.get(spec.instance_id)
             if instance is None or instance.state in ("stopped", "failed"):
-                instance = LocalInstance(spec, self._state_root, self._credentials_for(spec))
+                credentials = self._credentials_for(spec)
+                skeleton = self._skeleton_locked()
+                instance = LocalInstance(spec, self._state_root, credentials, skeleton)
                 self._instances[spec.instance_id] = instance
         if instance.spec != spec:
             same_role = instance.spec.iam_role_name == spec.iam_role_name
@@ -138,6 +136,15 @@ class InstanceHost:
         instance.start()  # outside the host's lock: instances start in parallel
         instance.first_boot()
         return instance
+
+    def _skeleton_locked(self) -> Path | None:
+        """As a normal user: the layer that makes the host's /etc, /usr and /var writable inside
+        (built once, at the first instance; see :mod:`.skeleton`)."""
+        if os.geteuid() == 0:
+            return None
+        if self._skeleton is None:
+            self._skeleton = skeleton.ensure(self._state_root / f"skeleton-{os.getpid()}")
+        return self._skeleton
 
     def console_output(self, instance_id: str) -> str:
         """What the instance's user data printed at its first boot ("" before it booted)."""
@@ -162,8 +169,11 @@ class InstanceHost:
         with self._lock:
             instances = list(self._instances.values())
             self._instances.clear()
+            built, self._skeleton = self._skeleton, None
         for instance in instances:
             instance.stop()
+        if built is not None and built.exists():
+            remove_tree(built)
 
 
 _host: InstanceHost | None = None

@@ -42,16 +42,26 @@ ANSWER_MARGIN_SECONDS = KILL_GRACE_SECONDS + 30.0
 FILE_TIMEOUT_SECONDS = 60.0
 
 
-def holder_command(state: Path, fds: Mapping[str, int]) -> list[str]:
+def holder_command(state: Path, fds: Mapping[str, int], skeleton: Path | None) -> list[str]:
     command = [sys.executable, "-I", "-m", LAUNCHER]
     command += [sys.executable, "-I", "-m", "xrdeploy_local_cloud.instances.holder"]
     command += ["--state", str(state)]
+    command += ["--skeleton", str(skeleton)] if skeleton else []
     for name, fd in fds.items():
         command += [f"--{name}-fd", str(fd)]
     return command
 
 
-def _remove_tree(path: Path) -> None:
+def remove_tree(path: Path) -> None:
+    """Remove an instance's state (or the skeleton layer) with everything its users made."""
+    if os.geteuid() != 0:
+        # Files of the instance's other users belong to subordinate ids: only root of a user
+        # namespace that maps them may remove them, so `rm` runs in one, as the instances do.
+        command = [sys.executable, "-I", "-m", LAUNCHER, "/bin/rm", "-rf", "--", str(path)]
+        subprocess.run(command, capture_output=True, check=False)
+        if not path.exists():
+            return
+
     def unlock(function: Any, name: str, _: Any) -> None:
         # overlayfs leaves its work directories without permissions for anyone.
         failed = Path(name)
@@ -65,10 +75,15 @@ def _remove_tree(path: Path) -> None:
 
 class LocalInstance:
     def __init__(
-        self, spec: InstanceSpec, state_root: Path, credentials: Mapping[str, str] | None
+        self,
+        spec: InstanceSpec,
+        state_root: Path,
+        credentials: Mapping[str, str] | None,
+        skeleton: Path | None = None,
     ) -> None:
         self.spec = spec
         self._state_root = state_root
+        self._skeleton = skeleton
         self._credentials = credentials
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
@@ -157,7 +172,7 @@ class LocalInstance:
         try:
             with (state / "holder.log").open("wb") as log:
                 self._process = subprocess.Popen(
-                    holder_command(state, fds),
+                    holder_command(state, fds, self._skeleton),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -213,7 +228,7 @@ class LocalInstance:
                 os.close(fd)
         self._lifeline = self._state_fd = None
         if self._state_dir is not None and self._state_dir.exists():
-            _remove_tree(self._state_dir)
+            remove_tree(self._state_dir)
 
     def _request(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         if self.state != "running" or self._state_dir is None:

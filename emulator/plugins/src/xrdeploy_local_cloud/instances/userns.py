@@ -116,6 +116,37 @@ def current_plan() -> MapPlan:
     return unprivileged_plan(user, uid, os.getegid(), _read(SUBUID_FILE), _read(SUBGID_FILE))
 
 
+# Kernel settings that refuse user namespaces to a normal user, and how to lift each.
+KERNEL_SETTINGS = {
+    "kernel/apparmor_restrict_unprivileged_userns": ("1", "0"),  # Ubuntu 23.10 and later
+    "kernel/unprivileged_userns_clone": ("0", "1"),  # Debian 10 and older
+    "user/max_user_namespaces": ("0", "15000"),
+}
+
+
+def kernel_refusal(euid: int, settings: dict[str, str]) -> str | None:
+    """Why the kernel refuses this user a namespace of its own, with the fix (``settings``:
+    the values of :data:`KERNEL_SETTINGS` read from /proc/sys, absent ones left out)."""
+    for name, (refusing, allowing) in KERNEL_SETTINGS.items():
+        if settings.get(name) == refusing and (euid != 0 or name.startswith("user/")):
+            setting = name.replace("/", ".")
+            return (
+                f"the kernel refuses user namespaces ({setting} = {refusing}; "
+                f"fix: sudo sysctl -w {setting}={allowing})"
+            )
+    return None
+
+
+def kernel_settings() -> dict[str, str]:
+    found = {}
+    for name in KERNEL_SETTINGS:
+        try:
+            found[name] = Path("/proc/sys", name).read_text().strip()
+        except OSError:
+            continue
+    return found
+
+
 def map_text(ranges: tuple[IdRange, ...]) -> str:
     """The ranges as ``/proc/PID/uid_map`` takes them (one write, one line per range)."""
     return "".join(f"{r.inside} {r.outside} {r.count}\n" for r in ranges)
