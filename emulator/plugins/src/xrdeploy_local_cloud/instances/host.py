@@ -107,6 +107,7 @@ class InstanceHost:
         self._instances: dict[str, LocalInstance] = {}
         self._reason: str | None = None
         self._probed = False
+        self._skeleton_lock = threading.Lock()
         self._skeleton: Path | None = None
 
     def unsupported_reason(self) -> str | None:
@@ -122,11 +123,11 @@ class InstanceHost:
         reason = self.unsupported_reason()
         if reason is not None:
             raise InstanceError(reason)
+        skeleton = self._skeleton_layer()
         with self._lock:
             instance = self._instances.get(spec.instance_id)
             if instance is None or instance.state in ("stopped", "failed"):
                 credentials = self._credentials_for(spec)
-                skeleton = self._skeleton_locked()
                 instance = LocalInstance(spec, self._state_root, credentials, skeleton)
                 self._instances[spec.instance_id] = instance
         if instance.spec != spec:
@@ -137,14 +138,16 @@ class InstanceHost:
         instance.first_boot()
         return instance
 
-    def _skeleton_locked(self) -> Path | None:
+    def _skeleton_layer(self) -> Path | None:
         """As a normal user: the layer that makes the host's /etc, /usr and /var writable inside
-        (built once, at the first instance; see :mod:`.skeleton`)."""
+        (built once, at the first instance; see :mod:`.skeleton`). Under a lock of its own:
+        listing instances does not wait the seconds it takes."""
         if os.geteuid() == 0:
             return None
-        if self._skeleton is None:
-            self._skeleton = skeleton.ensure(self._state_root / f"skeleton-{os.getpid()}")
-        return self._skeleton
+        with self._skeleton_lock:
+            if self._skeleton is None:
+                self._skeleton = skeleton.ensure(self._state_root / f"skeleton-{os.getpid()}")
+            return self._skeleton
 
     def console_output(self, instance_id: str) -> str:
         """What the instance's user data printed at its first boot ("" before it booted)."""
@@ -169,6 +172,7 @@ class InstanceHost:
         with self._lock:
             instances = list(self._instances.values())
             self._instances.clear()
+        with self._skeleton_lock:
             built, self._skeleton = self._skeleton, None
         for instance in instances:
             instance.stop()
