@@ -45,6 +45,10 @@ BASE_ENVIRONMENT = {
 }
 
 
+# Shells of accounts nobody may log in to, and what each prints when `su` runs a command with it.
+NO_LOGIN_SHELLS = {"nologin": "This account is currently not available.\n", "false": ""}
+
+
 class RequestError(Exception):
     """A request the instance refuses; answered as ``{"error": message}``."""
 
@@ -113,6 +117,11 @@ def run(
         # util-linux su's words, which the agent's `su USER -c` prints for an unknown user.
         message = f"su: user {user} does not exist or the user entry does not contain all the "
         return {"exit_code": 1, "output": message + "required fields\n", "timed_out": False}
+    refusal = NO_LOGIN_SHELLS.get(Path(account.pw_shell).name)
+    if refusal is not None:
+        # `su USER -c` runs the command through USER's shell, which refuses (a service user
+        # made with `useradd -s /sbin/nologin`, say).
+        return {"exit_code": 1, "output": refusal, "timed_out": False}
     try:
         process = subprocess.Popen(
             argv,
