@@ -1,6 +1,8 @@
 """What a local instance costs at launch, now that RunInstances boots it: the time from
 ``InstanceHost.instance(spec)`` to a running instance (namespaces, uid maps, overlays, ec2-user,
-metadata service), the memory of its processes, and the time to stop it.
+metadata service), the memory of its processes, and the time to stop it; and what a rootless
+LocalStack adds once, before its first instance: building the skeleton layer
+(``instances/skeleton.py``; timed here as whoever runs the script, over this host's directories).
 
     .venv/bin/python benchmarks/bench_instance_boot.py [--count 5]
 
@@ -30,6 +32,11 @@ import json, os, sys, time
 from pathlib import Path
 from xrdeploy_local_cloud.instances.host import InstanceHost, InstanceSpec
 
+from xrdeploy_local_cloud.instances import skeleton
+
+started = time.monotonic()
+skeleton.ensure(Path(sys.argv[1]) / "skeleton")
+print(json.dumps({"skeleton": time.monotonic() - started}), flush=True)
 host = InstanceHost(Path(sys.argv[1]))
 assert host.unsupported_reason() is None, host.unsupported_reason()
 for number in range(int(sys.argv[2])):
@@ -60,6 +67,7 @@ def main() -> int:
             text=True,
         )
         assert process.stdin is not None and process.stdout is not None
+        layer = json.loads(process.stdout.readline())["skeleton"]
         for _ in range(args.count):
             booted = json.loads(process.stdout.readline())
             boots.append(booted["boot"])
@@ -77,6 +85,7 @@ def main() -> int:
         ("memory of its processes (MiB RSS)", memory, ""),
     ):
         print(f"| {name}{unit} | {statistics.median(values):.2f} | {max(values):.2f} |")
+    print(f"| skeleton layer, once per rootless LocalStack (s) | {layer:.2f} | {layer:.2f} |")
     return 0
 
 

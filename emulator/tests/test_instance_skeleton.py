@@ -47,3 +47,11 @@ def test_the_mirror_keeps_directory_modes_and_links_without_files(tmp_path: Path
     assert (layer / "share" / "doc").is_dir()
     assert not (layer / "share" / "doc" / "README").exists()
     assert (layer / "lib64").readlink() == Path("share")
+
+
+def test_the_mirror_stops_at_its_depth(tmp_path: Path) -> None:
+    host, layer = tmp_path / "var", tmp_path / "layer"
+    (host / "a" / "b" / "c" / "d" / "e").mkdir(parents=True)
+    skeleton._mirror(host, layer, copy_files=False)
+    assert (layer / "a" / "b" / "c" / "d").is_dir()
+    assert not (layer / "a" / "b" / "c" / "d" / "e").exists()

@@ -4,12 +4,13 @@ as a normal user (:mod:`.userns`: root inside is that user, the host's root is n
 The host's own directories belong to its root, who is not mapped into such an instance, so root
 inside could not create a file in them, and overlayfs refuses to copy up a file whose owner is not
 mapped. Between each of those directories and the instance's overlay upper lies this layer,
-built once per LocalStack by its user (so owned by root inside): every directory of the host's
-``/etc``, ``/usr`` and ``/var`` (with its mode), each other top-level directory itself, and a copy
-of every file of ``/etc`` the user can read (``passwd``, ``group``, ``hosts``, ...), with empty
-files in place of those it cannot (a ``shadow`` and ``gshadow`` of locked entries instead).
-Hooks then create and replace files anywhere there, and change ``/etc``'s; a file of the host's
-``/usr`` or ``/var`` itself stays read-only to in-place edits (replacing it works).
+built once per LocalStack by its user (so owned by root inside): the directories of the host's
+``/etc``, ``/usr`` and ``/var`` down to :data:`MAX_DEPTH` levels (with their modes), each other
+top-level directory itself, and a copy of every file of ``/etc`` the user can read (``passwd``,
+``group``, ``hosts``, ...), with empty files in place of those it cannot (a ``shadow`` and
+``gshadow`` of locked entries instead). Hooks then create and replace files in those directories,
+and change ``/etc``'s; a file of the host's ``/usr`` or ``/var`` stays read-only to in-place edits
+(replacing it works), and so does a directory deeper than the layer goes.
 Nothing is written to the host's directories: the layer is read-only under each overlay too.
 """
 
@@ -21,6 +22,9 @@ import stat
 from pathlib import Path
 
 TREES = ("etc", "usr", "var")
+# Directory levels mirrored below each of them: /usr/share/nginx/html and /var/lib/app/data are,
+# the deep trees of /usr/lib and /var/lib (86,000 directories of /var on this machine) are not.
+MAX_DEPTH = 4
 COPIED = "etc"
 READY = ".complete"
 SKIPPED = ("proc", "sys", "dev", "tmp", "run")
@@ -47,8 +51,11 @@ def _mirror(source: Path, target: Path, copy_files: bool) -> list[tuple[Path, in
     answers each directory with the mode to give it once everything is made."""
     modes: list[tuple[Path, int]] = []
     # Path.walk lists a link to a directory among the files, and does not follow it.
-    for directory, _, files in source.walk():
-        made = target / directory.relative_to(source)
+    for directory, subdirectories, files in source.walk():
+        relative = directory.relative_to(source)
+        if len(relative.parts) >= MAX_DEPTH:
+            subdirectories.clear()  # deeper ones stay the host's (read-only inside)
+        made = target / relative
         made.mkdir(mode=0o700, exist_ok=True)
         modes.append((made, stat.S_IMODE(directory.lstat().st_mode)))
         for name in files:
