@@ -8,7 +8,14 @@ from typing import Any
 
 from localstack.aws.api import RequestContext, ServiceException
 
-from xrdeploy_local_cloud.codepipeline import control, engine, models, rollback, source_s3
+from xrdeploy_local_cloud.codepipeline import (
+    control,
+    engine,
+    git_sources,
+    models,
+    rollback,
+    source_s3,
+)
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import execution_not_found, validation
 from xrdeploy_local_cloud.guards import trust
@@ -47,8 +54,8 @@ def variables_for(
 def _overrides(request: Request) -> dict[str, str]:
     overrides = {}
     for item in request.get("sourceRevisions") or []:
-        if item["revisionType"] != "S3_OBJECT_VERSION_ID":
-            raise validation(f"Revision type {item['revisionType']} does not apply to S3 sources")
+        if item["revisionType"] not in ("S3_OBJECT_VERSION_ID", "COMMIT_ID"):
+            raise validation(f"Revision type {item['revisionType']} does not apply to the source")
         overrides[item["actionName"]] = item["revisionValue"]
     return overrides
 
@@ -103,6 +110,7 @@ def start_execution(
         source_revisions={},
     )
     source_s3.pin_revisions(execution, overrides)
+    git_sources.pin_revisions(execution, overrides)
     with models.CHANGED:
         pipeline.executions.append(execution)
         models.CHANGED.notify_all()
