@@ -12,7 +12,8 @@ class ConnectionsStore(BaseStore):
     state: model.RegionState = LocalAttribute(default=model.RegionState)  # type: ignore[assignment]
 
 
-connections_stores = AccountRegionBundle("codeconnections", ConnectionsStore)
+# Named by the API botocore lists regions for (it lists none for "codeconnections" yet).
+connections_stores = AccountRegionBundle("codestar-connections", ConnectionsStore)
 
 
 def region_state(account_id: str, region: str) -> model.RegionState:
