@@ -20,6 +20,8 @@ from xrdeploy_local_cloud.codepipeline.clients import role_clients
 from xrdeploy_local_cloud.codepipeline.git_sources import CODECOMMIT
 from xrdeploy_local_cloud.git import repos
 
+CODE_ZIP = "CODE_ZIP"
+
 
 def _output_variables(provider: str, revision: dict[str, str]) -> dict[str, str]:
     common = {
@@ -45,6 +47,12 @@ def run(context: ActionContext) -> Outcome:
     revision = context.execution.source_revisions.get(context.run.name, {})
     if "revisionId" not in revision:
         return failed(revision.get("error", "The source revision could not be read"))
+    if context.configuration.get("OutputArtifactFormat", CODE_ZIP) != CODE_ZIP:
+        return failed(
+            "The local cloud makes CODE_ZIP artifacts only: a full clone is read by CodeBuild, "
+            "which it does not run",
+            "ConfigurationError",
+        )
     provider = context.run.declaration["actionTypeId"]["provider"]
     clients = role_clients(context.execution)
     if provider == CODECOMMIT:
