@@ -92,10 +92,12 @@ def test_a_push_reaches_the_last_stage_and_excluded_pushes_start_nothing(
     head = s3_of(chain, "beta").head_object(Bucket=beta["source_bucket"], Key=beta["source_key"])
     assert head["Metadata"]["xrdeploy-commit-id"] == commit_id
     assert [h.version_id for h in hops] == [head["VersionId"]]
-    # AND the ledger names the commit in every stage: alpha runs it, beta's build came from it
+    # AND the ledger names the commit, its branch and repository in every stage
     ledger = _ledger(chain, capsys)
-    assert ledger["alpha"]["live"]["version_id"] == commit_id
-    assert ledger["beta"]["live"]["source_version_id"] == commit_id
+    expected = {"id": commit_id, "branch": "main", "repository": "octo-org/gitlocal"}
+    for stage in ("alpha", "beta"):
+        assert ledger[stage]["live"]["commit"] == expected, stage
+    assert ledger["alpha"]["connection"]["status"] == "AVAILABLE"
 
     # WHEN a commit goes to a branch the trigger excludes, and one to main changes only docs/
     before = execution_ids(chain, "alpha")
