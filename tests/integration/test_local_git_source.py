@@ -215,3 +215,27 @@ def test_a_push_to_codecommit_starts_the_pipeline_through_eventbridge(
         "a push to another branch started the pipeline",
         QUIET_SECONDS,
     )
+
+
+def test_the_codecommit_action_reads_as_the_pipeline_role(
+    aws: ClientFactory, world: World, function: str, tmp_path: Path
+) -> None:
+    # GIVEN a repository the pipeline role may not read (its grant names cc-* only), with a commit
+    metadata = aws("codecommit").create_repository(repositoryName="private-app")[
+        "repositoryMetadata"
+    ]
+    work = WorkingCopy(tmp_path / "work")
+    work.commit("Secret", {"app.py": "print(1)\n"})
+    work.push(metadata["cloneUrlHttp"], "main")
+    # WHEN a pipeline sourced from it runs (CreatePipeline starts it)
+    configuration = {"RepositoryName": "private-app", "BranchName": "main"}
+    pipeline = git_pipeline(world, function, ("CodeCommit", configuration))
+    (started,) = wait_until(lambda: _executions(aws, pipeline, "CreatePipeline"))
+    execution = wait_until(_finished(aws, pipeline, started["pipelineExecutionId"]))
+    # THEN the Source action fails on the IAM guard's refusal of codecommit:GetCommit
+    assert execution["status"] == "Failed"
+    details = aws("codepipeline").list_action_executions(
+        pipelineName=pipeline, filter={"pipelineExecutionId": started["pipelineExecutionId"]}
+    )["actionExecutionDetails"]
+    error = details[0]["output"]["executionResult"]["errorDetails"]["message"]
+    assert "AccessDenied" in error and "codecommit:GetCommit" in error
