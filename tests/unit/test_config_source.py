@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import CONFIGS
 from tests.unit.test_config import BASE, assert_refused, write_case
 from xrdeploy.cli.main import run
 from xrdeploy.config.model import load_config
@@ -151,3 +152,16 @@ def test_several_source_mistakes_give_one_line_each(tmp_path, capsys):
     code = run(["validate", "--config", str(write_case(tmp_path, with_source(source)))])
     lines = assert_refused(capsys, code, "app.source: repository: required")
     assert len(lines) == 3, lines
+
+
+def test_the_demo_refuses_a_git_sourced_chain_in_one_line(capsys):
+    # GIVEN the GitHub-sourced config: its first stage has no bucket to upload into
+    code = run(["demo", "--approve", "--config", str(CONFIGS / "github_source.yaml")])
+    # THEN the demo says so before starting anything
+    lines = assert_refused(capsys, code, "demo: it uploads a build into the first stage's")
+    assert len(lines) == 1 and "start it with a push to main" in lines[0]
+
+
+def test_validate_names_the_git_source(capsys):
+    assert run(["validate", "--config", str(CONFIGS / "github_source.yaml")]) == 0
+    assert "  source: github octo-org/shop, branch main" in capsys.readouterr().out.splitlines()

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+
+import boto3
+from botocore.stub import Stubber
 
 from tests.conftest import CONFIGS
 from tests.unit.test_provenance import (
@@ -18,10 +21,11 @@ from tests.unit.test_provenance import (
     promoted,
     summary,
 )
+from xrdeploy.aws_clients import AwsClients
 from xrdeploy.config.model import load_config
 from xrdeploy.console.commits import ConnectionState
 from xrdeploy.console.pipeline_view import ledger_json, ledger_lines
-from xrdeploy.console.pipelines import ActionRun, StagePipeline, stage_pipelines
+from xrdeploy.console.pipelines import ActionRun, PipelineConsole, StagePipeline, stage_pipelines
 from xrdeploy.console.provenance import read_ledger
 
 CHAIN = load_config(CONFIGS / "github_source.yaml")  # alpha (GitHub) → beta → prod
@@ -130,3 +134,81 @@ def test_only_the_git_sourced_first_stage_reads_git() -> None:
     pipelines = {p.stage: p for p in stage_pipelines(CHAIN)}
     assert [s for s, p in pipelines.items() if p.reads_git] == ["alpha"]
     assert not any(p.reads_git for p in stage_pipelines(load_config(None)))
+
+
+@dataclass
+class StubbedClients:
+    """Stands in for AwsClients: one botocore client per service, answering from a Stubber."""
+
+    made: dict[str, Any]
+
+    def client(self, service: str, account_id: str, region: str) -> Any:
+        return self.made[service]
+
+
+def _stubbed_console(pipeline: StagePipeline) -> tuple[PipelineConsole, Stubber, Stubber]:
+    """A PipelineConsole whose CodePipeline and CodeConnections clients answer from stubs."""
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=pipeline.region
+    )
+    codepipeline = session.client("codepipeline")
+    connections = session.client("codestar-connections")
+    clients = StubbedClients({"codepipeline": codepipeline, "codestar-connections": connections})
+    console = PipelineConsole(cast(AwsClients, clients))
+    return console, Stubber(codepipeline), Stubber(connections)
+
+
+def _declaration(configuration: dict[str, str], provider: str) -> dict[str, Any]:
+    """GetPipeline's answer, with only what the Source stage needs."""
+    action = {
+        "name": "Source",
+        "actionTypeId": {
+            "category": "Source",
+            "owner": "AWS",
+            "provider": provider,
+            "version": "1",
+        },
+        "configuration": configuration,
+    }
+    return {
+        "pipeline": {
+            "name": "gitapp-alpha",
+            "roleArn": "arn:aws:iam::666666666666:role/gitapp-alpha-pipeline",
+            "stages": [{"name": "Source", "actions": [action]}],
+        }
+    }
+
+
+def test_the_console_reads_the_connection_status_through_the_source_action() -> None:
+    # GIVEN alpha's pipeline, whose Source action reads through CONNECTION, still PENDING
+    alpha = stage_pipelines(CHAIN)[0]
+    console, codepipeline, connections = _stubbed_console(alpha)
+    codepipeline.add_response(
+        "get_pipeline",
+        _declaration(
+            {"ConnectionArn": CONNECTION, "FullRepositoryId": "o/r"}, "CodeStarSourceConnection"
+        ),
+        {"name": alpha.pipeline},
+    )
+    connections.add_response(
+        "get_connection",
+        {"Connection": {"ConnectionArn": CONNECTION, "ConnectionStatus": "PENDING"}},
+        {"ConnectionArn": CONNECTION},
+    )
+    # WHEN its state is read
+    with codepipeline, connections:
+        state = console.connection_state(alpha)
+    # THEN it is the connection's, pending
+    assert state == ConnectionState(CONNECTION, "PENDING") and state.pending
+
+
+def test_a_codecommit_source_has_no_connection_to_report() -> None:
+    alpha = stage_pipelines(CHAIN)[0]
+    console, codepipeline, _ = _stubbed_console(alpha)
+    codepipeline.add_response(
+        "get_pipeline",
+        _declaration({"RepositoryName": "shop", "BranchName": "main"}, "CodeCommit"),
+        {"name": alpha.pipeline},
+    )
+    with codepipeline:
+        assert console.connection_state(alpha) is None

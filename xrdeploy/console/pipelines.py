@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -196,8 +196,10 @@ class PipelineConsole:
         arn = source_connection_arn(declared.get("pipeline") or {})
         if arn is None:
             return None
+        # Connections are global, but their data is updated in the Region in their ARN.
+        home = replace(pipeline, region=arn.split(":")[3] or pipeline.region)
         try:
-            found = self._client("codestar-connections", pipeline).get_connection(ConnectionArn=arn)
+            found = self._client("codestar-connections", home).get_connection(ConnectionArn=arn)
         except ClientError as error:
             return ConnectionState(arn, f"unknown ({error.response['Error']['Code']})")
         return ConnectionState(arn, str(found["Connection"]["ConnectionStatus"]))
