@@ -9,6 +9,7 @@ it moved are told to :mod:`.pushes`.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from typing import Any
 
@@ -23,7 +24,7 @@ _RECEIVE = "/git-receive-pack"
 
 def _cgi_environment(request: Request, directory_root: str, path_info: str) -> dict[str, str]:
     env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "PATH": os.environ.get("PATH", repos.DEFAULT_PATH),
         "GIT_PROJECT_ROOT": directory_root,
         "GIT_HTTP_EXPORT_ALL": "1",
         "GIT_CONFIG_NOSYSTEM": "1",
@@ -42,9 +43,11 @@ def _cgi_environment(request: Request, directory_root: str, path_info: str) -> d
 
 
 def _response(output: bytes) -> Response:
-    head, _, body = output.partition(b"\r\n\r\n")
-    if not _:
-        head, _, body = output.partition(b"\n\n")
+    """A CGI program's output (header lines, a blank line, the body) as the gateway's answer."""
+    ends = [i for i in (output.find(b"\r\n\r\n"), output.find(b"\n\n")) if i >= 0]
+    end = min(ends, default=len(output))
+    head = output[:end]
+    body = output[end:].removeprefix(b"\r\n\r\n").removeprefix(b"\n\n")
     status, headers = 200, {}
     for line in head.decode(errors="replace").splitlines():
         name, _, value = line.partition(":")
@@ -70,6 +73,7 @@ def _serve(request: Request, address: urls.RepositoryAddress, rest: str) -> Resp
 class GitApi:
     @route(urls.PREFIX + "/<path:path>", methods=["GET", "POST"])
     def serve(self, request: Request, path: str) -> Response:
+        # ``path`` is the route's match; the repository is read from the whole request path.
         parsed = urls.parse(request.path)
         if parsed is None:
             return Response(b"Not a repository of the local cloud\n", 404, mimetype="text/plain")

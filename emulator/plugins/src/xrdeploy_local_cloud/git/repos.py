@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import os
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +16,7 @@ import threading
 from pathlib import Path
 
 ROOT_DIR_NAME = "xrdeploy-git"
+DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 ZERO_ID = "0" * 40
 _FIELDS = ("%H", "%T", "%P", "%an", "%ae", "%at %ai", "%cn", "%ce", "%ct %ci", "%B")
 _LOCKS: dict[Path, threading.Lock] = {}
@@ -68,7 +70,8 @@ def git(path: Path, *args: str, stdin: bytes | None = None) -> bytes:
         input=stdin,
         capture_output=True,
         check=False,
-        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/"},
+        # No user or system configuration: the repositories answer alike on every host.
+        env={"PATH": os.environ.get("PATH", DEFAULT_PATH), "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/"},
     )
     if done.returncode != 0:
         raise GitError(done.stderr.decode(errors="replace").strip() or f"git {args[0]} failed")
