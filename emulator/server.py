@@ -33,6 +33,9 @@ DEFAULT_SERVICES = (
     "cloudwatch",
     "codepipeline",
     "codedeploy",
+    "codecommit",
+    "codeconnections",
+    "codestar-connections",
     # Notifications: SNS topics per stage, SQS (and others) as their subscribers.
     "sns",
     "sqs",

@@ -22,6 +22,8 @@ from xrdeploy.config.naming import PARTITION
 from xrdeploy.config.target import EMULATOR_SECRET_KEY, DeployTarget
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 10}, s3={"addressing_style": "path"})
+# Services the local cloud answers that localstack-client's own list does not name.
+_UNLISTED_SERVICES = ("codecommit", "codeconnections", "codestar-connections")
 
 
 class LocalCloudSession(LocalStackSession):  # type: ignore[misc]
@@ -49,7 +51,9 @@ class LocalCloudSession(LocalStackSession):  # type: ignore[misc]
             region_name=region,
             localstack_host=urlsplit(endpoint).netloc,
         )
-        self._service_endpoint_mapping = dict.fromkeys(self._service_endpoint_mapping, endpoint)
+        self._service_endpoint_mapping = dict.fromkeys(
+            (*self._service_endpoint_mapping, *_UNLISTED_SERVICES), endpoint
+        )
         self.common_protected_kwargs["verify"] = ca_bundle or True
 
     def client(self, service_name: str, **kwargs: Any) -> Any:

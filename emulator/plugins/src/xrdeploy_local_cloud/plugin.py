@@ -78,6 +78,34 @@ def codedeploy() -> Any:
     return create_service()
 
 
+@aws_provider(api="codecommit")
+def codecommit() -> Any:
+    from xrdeploy_local_cloud.codecommit.service import create_service
+
+    return create_service()
+
+
+@aws_provider(api="codeconnections")
+def codeconnections() -> Any:
+    from xrdeploy_local_cloud.codeconnections.service import create_service
+
+    return create_service("codeconnections")
+
+
+@aws_provider(api="codestar-connections")
+def codestar_connections() -> Any:
+    from xrdeploy_local_cloud.codeconnections.service import create_service
+
+    return create_service("codestar-connections")
+
+
+@hooks.on_infra_start()
+def xrdeploy_git_push_triggers() -> None:
+    from xrdeploy_local_cloud.codepipeline import push_trigger
+
+    push_trigger.register()
+
+
 @hooks.on_infra_start()
 def xrdeploy_ec2_fixes() -> None:
     from xrdeploy_local_cloud.ec2 import fixes

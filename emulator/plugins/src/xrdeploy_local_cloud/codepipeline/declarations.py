@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from xrdeploy_local_cloud.codepipeline import trigger_rules
+
 EXECUTION_MODES = ("SUPERSEDED", "QUEUED", "PARALLEL")
 
 
@@ -56,6 +58,8 @@ def check_structure(pipeline: dict[str, Any]) -> None:
         raise _invalid("Pipeline must have an artifact store")
     _check_stages(stages)
     _check_conditions(pipeline)
+    if wrong_trigger := trigger_rules.problem(pipeline):
+        raise _invalid(wrong_trigger)
 
 
 # The results each kind of stage condition may engage (the API's Result values per kind).

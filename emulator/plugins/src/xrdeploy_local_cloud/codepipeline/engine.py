@@ -23,6 +23,7 @@ from xrdeploy_local_cloud.codepipeline import (
     lanes,
     models,
     rollback,
+    source_git,
     source_s3,
 )
 from xrdeploy_local_cloud.codepipeline import execution_states as states
@@ -40,6 +41,8 @@ LOG = logging.getLogger(__name__)
 ActionHandler = Callable[[ActionContext], Outcome]
 HANDLERS: dict[tuple[str, str, str], ActionHandler] = {
     ("Source", "AWS", "S3"): source_s3.run,
+    ("Source", "AWS", "CodeStarSourceConnection"): source_git.run,
+    ("Source", "AWS", "CodeCommit"): source_git.run,
     ("Deploy", "AWS", "CodeDeploy"): deploy_codedeploy.run,
     ("Approval", "AWS", "Manual"): approval.run,
     ("Invoke", "AWS", "Lambda"): invoke_lambda.run,

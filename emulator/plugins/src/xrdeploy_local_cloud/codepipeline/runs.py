@@ -8,7 +8,14 @@ from typing import Any
 
 from localstack.aws.api import ServiceException
 
-from xrdeploy_local_cloud.codepipeline import control, engine, models, rollback, source_s3
+from xrdeploy_local_cloud.codepipeline import (
+    control,
+    engine,
+    git_sources,
+    models,
+    rollback,
+    source_s3,
+)
 from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import validation
@@ -50,8 +57,8 @@ def variables_for(
 def _overrides(request: Request) -> dict[str, str]:
     overrides = {}
     for item in request.get("sourceRevisions") or []:
-        if item["revisionType"] != "S3_OBJECT_VERSION_ID":
-            raise validation(f"Revision type {item['revisionType']} does not apply to S3 sources")
+        if item["revisionType"] not in ("S3_OBJECT_VERSION_ID", "COMMIT_ID"):
+            raise validation(f"Revision type {item['revisionType']} does not apply to the source")
         overrides[item["actionName"]] = item["revisionValue"]
     return overrides
 
@@ -103,6 +110,7 @@ def start_execution(
         source_revisions={},
     )
     source_s3.pin_revisions(execution, overrides)
+    git_sources.pin_revisions(execution, overrides)
     with states.changing():
         pipeline.executions.append(execution)
     engine.start(pipeline, execution)

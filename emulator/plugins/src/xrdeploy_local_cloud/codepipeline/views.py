@@ -11,7 +11,6 @@ from xrdeploy_local_cloud.codepipeline.condition_views import condition_states
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus, StageStatus
 from xrdeploy_local_cloud.codepipeline.lookups import compact, execution_of, filtered_executions
-from xrdeploy_local_cloud.codepipeline.source_s3 import source_actions
 from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit import paging
 
@@ -92,7 +91,7 @@ def get_pipeline_state(state: State, request: Request) -> dict[str, Any]:
 
 def _artifact_revisions(execution: models.Execution) -> list[dict[str, Any]]:
     revisions = []
-    for action in source_actions(execution.declaration):
+    for action in execution.declaration["stages"][0]["actions"]:  # those pinned are sources
         pinned = execution.source_revisions.get(action["name"], {})
         if "revisionId" not in pinned:
             continue
@@ -104,6 +103,7 @@ def _artifact_revisions(execution: models.Execution) -> list[dict[str, Any]]:
                         "revisionId": pinned["revisionId"],
                         "revisionSummary": pinned["summary"] or None,
                         "created": pinned["created"],
+                        "revisionUrl": pinned.get("url"),
                     }
                 )
             )

@@ -29,6 +29,7 @@ from xrdeploy_local_cloud.iam.checks import (
     default_check,
     request_parameters,
 )
+from xrdeploy_local_cloud.iam.git_checks import codecommit_checks, connection_checks
 from xrdeploy_local_cloud.iam.policies import parse_document
 from xrdeploy_local_cloud.iam.s3_checks import s3_checks
 
@@ -210,4 +211,7 @@ BUILDERS: dict[str, Callable[[RequestContext], list[Check]]] = {
     "logs": _logs,
     "codepipeline": _codepipeline,
     "codedeploy": _codedeploy,
+    "codecommit": codecommit_checks,
+    "codeconnections": connection_checks,
+    "codestar-connections": connection_checks,
 }

@@ -1,0 +1,1 @@
+"""AWS CodeConnections (and its former name, CodeStar Connections) in the local cloud."""
