@@ -1,7 +1,7 @@
 """A revision written for Amazon Linux (``service``, ``chkconfig``, ``systemctl``) deploys on two
 instances launched by one ``run-instances --count 2`` with an instance profile and user data that
-prepares the box (cloud-config: a file, the httpd package, a command): boto3 against a LocalStack
-of our own, real local instances.
+prepares the box (cloud-config: a file, the httpd package, a command): boto3 against the session's
+own local cloud, real local instances.
 
 EC2 answers as AWS does for every instance of the call (the profile and its association), the
 instance listing shows both before any deployment reaches them, the user data ran once (its
@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from emulator.launcher import LocalStackServer, ensure_environment
-from tests.integration.test_local_codedeploy import Cloud, custom_build
+from tests.integration.conftest import SessionLocalCloud
+from tests.integration.test_local_codedeploy import Cloud, cloud_of, custom_build
 
 pytestmark = pytest.mark.integration
 
@@ -49,9 +48,8 @@ HOOKS = {
 
 
 @pytest.fixture(scope="module")
-def cloud() -> Iterator[Cloud]:
-    with LocalStackServer(ensure_environment()) as server:
-        yield Cloud(server.endpoint)
+def cloud(own_cloud: SessionLocalCloud) -> Cloud:
+    return cloud_of(own_cloud.endpoint)
 
 
 def _listing(cloud: Cloud) -> dict[str, dict[str, Any]]:
