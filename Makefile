@@ -65,14 +65,15 @@ demo: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## the whole
 synth: setup           ## Terraform JSON for the default chain in cdktf.out/
 	$(PIPENV) run python main.py synth
 
-# Three workers on 2 cores: much of the integration tier waits (the AWS provider's fixed wait on
-# each S3 lifecycle configuration, pipelines running), and three overlap more of it. Each worker
+# Four workers on 2 cores: much of the integration tier waits (the AWS provider's fixed wait on
+# each S3 lifecycle configuration, pipelines running), and four overlap more of it
+# (docs/benchmarks.md). Each worker
 # has its own Terraform plugin cache (tests/conftest.py sets XRDEPLOY_TERRAFORM_HOME), since
 # concurrent `terraform init`s race on a shared one. One test file per worker at a time, and each
 # shared-deployment folder (tests/integration/chain/, tests/integration/wave/) as one unit
 # (tests/conftest.py), so a deployed chain is built once. (pytest-xdist 3.8's loadgroup does not
 # group on this pytest.)
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 4
 
 test: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json test-emulator  ## every tier: the local cloud's unit tier, then unit, synth, terraform, security, integration (LocalStack)
 	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
