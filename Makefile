@@ -16,7 +16,7 @@ export CHECKPOINT_DISABLE := 1
 # of life: it still works, and every synth says so in one line (xrdeploy/terraform/synth.py check_node).
 NODE_MIN := 20
 
-.PHONY: setup node-check demo synth test test-fast test-emulator lint check golden least-privilege bench bench-demo clean
+.PHONY: setup environments localstack-venv checkov-venv node-check demo synth test test-fast test-emulator lint check golden least-privilege bench bench-demo clean
 
 setup: .venv/.synced node-check
 
@@ -47,6 +47,17 @@ $(PIPENV_HOME)/.pipenv-$(PIPENV_VERSION):
 	$(PIPENV) sync --dev --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
 	@touch $@
 
+# Every environment the gate uses, none needing another: `make -j4 environments` builds them at
+# once (.ci/run does). Each venv builder is stdlib-only Python with a lock of its own, so the
+# system Python runs it before the project's venv exists.
+environments: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json localstack-venv checkov-venv
+
+localstack-venv:       ## LocalStack's venv (.localstack/venv), built or brought up to date
+	$(PYTHON) -c 'from emulator.venv import ensure_environment; ensure_environment()'
+
+checkov-venv:          ## Checkov's venv (.xrdeploy/checkov-venv) for the security tier
+	$(PYTHON) -c 'from tools.checkov_env import ensure_venv; ensure_venv()'
+
 # DEMO_ARGS=--approve answers the manual approvals (needed without a terminal).
 demo: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## the whole chain in the local cloud: deploy, one upload, watch it flow, pages, destroy
 	$(PIPENV) run python main.py demo $(DEMO_ARGS)
@@ -54,14 +65,15 @@ demo: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## the whole
 synth: setup           ## Terraform JSON for the default chain in cdktf.out/
 	$(PIPENV) run python main.py synth
 
-# Three workers on 2 cores: much of the integration tier waits (the AWS provider's fixed wait on
-# each S3 lifecycle configuration, pipelines running), and three overlap more of it. Each worker
+# Four workers on 2 cores: much of the integration tier waits (the AWS provider's fixed wait on
+# each S3 lifecycle configuration, pipelines running), and four overlap more of it
+# (docs/benchmarks.md). Each worker
 # has its own Terraform plugin cache (tests/conftest.py sets XRDEPLOY_TERRAFORM_HOME), since
 # concurrent `terraform init`s race on a shared one. One test file per worker at a time, and each
 # shared-deployment folder (tests/integration/chain/, tests/integration/wave/) as one unit
 # (tests/conftest.py), so a deployed chain is built once. (pytest-xdist 3.8's loadgroup does not
 # group on this pytest.)
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 4
 
 test: setup node_modules/.package-lock.json emulator/iam_evaluator/node_modules/.package-lock.json test-emulator  ## every tier: the local cloud's unit tier, then unit, synth, terraform, security, integration (LocalStack)
 	$(PIPENV) run pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25

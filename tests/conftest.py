@@ -1,5 +1,5 @@
-"""Shared test set-up: markers by folder, the synthesis cache, the xdist scheduler, and a
-Terraform home (CLI config, plugin cache, init lock) per pytest-xdist worker."""
+"""Shared test set-up: markers by folder, the synthesis cache, the xdist scheduler (longest scopes
+first), and a Terraform home (CLI config, plugin cache, init lock) per pytest-xdist worker."""
 
 from __future__ import annotations
 
@@ -71,6 +71,24 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 # widened to the folder here.
 SHARED_DEPLOYMENT_FOLDERS = ("tests/integration/chain/", "tests/integration/wave/")
 
+# The suite's wall time is its busiest worker's. xdist hands out scopes in order of their number
+# of tests, which starts the few long ones (a deployed chain, the cdktf CLI's deploys) last, when
+# nothing is left to run beside them. These go first, longest first (as measured by
+# `--durations`; docs/benchmarks.md), then the rest in xdist's order fill the gaps.
+LONGEST_FIRST = (
+    "tests/integration/chain/",
+    "tests/integration/test_cdktf_cli.py",
+    "tests/integration/wave/",
+    "tests/terraform/test_validate.py",
+    "tests/integration/test_cli_lifecycle.py",
+    "tests/security/test_checkov.py",
+    "tests/terraform/test_hcl.py",
+)
+
+
+def _start_rank(scope: str) -> int:
+    return LONGEST_FIRST.index(scope) if scope in LONGEST_FIRST else len(LONGEST_FIRST)
+
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     if config.getoption("dist") != "loadfile":
@@ -83,5 +101,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
                 if nodeid.startswith(folder):
                     return folder
             return str(super()._split_scope(nodeid))
+
+        def _assign_work_unit(self, node: object) -> None:
+            # The base class hands out the queue's first scope: put the longest waiting first.
+            longest = min(self.workqueue, key=_start_rank)
+            self.workqueue.move_to_end(longest, last=False)
+            super()._assign_work_unit(node)
 
     return SharedDeploymentScheduling(config, log)

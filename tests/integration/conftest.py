@@ -12,12 +12,14 @@ Fixtures (session scope):
   its settings). ``cloud_settings(**changes)`` changes them for a module, which resets them at
   its end. One LocalStack per session thus serves tests that only need different switches.
 - ``deploy_chain(config_path_or_None)``: synthesizes a chain for the local cloud with its state
-  in an S3 bucket inside it and applies every stack, once per config and session: one stack at a
-  time, from the last stage to the first (reverse topology order), each from scratch. Destroying is
+  in an S3 bucket inside it and applies every stack at once (`deploy --all-at-once`), once per
+  config and session. With ``in_reverse_order=True`` it applies them one stack at a time instead,
+  from the last stage to the first (reverse topology order), each from scratch. Destroying is
   part of what stopping the session's own local cloud discards; in a local cloud the session did
   not start, every deployment is destroyed at the end. Destroy itself is tested on its own
   (`test_cli_lifecycle.py`: deploy, re-plan, destroy, nothing left).
-- ``default_chain``: ``deploy_chain(None)``, the embedded three-stage chain.
+- ``default_chain``: the embedded three-stage chain, created in reverse order (the proof that no
+  stack needs another to exist first: chain/test_chain.py follows builds to prod on it).
 
 A test for your own chain takes a few lines:
 
@@ -110,10 +112,10 @@ def localstack_endpoint(local_cloud: SessionLocalCloud) -> str:
 @pytest.fixture(scope="session")
 def deploy_chain(
     local_cloud: SessionLocalCloud, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[[Path | None], LocalDeployment]]:
+) -> Iterator[Callable[..., LocalDeployment]]:
     deployments: dict[Path | None, LocalDeployment] = {}
 
-    def deploy(config: Path | None = None) -> LocalDeployment:
+    def deploy(config: Path | None = None, *, in_reverse_order: bool = False) -> LocalDeployment:
         if config in deployments and not deployments[config].destroyed:
             return deployments[config]
         chain = with_emulator_state(load_config(config))
@@ -121,10 +123,16 @@ def deploy_chain(
         deployment = LocalDeployment(chain, local_cloud.endpoint, workdir, progress=_progress)
         deployments[config] = deployment
         synthesis = deployment.synthesize()
-        # Against the chain order, each stack alone: the local cloud refuses a trust policy
-        # naming a role that does not exist yet, as IAM does, so this works only because no
-        # stack needs another to exist first. Chain order is tested by the CLI and cdktf tests.
-        deployment.deploy_one_at_a_time([stack.name for stack in reversed(synthesis.stacks)])
+        if in_reverse_order:
+            # Against the chain order, each stack alone: the local cloud refuses a trust policy
+            # naming a role that does not exist yet, as IAM does, so this works only because no
+            # stack needs another to exist first. Chain order is tested by the CLI and cdktf
+            # tests.
+            deployment.deploy_one_at_a_time([stack.name for stack in reversed(synthesis.stacks)])
+        else:
+            # Every stack at once: each apply's minute is mostly the AWS provider's wait on the
+            # S3 lifecycle configuration, and the waits overlap.
+            deployment.deploy(concurrently=True)
         return deployment
 
     try:
@@ -137,5 +145,5 @@ def deploy_chain(
 
 
 @pytest.fixture(scope="session")
-def default_chain(deploy_chain: Callable[[Path | None], LocalDeployment]) -> LocalDeployment:
-    return deploy_chain(None)
+def default_chain(deploy_chain: Callable[..., LocalDeployment]) -> LocalDeployment:
+    return deploy_chain(None, in_reverse_order=True)

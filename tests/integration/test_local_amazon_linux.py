@@ -1,8 +1,8 @@
 """A revision written for Amazon Linux (``service``, ``chkconfig``, ``systemctl``, hooks with
 ``runas: ec2-user``, a ``permissions:`` owner) deploys on two instances launched by one
 ``run-instances --count 2`` with an instance profile and user data that prepares the box
-(cloud-config: a file, the httpd package, a command): boto3 against a LocalStack of our own, real
-local instances.
+(cloud-config: a file, the httpd package, a command): boto3 against the session's own local
+cloud, real local instances.
 
 EC2 answers as AWS does for every instance of the call (the profile and its association), both
 instances boot at launch (listed, user data run once, its output in GetConsoleOutput, before any
@@ -16,15 +16,14 @@ import json
 import textwrap
 import urllib.request
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from emulator.launcher import LocalStackServer, ensure_environment
+from tests.integration.conftest import SessionLocalCloud
 from tests.integration.polling import wait_until
-from tests.integration.test_local_codedeploy import Cloud
+from tests.integration.test_local_codedeploy import Cloud, cloud_of
 
 pytestmark = pytest.mark.integration
 
@@ -99,9 +98,8 @@ def revision(tmp_path: Path, name: str, hooks: Hooks, extra: str = "") -> Path:
 
 
 @pytest.fixture(scope="module")
-def cloud() -> Iterator[Cloud]:
-    with LocalStackServer(ensure_environment()) as server:
-        yield Cloud(server.endpoint)
+def cloud(own_cloud: SessionLocalCloud) -> Cloud:
+    return cloud_of(own_cloud.endpoint)
 
 
 def _listing(cloud: Cloud) -> dict[str, dict[str, Any]]:

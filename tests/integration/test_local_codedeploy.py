@@ -9,6 +9,7 @@ page each instance serves (its URL from ``GET /_xrdeploy/instances``).
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import urllib.request
@@ -161,9 +162,16 @@ class Cloud:
             return answer.read().decode()
 
 
+@functools.cache
+def cloud_of(endpoint: str) -> Cloud:
+    """One Cloud per local cloud: its roles, bucket and application have fixed names, and the
+    modules using it (this one, test_local_amazon_linux.py) share the session's own local cloud."""
+    return Cloud(endpoint)
+
+
 @pytest.fixture(scope="module")
 def cloud(own_cloud: SessionLocalCloud) -> Cloud:
-    return Cloud(own_cloud.endpoint)
+    return cloud_of(own_cloud.endpoint)
 
 
 def sample_build(tmp_path: Path, version: str, *, broken_page: bool = False) -> Path:

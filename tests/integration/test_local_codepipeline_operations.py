@@ -11,13 +11,12 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.launcher import LocalStackServer, ensure_environment
 from tests.integration.codepipeline_walk import walk_requests
 from tests.integration.codepipeline_world import (
     ACCOUNT,
@@ -25,6 +24,7 @@ from tests.integration.codepipeline_world import (
     ClientFactory,
     clients_of,
 )
+from tests.integration.conftest import SessionLocalCloud
 from tests.integration.polling import stays_false, wait_until
 from tests.integration.worker_pipeline_world import (
     EXECUTION_URL,
@@ -38,11 +38,10 @@ SERVER_ERRORS = ("InternalFailure", "InternalError", "NotImplemented", "ServiceU
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
+def endpoint(own_cloud: SessionLocalCloud, cloud_settings: Callable[..., object]) -> str:
     # Jobs nobody polls (the walk's executions) give up after a minute instead of an hour.
-    env = {"XRDEPLOY_CODEPIPELINE_JOB_TIMEOUT_SECONDS": "60"}
-    with LocalStackServer(ensure_environment(), extra_env=env) as server:
-        yield server.endpoint
+    cloud_settings(codepipeline_job_timeout_seconds=60)
+    return own_cloud.endpoint
 
 
 @pytest.fixture(scope="module")

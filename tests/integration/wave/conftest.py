@@ -85,9 +85,7 @@ def create_queue(clients: Any, chain: ChainConfig) -> str:
 
 
 @pytest.fixture(scope="session")
-def wave_chain(
-    local_cloud: Any, deploy_chain: Callable[[Path | None], LocalDeployment]
-) -> LocalDeployment:
+def wave_chain(local_cloud: Any, deploy_chain: Callable[..., LocalDeployment]) -> LocalDeployment:
     from xrdeploy.aws_clients import AwsClients
     from xrdeploy.config.target import DeployTarget
 
