@@ -14,9 +14,9 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from xrdeploy_local_cloud.codepipeline import models
 from xrdeploy_local_cloud.codepipeline.action_types import ActionContext, Outcome, failed
 from xrdeploy_local_cloud.codepipeline.clients import role_clients
+from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus
 from xrdeploy_local_cloud.codepipeline.git_sources import CODECOMMIT
 from xrdeploy_local_cloud.git import repos
 
@@ -79,7 +79,7 @@ def run(context: ActionContext) -> Outcome:
     except repos.GitError as error:
         return failed(f"Could not read the commit {revision['revisionId']}: {error}")
     return Outcome(
-        models.SUCCEEDED,
+        ActionStatus.SUCCEEDED,
         summary=revision["message"][:2048] or None,
         external_id=revision["revisionId"],
         external_url=revision["url"],
