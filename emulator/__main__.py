@@ -42,6 +42,11 @@ def _exports(cloud: RunningCloud) -> str:
 
 def _up(args: argparse.Namespace) -> int:
     cloud = start_local_cloud(port=args.port)
+    listed = call(cloud.endpoint, "GET", INSTANCES_PATH)
+    reason = listed.get("unsupported_reason") if isinstance(listed, dict) else None
+    if reason:
+        # Before anything is deployed: every deployment to an EC2 instance would fail with it.
+        sys.stderr.write(f"warning: local EC2 instances cannot run on this host: {reason}\n")
     if args.json:
         sys.stdout.write(json.dumps(cloud.__dict__) + "\n")
         return 0
@@ -68,9 +73,21 @@ def _status(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(cloud.__dict__ if cloud else None) + "\n")
     elif cloud:
         sys.stdout.write(f"running at {cloud.endpoint} (pid {cloud.pid}, log {cloud.log_path})\n")
+        sys.stdout.write("".join(line + "\n" for line in _instance_warnings(cloud.endpoint)))
     else:
         sys.stdout.write("not running (start it with: python -m emulator up)\n")
     return 0 if cloud else 3
+
+
+def _instance_warnings(endpoint: str) -> list[str]:
+    """One line per thing a local instance's set-up could not do (also in the cloud's log)."""
+    listed = call(endpoint, "GET", INSTANCES_PATH)
+    instances = listed.get("instances", []) if isinstance(listed, dict) else []
+    return [
+        f"warning: local instance {instance['instance_id']}: {warning}"
+        for instance in instances
+        for warning in instance.get("warnings", [])
+    ]
 
 
 def _instances(args: argparse.Namespace) -> int:
@@ -84,6 +101,8 @@ def _instances(args: argparse.Namespace) -> int:
         sys.stdout.write(
             "{instance_id} {account_id} {region} {state} ".format_map(instance) + page + "\n"
         )
+        for warning in instance.get("warnings", []):
+            sys.stdout.write(f"  warning: {warning}\n")
     return 0
 
 

@@ -22,8 +22,18 @@ _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/[\w+=,.@/
 _METADATA_TEXT = re.compile(r"^[\x20-\x7e]{1,256}$")
 _MAX_KEY_BYTES = 1024
 
-_TOP_LEVEL = ("app", "source_stage", "execution_id", "source_version_id", "destination")
+_TOP_LEVEL = (
+    "app",
+    "source_stage",
+    "execution_id",
+    "source_version_id",
+    "destination",
+    "commit",
+    "commit_from",
+)
 _DESTINATION_FIELDS = ("stage", "bucket", "key", "region", "account_id", "role_arn")
+_COMMIT_FIELDS = ("id", "branch", "repository")
+_COMMIT_FROM_FIELDS = ("bucket", "key")
 
 
 @dataclass(frozen=True)
@@ -60,12 +70,25 @@ class Destination:
 
 
 @dataclass(frozen=True)
+class Commit:
+    """The Git commit a build was made from, as the Git source action named it."""
+
+    id: str
+    branch: str
+    repository: str
+
+
+@dataclass(frozen=True)
 class PromotionParams:
     app: str
     source_stage: str
     execution_id: str
     source_version_id: str
     destination: Destination
+    # A Git-sourced stage names its commit (the Source action's variables); a stage after it
+    # names the object whose metadata holds the commit (its version source_version_id).
+    commit: Commit | None = None
+    commit_from: S3Location | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +144,35 @@ def parse_user_parameters(text: str) -> PromotionParams:
         execution_id=_metadata_text(doc, "execution_id", "UserParameters"),
         source_version_id=_metadata_text(doc, "source_version_id", "UserParameters"),
         destination=_destination(destination_doc),
+        commit=_commit(doc.get("commit")),
+        commit_from=_commit_from(doc.get("commit_from")),
+    )
+
+
+def _commit(doc: object) -> Commit | None:
+    where = "UserParameters.commit"
+    if doc is None:
+        return None
+    if not isinstance(doc, dict):
+        raise _config(f"{where} must be an object with {', '.join(_COMMIT_FIELDS)}")
+    _reject_unknown(doc, _COMMIT_FIELDS, where)
+    return Commit(
+        id=_metadata_text(doc, "id", where),
+        branch=_metadata_text(doc, "branch", where),
+        repository=_metadata_text(doc, "repository", where),
+    )
+
+
+def _commit_from(doc: object) -> S3Location | None:
+    where = "UserParameters.commit_from"
+    if doc is None:
+        return None
+    if not isinstance(doc, dict):
+        raise _config(f"{where} must be an object with bucket and key")
+    _reject_unknown(doc, _COMMIT_FROM_FIELDS, where)
+    return S3Location(
+        bucket=_checked(doc, "bucket", where, _BUCKET, "is not a valid S3 bucket name"),
+        key=_required_text(doc, "key", where),
     )
 
 

@@ -1,7 +1,8 @@
 """Promote the pipeline's input artifact into the next stage's source bucket: the orchestration.
 
-Open both ends (s3_access.py); a job without a continuation token first aborts the multipart
-uploads an interrupted invocation may have left on the destination key (multipart_upload.py).
+Open both ends (s3_access.py) and learn the build's commit where it has one (commit_carry.py);
+a job without a continuation token first aborts the multipart uploads an interrupted invocation
+may have left on the destination key (multipart_upload.py).
 Then an artifact of up to one part is written whole (whole_object.py), a larger one in two
 passes (passes.py), either resumed from a token where an earlier invocation paused. Every
 checksum is checked in verification.py; AWS errors become job failures in aws_errors.py.
@@ -17,6 +18,7 @@ import continuation
 import multipart_upload
 import outcomes
 from clients import ClientFactory
+from commit_carry import with_commit
 from continuation import Progress
 from deadline import Guard
 from errors import FailureType, PromotionFailure
@@ -40,6 +42,7 @@ def promote(job: Job, clients: ClientFactory, *, guard: Guard[Paused], log: JobL
     target = open_target(job, clients, run)
     check_bucket(target, run)
     source = open_source(job, clients, run)
+    params = with_commit(job.params, clients, run)
     if job.continuation_token is None:
         multipart_upload.abort_stale(target, run)
         progress = _fresh(source, target)
@@ -48,8 +51,8 @@ def promote(job: Job, clients: ClientFactory, *, guard: Guard[Paused], log: JobL
     if source.size <= progress.part_size:
         # One part. Of resumed jobs, only one whose PutObject the deadline guard cut off has such a
         # token: the whole-object path checks whether that write landed before writing again.
-        return promote_whole(job.params, source, target, run)
-    return _promote_in_parts(job.params, source, target, progress, run)
+        return promote_whole(params, source, target, run)
+    return _promote_in_parts(params, source, target, progress, run)
 
 
 def _fresh(source: Source, target: Target) -> Progress:

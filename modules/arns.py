@@ -36,3 +36,7 @@ def codedeploy(partition: str, region: str, account_id: str, resource: str) -> s
     """A CodeDeploy resource: `application:<app>`, `deploymentgroup:<app>/<group>` or
     `deploymentconfig:<name>`."""
     return f"arn:{partition}:codedeploy:{region}:{account_id}:{resource}"
+
+
+def codecommit_repository(partition: str, region: str, account_id: str, name: str) -> str:
+    return f"arn:{partition}:codecommit:{region}:{account_id}:{name}"

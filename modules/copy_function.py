@@ -37,9 +37,29 @@ class CopyFunctionConfig:
     # The downstream promotion roles this function may assume (several for a wave). A stage
     # that promotes nowhere has no copy function.
     downstream_role_arns: tuple[str, ...]
+    # In a chain whose first stage reads Git, later stages carry the commit on: the function
+    # reads the commit metadata of the version it promotes from this object (HeadObject).
+    commit_source_object_arn: str | None = None
 
 
 def execution_role_permissions(config: CopyFunctionConfig) -> tuple[Statement, ...]:
+    return _base_permissions(config) + _commit_permissions(config)
+
+
+def _commit_permissions(config: CopyFunctionConfig) -> tuple[Statement, ...]:
+    if config.commit_source_object_arn is None:
+        return ()
+    # HeadObject of a given version is s3:GetObjectVersion; it reads no data, so no KMS grant.
+    return (
+        Statement(
+            sid="ReadCommitMetadata",
+            actions=("s3:GetObjectVersion",),
+            resources=(config.commit_source_object_arn,),
+        ),
+    )
+
+
+def _base_permissions(config: CopyFunctionConfig) -> tuple[Statement, ...]:
     return (
         Statement(
             sid="WriteOwnLogs",

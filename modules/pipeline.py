@@ -1,9 +1,9 @@
-"""The stage's CodePipeline (V2): Source → Deploy → [Approve] → Promote, started by EventBridge;
-its shape and gates are plain data in `modules/pipeline_stages.py`."""
+"""The stage's CodePipeline (V2): Source → Deploy → [Approve] → Promote, started by EventBridge
+(an S3 or CodeCommit source) or by its own trigger on push (a connection source); its shape and
+gates are plain data in `modules/pipeline_stages.py`, its source in `modules/pipeline_source.py`."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
@@ -23,11 +23,27 @@ from cdktf_cdktf_provider_aws.codepipeline import (
     CodepipelineStageOnSuccessCondition,
     CodepipelineStageOnSuccessConditionRule,
     CodepipelineStageOnSuccessConditionRuleRuleTypeId,
+    CodepipelineTrigger,
+    CodepipelineTriggerGitConfiguration,
+    CodepipelineTriggerGitConfigurationPush,
+    CodepipelineTriggerGitConfigurationPushBranches,
+    CodepipelineTriggerGitConfigurationPushFilePaths,
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from modules import arns
+from modules.pipeline_source import (
+    SOURCE_ACTION,
+    TRIGGER_PROVIDER,
+    CodeCommitSource,
+    ConnectionSource,
+    GitFilter,
+    S3Source,
+    read_source_statements,
+    start_description,
+    start_event_pattern,
+)
 from modules.pipeline_stages import (
     Condition,
     PipelineConfig,
@@ -36,16 +52,6 @@ from modules.pipeline_stages import (
 )
 from modules.policy import Statement, assume_role_statement
 from modules.role import Role, RoleConfig
-
-
-def source_event_pattern(bucket: str, key: str) -> str:
-    return json.dumps(
-        {
-            "source": ["aws.s3"],
-            "detail-type": ["Object Created"],
-            "detail": {"bucket": {"name": [bucket]}, "object": {"key": [key]}},
-        }
-    )
 
 
 def _rules(condition: Condition, rule_class: Any, type_class: Any) -> list[Any]:
@@ -112,19 +118,38 @@ def _stage_resource(stage: PipelineStageDefinition) -> CodepipelineStage:
     )
 
 
+def _filter(block: Any, patterns: GitFilter | None) -> Any:
+    if patterns is None:
+        return None
+    return block(includes=list(patterns.includes) or None, excludes=list(patterns.excludes) or None)
+
+
+def _push_triggers(config: PipelineConfig) -> list[CodepipelineTrigger] | None:
+    """A connection source's V2 trigger: a push matching the filters starts the pipeline (and
+    turns off the action's own change detection)."""
+    source = config.source
+    if not isinstance(source, ConnectionSource):
+        return None
+    push = CodepipelineTriggerGitConfigurationPush(
+        branches=_filter(CodepipelineTriggerGitConfigurationPushBranches, source.branches),
+        file_paths=_filter(CodepipelineTriggerGitConfigurationPushFilePaths, source.file_paths),
+    )
+    return [
+        CodepipelineTrigger(
+            provider_type=TRIGGER_PROVIDER,
+            git_configuration=CodepipelineTriggerGitConfiguration(
+                source_action_name=SOURCE_ACTION, push=[push]
+            ),
+        )
+    ]
+
+
 def service_role_permissions(config: PipelineConfig) -> tuple[Statement, ...]:
     """What the pipeline's own role may do: read its source, use its artifact store and key,
     deploy through its CodeDeploy group, invoke its copy function, and read its gate alarms.
     A stage rollback re-runs Deploy with an earlier revision: the same permissions."""
     permissions = [
-        Statement(
-            sid="ReadSource",
-            actions=("s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning"),
-            resources=(
-                config.source_bucket_arn,
-                f"{config.source_bucket_arn}/{config.source_key}",
-            ),
-        ),
+        *read_source_statements(config.source),
         # Actions write their output artifacts; only Promote reads one back with the role's
         # session (the copy function's artifact credentials). The agent reads with its own role.
         Statement(
@@ -224,11 +249,16 @@ class Pipeline(Construct):
                 )
             ],
             stage=[_stage_resource(stage) for stage in pipeline_definition(config)],
+            trigger=_push_triggers(config),
         )
-        self._start_on_new_build(provider, config)
+        if not isinstance(config.source, ConnectionSource):  # else the trigger starts it
+            self._start_on_new_build(provider, config, config.source)
 
-    def _start_on_new_build(self, provider: AwsProvider, config: PipelineConfig) -> None:
-        """EventBridge starts the pipeline when the source key gets a new version."""
+    def _start_on_new_build(
+        self, provider: AwsProvider, config: PipelineConfig, source: S3Source | CodeCommitSource
+    ) -> None:
+        """EventBridge starts the pipeline when the source key gets a new version, or the
+        CodeCommit branch a new commit."""
         events_role = Role(
             self,
             "events-role",
@@ -251,8 +281,8 @@ class Pipeline(Construct):
             "source-changed",
             provider=provider,
             name=config.rule_name,
-            description=f"A new build in {config.source_bucket} starts {config.pipeline_name}",
-            event_pattern=source_event_pattern(config.source_bucket, config.source_key),
+            description=start_description(source, config.pipeline_name),
+            event_pattern=start_event_pattern(source),
         )
         CloudwatchEventTarget(
             self,

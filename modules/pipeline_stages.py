@@ -20,8 +20,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from modules.pipeline_source import (
+    SOURCE_ACTION,
+    PipelineSource,
+    S3Source,
+    commit_variables,
+    revision_variable,
+    source_configuration,
+)
+
 SOURCE_ARTIFACT = "SourceArtifact"
-# The Source action's variable namespace: the Promote action reads the deployed VersionId from it.
+# The Source action's variable namespace: the Promote action reads the deployed revision (an S3
+# VersionId or a commit) from it.
 SOURCE_NAMESPACE = "SourceVariables"
 DEPLOY_STAGE = "Deploy"
 # CodePipeline's values for a condition's result (botocore's codepipeline model, `Result`): an
@@ -64,9 +74,7 @@ class PipelineConfig:
     region: str
     account_id: str
     partition: str
-    source_bucket: str
-    source_bucket_arn: str
-    source_key: str
+    source: PipelineSource
     artifact_bucket: str
     artifact_bucket_arn: str
     kms_key_arn: str
@@ -83,13 +91,15 @@ class PipelineConfig:
 
 def promote_user_parameters(config: PipelineConfig, target: PromotionTarget) -> str:
     """The copy function's UserParameters. `#{...}` are CodePipeline variables, resolved per
-    execution, so the function is told exactly which revision this run deployed."""
+    execution, so the function is told exactly which revision this run deployed, and, from a Git
+    source, which commit of which branch and repository that is."""
     return json.dumps(
         {
             "app": config.app,
             "source_stage": config.stage,
             "execution_id": "#{codepipeline.PipelineExecutionId}",
-            "source_version_id": f"#{{{SOURCE_NAMESPACE}.VersionId}}",
+            "source_version_id": _variable(revision_variable(config.source)),
+            **_commit_parameters(config.source),
             "destination": {
                 "stage": target.stage,
                 "bucket": target.bucket,
@@ -101,6 +111,21 @@ def promote_user_parameters(config: PipelineConfig, target: PromotionTarget) -> 
         },
         sort_keys=True,
     )
+
+
+def _variable(name: str) -> str:
+    return f"#{{{SOURCE_NAMESPACE}.{name}}}"
+
+
+def _commit_parameters(source: PipelineSource) -> dict[str, object]:
+    """`commit` where the Source action read Git; `commit_from` where the build came from a
+    Git-sourced stage (its commit metadata is on this stage's source object)."""
+    variables = commit_variables(source)
+    if variables is not None:
+        return {"commit": {key: _variable(name) for key, name in variables.items()}}
+    if isinstance(source, S3Source) and source.carries_commit:
+        return {"commit_from": {"bucket": source.bucket, "key": source.key}}
+    return {}
 
 
 @dataclass(frozen=True)
@@ -152,15 +177,12 @@ def pipeline_definition(config: PipelineConfig) -> list[PipelineStageDefinition]
 
 
 def _source_stage(config: PipelineConfig) -> PipelineStageDefinition:
+    provider, configuration = source_configuration(config.source)
     source = Action(
+        SOURCE_ACTION,
         "Source",
-        "Source",
-        "S3",
-        {
-            "S3Bucket": config.source_bucket,
-            "S3ObjectKey": config.source_key,
-            "PollForSourceChanges": "false",
-        },
+        provider,
+        configuration,
         namespace=SOURCE_NAMESPACE,
         output_artifacts=(SOURCE_ARTIFACT,),
     )

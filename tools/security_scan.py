@@ -46,7 +46,16 @@ if TYPE_CHECKING:
 
 CHECKOV_CONFIG = REPO_ROOT / ".checkov.yaml"
 CONFIGS_DIR = REPO_ROOT / "tests" / "configs"
-SCAN_CONFIGS = ("default", "single_account", "one_stage", "five_stage", "wave", "windows")
+SCAN_CONFIGS = (
+    "default",
+    "single_account",
+    "one_stage",
+    "five_stage",
+    "wave",
+    "windows",
+    "github_source",
+    "codecommit_source",
+)
 # five_stage keeps its state in S3 and deploys through an assumed deploy role: a plan of it would
 # need a state bucket and roles faked in moto, and would test moto more than the stacks. Its
 # HCL-JSON is in the terraform_json scan all the same, as is the wave config's (its topics,

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from xrdeploy_local_cloud.codepipeline import declarations, gates, models, rollback, rules
+from xrdeploy_local_cloud.codepipeline import execution_states as states
+from xrdeploy_local_cloud.codepipeline.execution_states import ConditionStatus, StageStatus
 
 OPEN = "* * * * * ? *"
 CLOSED = "* * * * * ? 2199"
@@ -70,8 +72,8 @@ def test_a_bake_passes_when_the_alarm_stays_ok(alarms: Alarms) -> None:
     stage = _stage("onSuccess", _rule("CloudWatchAlarm", AlarmName="errors", WaitTime="1"))
     assert gates.evaluate(execution, stage, models.ON_SUCCESS, {}) is None
     run = execution.condition_runs[("Deploy", models.ON_SUCCESS)]
-    assert run.status == models.SUCCEEDED
-    assert run.conditions[0].rules[0].status == models.SUCCEEDED
+    assert run.status == ConditionStatus.SUCCEEDED
+    assert run.conditions[0].rules[0].status == ConditionStatus.SUCCEEDED
     assert alarms.reads > 1  # watched through the wait time, not read once
 
 
@@ -85,7 +87,7 @@ def test_an_alarm_firing_during_the_bake_engages_the_result(alarms: Alarms) -> N
     threading.Timer(0.2, lambda: alarms.states.update(errors="ALARM")).start()
     assert gates.evaluate(execution, stage, models.ON_SUCCESS, {}) == "ROLLBACK"
     rule = execution.condition_runs[("Deploy", models.ON_SUCCESS)].conditions[0].rules[0]
-    assert rule.status == models.FAILED
+    assert rule.status == ConditionStatus.FAILED
     assert rule.summary == "Alarm errors is in state ALARM during the wait time"
 
 
@@ -135,22 +137,21 @@ def test_a_closed_window_holds_until_overridden() -> None:
     worker.start()
     worker.join(0.5)
     assert worker.is_alive()  # still waiting for the window
-    with models.CHANGED:
-        execution.condition_runs[("Deploy", models.BEFORE_ENTRY)].overridden = True
-        models.CHANGED.notify_all()
+    states.request_override(execution.condition_runs[("Deploy", models.BEFORE_ENTRY)])
     worker.join(5)
     assert results == [None]
-    assert execution.condition_runs[("Deploy", models.BEFORE_ENTRY)].status == models.OVERRIDDEN
+    overridden = execution.condition_runs[("Deploy", models.BEFORE_ENTRY)]
+    assert overridden.status == ConditionStatus.OVERRIDDEN
 
 
 def test_an_open_window_lets_the_stage_in_and_a_timeout_fails_a_closed_one() -> None:
     assert gates.enter(
         _execution(), _stage("beforeEntry", _rule("DeploymentWindow", Cron=OPEN)), {}
-    ) == (models.SUCCEEDED)
+    ) == (StageStatus.SUCCEEDED)
     timed = _rule("DeploymentWindow", Cron=CLOSED) | {"timeoutInMinutes": 5}  # 1.5 s here
-    assert gates.enter(_execution(), _stage("beforeEntry", timed), {}) == models.FAILED
+    assert gates.enter(_execution(), _stage("beforeEntry", timed), {}) == StageStatus.FAILED
     skipping = _stage("beforeEntry", timed, result="SKIP")
-    assert gates.enter(_execution(), skipping, {}) == models.SKIPPED
+    assert gates.enter(_execution(), skipping, {}) == StageStatus.SKIPPED
 
 
 def test_a_window_rule_reads_its_clock_in_its_time_zone() -> None:
@@ -160,32 +161,38 @@ def test_a_window_rule_reads_its_clock_in_its_time_zone() -> None:
     context = rules.RuleContext(
         _execution(), run, models.BEFORE_ENTRY, lambda: False, Alarms(), lambda: tuesday_10_tokyo
     )
-    assert rules.deployment_window(context).status == models.SUCCEEDED
+    assert rules.deployment_window(context).status == ConditionStatus.SUCCEEDED
 
 
 def test_on_failure_results() -> None:
     execution = _execution()
     reruns: list[str] = []
 
-    def rerun(mode: str) -> str:
+    def rerun(mode: str) -> StageStatus:
         reruns.append(mode)
-        return models.SUCCEEDED
+        return StageStatus.SUCCEEDED
 
     rollback_stage = {"name": "Deploy", "onFailure": {"result": "ROLLBACK"}}
-    assert gates.after(execution, rollback_stage, models.FAILED, {}, rerun) == (models.FAILED, True)
-    assert gates.after(execution, rollback_stage, models.SUCCEEDED, {}, rerun) == (
-        models.SUCCEEDED,
+    assert gates.after(execution, rollback_stage, StageStatus.FAILED, {}, rerun) == (
+        StageStatus.FAILED,
+        True,
+    )
+    assert gates.after(execution, rollback_stage, StageStatus.SUCCEEDED, {}, rerun) == (
+        StageStatus.SUCCEEDED,
         False,
     )
     retry = {
         "name": "Deploy",
         "onFailure": {"result": "RETRY", "retryConfiguration": {"retryMode": "ALL_ACTIONS"}},
     }
-    assert gates.after(execution, retry, models.FAILED, {}, rerun) == (models.SUCCEEDED, False)
+    assert gates.after(execution, retry, StageStatus.FAILED, {}, rerun) == (
+        StageStatus.SUCCEEDED,
+        False,
+    )
     assert reruns == ["ALL_ACTIONS"]
     execution.execution_type = models.ROLLBACK  # a rollback never rolls back again
-    assert gates.after(execution, rollback_stage, models.FAILED, {}, rerun) == (
-        models.FAILED,
+    assert gates.after(execution, rollback_stage, StageStatus.FAILED, {}, rerun) == (
+        StageStatus.FAILED,
         False,
     )
 
@@ -199,7 +206,7 @@ def _pipeline(*executions: models.Execution) -> models.Pipeline:
 def _succeeded_in(name: str, stage: str, started: int) -> models.Execution:
     execution = _execution(name)
     execution.started = datetime.datetime(2026, 1, 1, 0, started, tzinfo=datetime.UTC)
-    execution.stages[stage] = models.StageRun(stage, status=models.SUCCEEDED)
+    execution.stages[stage] = models.StageRun(stage, status=StageStatus.SUCCEEDED)
     return execution
 
 
@@ -209,7 +216,7 @@ def test_the_rollback_target_is_the_latest_standard_success_of_the_current_versi
     earlier_version.pipeline_version = 0
     a_rollback = _succeeded_in("e", "Deploy", 6)
     a_rollback.execution_type = models.ROLLBACK
-    failed.stages["Deploy"].status = models.FAILED
+    failed.stages["Deploy"].status = StageStatus.FAILED
     pipeline = _pipeline(old, latest, failed, earlier_version, a_rollback)
     assert rollback.target_for(pipeline, "Deploy", failed) is latest
     assert (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import types
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -16,8 +15,8 @@ ACCOUNT, REGION = "111122223333", "eu-west-1"
 TYPE_ID = {"category": "Build", "owner": "Custom", "provider": "Unit", "version": "1"}
 
 
-def _context() -> Any:
-    return types.SimpleNamespace(account_id=ACCOUNT, region=REGION)
+def _state() -> stores.State:
+    return stores.state_for(ACCOUNT, REGION)
 
 
 @pytest.fixture
@@ -37,7 +36,7 @@ def job() -> Iterator[models.Job]:
 
 def _poll(query: dict[str, str]) -> list[dict[str, Any]]:
     request = {"actionTypeId": TYPE_ID, "maxBatchSize": 5, "queryParam": query}
-    return list(jobs.poll_for_jobs(_context(), request)["jobs"])
+    return list(jobs.poll_for_jobs(_state(), request)["jobs"])
 
 
 def _code(call: Any, *args: Any) -> str:
@@ -48,30 +47,30 @@ def _code(call: Any, *args: Any) -> str:
 
 def test_a_worker_polls_acknowledges_and_reports(job: models.Job) -> None:
     assert _poll({"P": "other"}) == []
-    assert _code(jobs.acknowledge_job, _context(), {"jobId": job.id, "nonce": "x"}) == (
+    assert _code(jobs.acknowledge_job, _state(), {"jobId": job.id, "nonce": "x"}) == (
         "InvalidNonceException"
     )
     [polled] = _poll({"P": "web"})
     assert polled["id"] == job.id and job.status == "Dispatched"
     assert _poll({"P": "web"}) == []  # dispatched once
-    assert _code(jobs.acknowledge_job, _context(), {"jobId": job.id, "nonce": "x"}) == (
+    assert _code(jobs.acknowledge_job, _state(), {"jobId": job.id, "nonce": "x"}) == (
         "InvalidNonceException"
     )
-    answer = jobs.acknowledge_job(_context(), {"jobId": job.id, "nonce": polled["nonce"]})
+    answer = jobs.acknowledge_job(_state(), {"jobId": job.id, "nonce": polled["nonce"]})
     assert answer == {"status": "InProgress"}
-    jobs.put_job_success_result(_context(), {"jobId": job.id})
+    jobs.put_job_success_result(_state(), {"jobId": job.id})
     assert job.result is not None and job.result["outcome"] == "Succeeded"
-    assert _code(jobs.put_job_success_result, _context(), {"jobId": job.id}) == (
+    assert _code(jobs.put_job_success_result, _state(), {"jobId": job.id}) == (
         "InvalidJobStateException"
     )
 
 
 def test_a_queued_job_takes_no_result(job: models.Job) -> None:
-    assert _code(jobs.put_job_success_result, _context(), {"jobId": job.id}) == (
+    assert _code(jobs.put_job_success_result, _state(), {"jobId": job.id}) == (
         "InvalidJobStateException"
     )
 
 
 def test_polling_an_unknown_type_is_refused() -> None:
     request = {"actionTypeId": {**TYPE_ID, "provider": "Nobody"}}
-    assert _code(jobs.poll_for_jobs, _context(), request) == "ActionTypeNotFoundException"
+    assert _code(jobs.poll_for_jobs, _state(), request) == "ActionTypeNotFoundException"

@@ -8,7 +8,9 @@ import pytest
 
 from emulator.tests import lane_world
 from emulator.tests.lane_world import execution_of, pipeline_of
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import lanes, models
+from xrdeploy_local_cloud.codepipeline.execution_states import PipelineStatus
 
 STAGE = "Approve"
 
@@ -22,8 +24,7 @@ def _entry(pipeline: models.Pipeline, execution: models.Execution) -> lane_world
 
 
 def _until(condition: Callable[[], bool]) -> None:
-    with models.CHANGED:
-        assert models.CHANGED.wait_for(condition, timeout=5)
+    assert states.wait_for(condition, 5)
 
 
 def test_superseded_a_newer_arrival_replaces_the_waitingexecution_of() -> None:
@@ -34,7 +35,7 @@ def test_superseded_a_newer_arrival_replaces_the_waitingexecution_of() -> None:
     _until(lambda: lanes.waiting(pipeline, STAGE) == ["2"])
     newest = _entry(pipeline, third)
     assert waiting.done() is False
-    assert second.status == models.SUPERSEDED
+    assert second.status == PipelineStatus.SUPERSEDED
     assert second.status_summary == "Superseded by execution 3"
     lanes.leave(pipeline, first, STAGE)
     assert newest.done() is True
@@ -53,7 +54,7 @@ def test_queued_waiting_executions_enter_in_arrival_order() -> None:
     lanes.leave(pipeline, first, STAGE)
     assert entries["2"].done() is True
     assert lanes.waiting(pipeline, STAGE) == ["3"]
-    assert third.status == models.IN_PROGRESS
+    assert third.status == PipelineStatus.IN_PROGRESS
     lanes.leave(pipeline, second, STAGE)
     assert entries["3"].done() is True
 
@@ -73,9 +74,7 @@ def test_a_stopped_execution_gives_up_waiting(mode: str) -> None:
     assert lanes.enter(pipeline, first, STAGE)
     waiting = _entry(pipeline, second)
     _until(lambda: lanes.waiting(pipeline, STAGE) == ["2"])
-    with models.CHANGED:
-        second.stop = "wait"
-        models.CHANGED.notify_all()
+    states.request_stop(second, abandon=False, reason=None)
     assert waiting.done() is False
     assert lanes.waiting(pipeline, STAGE) == []
     assert pipeline.occupants == {STAGE: "1"}

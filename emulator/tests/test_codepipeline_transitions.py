@@ -8,7 +8,9 @@ import pytest
 
 from emulator.tests import lane_world
 from emulator.tests.lane_world import execution_of, pipeline_of
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import lanes, models, transitions
+from xrdeploy_local_cloud.codepipeline.execution_states import PipelineStatus
 
 USER = "arn:aws:iam::000000000000:user/ops"
 
@@ -26,8 +28,7 @@ def _entry(pipeline: models.Pipeline, execution: models.Execution) -> lane_world
 
 
 def _until_waiting(pipeline: models.Pipeline, ids: list[str]) -> None:
-    with models.CHANGED:
-        assert models.CHANGED.wait_for(lambda: lanes.waiting(pipeline, "Deploy") == ids, 5)
+    assert states.wait_for(lambda: lanes.waiting(pipeline, "Deploy") == ids, 5)
 
 
 def _disable(pipeline: models.Pipeline, stage: str, kind: str) -> None:
@@ -63,7 +64,7 @@ def test_enabling_lets_the_newest_waiting_execution_through_in_superseded_mode()
     _until_waiting(pipeline, ["1"])
     newer = _entry(pipeline, _execution(pipeline, "2"))
     assert older.done() is False
-    assert pipeline.executions[0].status == models.SUPERSEDED
+    assert pipeline.executions[0].status == PipelineStatus.SUPERSEDED
     _enable(pipeline, "Deploy", transitions.INBOUND)
     assert newer.done() is True
     assert pipeline.occupants == {"Deploy": "2"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import time
@@ -348,37 +349,80 @@ def test_a_command_over_its_timeout_is_killed_with_its_process_group(instance: D
     assert instance.run(["pgrep", "-x", "sleep"])["exit_code"] == 1
 
 
-def test_runas_another_user_fails_the_command_with_the_reason(instance: Driver) -> None:
-    # GIVEN a hook declared with `runas: ec2-user`
-    # WHEN it is run as that user
+def test_runas_runs_as_ec2_user_whom_the_kernel_keeps_out_of_roots_files(
+    instance: Driver,
+) -> None:
+    # GIVEN a root-owned file in a running instance
+    instance.write_file("/etc/xrdeploy-owned-by-root", b"root's\n", 0o644)
+    # WHEN ec2-user (Amazon Linux's uid 1000) reads it and tries to append to it
     result = instance.call(
-        "run", argv=["/usr/bin/id", "-u"], env={}, cwd="/", timeout=10, user="ec2-user"
+        "run",
+        argv=[
+            "/bin/bash",
+            "-c",
+            "id; echo $HOME; cat /etc/xrdeploy-owned-by-root; "
+            "echo more >> /etc/xrdeploy-owned-by-root",
+        ],
+        env={},
+        cwd="/",
+        timeout=10,
+        user="ec2-user",
     )
-    # THEN it fails, as the agent's `su` would, saying why
-    assert result == {
-        "exit_code": 1,
-        "output": "runas ec2-user: local instances run commands as root only "
-        "(their user namespace maps no other user)\n",
-        "timed_out": False,
-    }
+    # THEN it runs as ec2-user with its home, may read the file, and may not write it
+    assert result["exit_code"] == 1
+    assert result["output"].splitlines() == [
+        "uid=1000(ec2-user) gid=1000(ec2-user) groups=1000(ec2-user)",
+        "/home/ec2-user",
+        "root's",
+        "/bin/bash: line 1: /etc/xrdeploy-owned-by-root: Permission denied",
+    ]
+    # AND a user the instance does not know fails as the agent's `su` fails
+    unknown = instance.call("run", argv=["/bin/true"], env={}, cwd="/", timeout=10, user="nosuch")
+    assert unknown["exit_code"] == 1
+    assert unknown["output"].startswith("su: user nosuch does not exist")
+
+
+def test_a_user_a_hook_creates_owns_its_files_and_root_still_writes_everywhere(
+    instance: Driver,
+) -> None:
+    # GIVEN a user created with useradd inside the instance, owning a directory
+    created = instance.run(
+        ["/bin/bash", "-c", "useradd -m appuser && install -d -o appuser /srv/app && id -u appuser"]
+    )
+    assert created["exit_code"] == 0, created["output"]
+    uid = created["output"].strip()
+    # WHEN it writes there, and root appends to a file of another user's
+    mine = instance.call(
+        "run",
+        argv=["/bin/bash", "-c", "echo mine > /srv/app/f && stat -c %u:%U /srv/app/f"],
+        env={},
+        cwd="/",
+        timeout=10,
+        user="appuser",
+    )
+    root = instance.run(["/bin/bash", "-c", "echo root >> /srv/app/f && cat /srv/app/f"])
+    # THEN its file is its own, and root's write lands
+    assert (mine["exit_code"], mine["output"]) == (0, f"{uid}:appuser\n")
+    assert (root["exit_code"], root["output"]) == (0, "mine\nroot\n")
+    # AND nothing of it reached the host
+    assert not Path("/srv/app").exists()
 
 
 def test_an_unsupported_host_says_why_in_one_line(tmp_path: Path) -> None:
-    # GIVEN a host whose `unshare` is refused, as in a locked-down container
+    # GIVEN a host whose `ip` is refused, as in a locked-down container
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
-    fake = fake_bin / "unshare"
-    fake.write_text(
-        "#!/bin/sh\necho 'unshare: unshare failed: Operation not permitted' >&2\nexit 1\n"
-    )
+    fake = fake_bin / "ip"
+    fake.write_text("#!/bin/sh\necho 'RTNETLINK answers: Operation not permitted' >&2\nexit 2\n")
     fake.chmod(0o755)
     locked_down = Driver(
         tmp_path / "a", env={**os.environ, "PATH": f"{fake_bin}:/usr/sbin:/usr/bin"}
     )
-    # AND a host without util-linux at all, and LocalStack running as an ordinary user
+    # AND a host without iproute2 at all, and LocalStack running as a user with no subordinate
+    # ids (nobody)
     bare = Driver(tmp_path / "b", env={**os.environ, "PATH": str(tmp_path / "empty")})
     user = Driver(tmp_path / "c")
-    user.call("pretend_uid", uid=1000)
+    user.call("pretend_uid", uid=65534)
     try:
         # WHEN asked for the reason, and for an instance anyway
         reasons = [driver.call("reason")["reason"] for driver in (locked_down, bare, user)]
@@ -387,14 +431,18 @@ def test_an_unsupported_host_says_why_in_one_line(tmp_path: Path) -> None:
     finally:
         for driver in (locked_down, bare, user):
             driver.close()
-    # THEN each reason is one line naming the cause, and starting an instance fails with it
-    assert reasons == [
-        "user, mount and network namespaces are not available "
-        "(unshare: unshare failed: Operation not permitted)",
-        "`unshare` (util-linux) is not installed",
-        "LocalStack runs as uid 1000, not root, so hooks in a local instance could not write to "
-        "/etc, /usr or /var (run LocalStack as root, e.g. in a VM or dev container)",
+    # THEN each reason is one line naming the cause and the fix, and starting an instance fails
+    # with it
+    assert reasons[0].startswith("user, mount and network namespaces are not available (")
+    assert "returned non-zero exit status 2" in reasons[0]
+    assert reasons[1:] == [
+        "`ip` (iproute2) is not installed (fix: sudo apt-get install iproute2)",
+        "user nobody has no range of 65535 subordinate uids in /etc/subuid "
+        "(fix: sudo usermod --add-subuids 100000-165535 nobody)"
+        if shutil.which("newuidmap")
+        else "`newuidmap` is not installed (fix: sudo apt-get install uidmap)",
     ]
+    assert all("\n" not in reason for reason in reasons)
     assert (refused.value.kind, str(refused.value)) == ("InstanceError", reasons[0])
 
 
@@ -411,7 +459,7 @@ def _warnings(log: Path) -> list[str]:
 
 
 def test_localstack_says_at_start_whether_instances_can_run() -> None:
-    # GIVEN LocalStack on this host, and LocalStack on a host without `unshare` on its PATH
+    # GIVEN LocalStack on this host, and LocalStack on a host without `ip` on its PATH
     venv = ensure_environment()
     with LocalStackServer(venv) as server:
         supported = _listing(server.endpoint)
@@ -423,7 +471,7 @@ def test_localstack_says_at_start_whether_instances_can_run() -> None:
     assert supported == {"unsupported_reason": None, "instances": []}
     assert _warnings(supported_log) == []
     # AND the second gives its reason on the API and in exactly one line of its log
-    reason = "`unshare` (util-linux) is not installed"
+    reason = "`ip` (iproute2) is not installed (fix: sudo apt-get install iproute2)"
     assert unsupported == {"unsupported_reason": reason, "instances": []}
     (warning,) = _warnings(unsupported_log)
     assert warning.endswith(

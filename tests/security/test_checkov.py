@@ -82,8 +82,9 @@ def test_the_plans_hold_what_only_the_aws_target_creates(plan_files):
 
 def test_scans_cover_every_config_and_run_the_pinned_checkov(hcl_json_scan, plan_scan):
     # default 3 + single_account 1 + one_stage 1 + five_stage 5 + wave 5 + windows 2
-    assert hcl_json_scan.inputs == 17
-    assert len(SCAN_CONFIGS) == 6 and plan_scan.inputs == 5
+    # + github_source 3 + codecommit_source 2
+    assert hcl_json_scan.inputs == 22
+    assert len(SCAN_CONFIGS) == 8 and plan_scan.inputs == 5
     pinned = re.search(r"^checkov==(\S+)$", REQUIREMENTS.read_text(), re.MULTILINE)
     assert pinned is not None
     assert hcl_json_scan.configured.version == plan_scan.configured.version == pinned[1]

@@ -22,7 +22,16 @@ from tests.security.rules import (
 )
 from tests.synth.tfjson import statements
 
-CONFIGS = ["default", "single_account", "one_stage", "five_stage", "wave", "windows"]
+CONFIGS = [
+    "default",
+    "single_account",
+    "one_stage",
+    "five_stage",
+    "wave",
+    "windows",
+    "github_source",
+    "codecommit_source",
+]
 # A one-stage chain promotes nowhere: no copy function, so no log group.
 ABSENT = {"one_stage": {"aws_cloudwatch_log_group"}}
 ACCOUNT = "111111111111"

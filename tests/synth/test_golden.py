@@ -1,6 +1,6 @@
-"""The synthesized Terraform of the default chain, of the wave config (tests/configs/wave.yaml) and
-of the Windows config (tests/configs/windows.yaml), committed: a PR that changes it shows the
-diff.
+"""The synthesized Terraform of the default chain, of the wave config (tests/configs/wave.yaml),
+of the Windows config (tests/configs/windows.yaml) and of the GitHub-sourced config
+(tests/configs/github_source.yaml), committed: a PR that changes it shows the diff.
 
 Regenerate after an intended change with:
     XRDEPLOY_UPDATE_GOLDEN=1 pipenv run pytest tests/synth/test_golden.py
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 GOLDEN_ROOT = Path(__file__).resolve().parent.parent / "golden"
-GOLDEN_CONFIGS = ["default", "wave", "windows"]
+GOLDEN_CONFIGS = ["default", "wave", "windows", "github_source"]
 # The function package's hash changes with every edit to lambda/; its content is tested apart.
 ASSET_HASH = re.compile(r"(assets/[^/\"]+/)[0-9A-F]{32}")
 

@@ -21,8 +21,17 @@ TAGGABLE = {
     "aws_codedeploy_app",
     "aws_cloudwatch_event_rule",
     "aws_sns_topic",
+    "aws_codestarconnections_connection",
 }
-CONFIGS = ["default", "single_account", "one_stage", "five_stage", "wave"]
+CONFIGS = [
+    "default",
+    "single_account",
+    "one_stage",
+    "five_stage",
+    "wave",
+    "github_source",
+    "codecommit_source",
+]
 # Statements allowed a "*" resource, each because AWS offers nothing narrower (see modules/).
 WILDCARD_RESOURCE_SIDS = {
     "FindInstancesByTag",  # ec2:Describe*, tag:GetResources: no resource-level permissions
@@ -195,11 +204,22 @@ def test_the_copy_function_accepts_every_generated_promote_action(synthesized, c
     ]
     assert len(promotes) == sum(len(stack.stages) for stack in result.stacks) - 1
     for text in promotes:
-        resolved = text.replace("#{codepipeline.PipelineExecutionId}", "4c3b1f7e").replace(
-            "#{SourceVariables.VersionId}", "3sL4kqtJlcpXroDTDmJ"
-        )
+        resolved = text
+        for variable, value in RESOLVED_VARIABLES.items():
+            resolved = resolved.replace(f"#{{{variable}}}", value)
         params = parse_user_parameters(resolved)
         assert params.destination.role_arn.endswith(f"-{params.destination.stage}-promotion")
+
+
+# Values CodePipeline gives the variables the Promote actions name (S3 and Git sources).
+RESOLVED_VARIABLES = {
+    "codepipeline.PipelineExecutionId": "4c3b1f7e",
+    "SourceVariables.VersionId": "3sL4kqtJlcpXroDTDmJ",
+    "SourceVariables.CommitId": "9fceb02d0ae598e95dc970b74767f19372d61af8",
+    "SourceVariables.BranchName": "main",
+    "SourceVariables.FullRepositoryName": "octo-org/shop",
+    "SourceVariables.RepositoryName": "shop",
+}
 
 
 def _copy_function_parser() -> Any:

@@ -12,8 +12,11 @@ CASES = [
     ("one_stage", "aws"),
     ("five_stage", "aws"),
     ("wave", "aws"),
+    ("github_source", "aws"),
+    ("codecommit_source", "aws"),
     ("default", "localstack"),
     ("local_wave", "localstack"),
+    ("github_source", "localstack"),
 ]
 
 

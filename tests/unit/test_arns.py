@@ -36,6 +36,10 @@ class StageStub:
             "arn:aws:cloudwatch:us-east-1:111111111111:alarm:errors",
         ),
         (
+            arns.codecommit_repository("aws", "us-east-1", "111111111111", "shop"),
+            "arn:aws:codecommit:us-east-1:111111111111:shop",
+        ),
+        (
             arns.codedeploy("aws", "us-east-1", "111111111111", "deploymentgroup:app/fleet"),
             "arn:aws:codedeploy:us-east-1:111111111111:deploymentgroup:app/fleet",
         ),

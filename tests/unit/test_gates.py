@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from modules.pipeline_source import S3Source
 from modules.pipeline_stages import (
     PipelineConfig,
     PipelineStageDefinition,
@@ -33,9 +34,7 @@ BETA = PipelineConfig(
     region="us-east-1",
     account_id="4" * 12,
     partition="aws",
-    source_bucket="src",
-    source_bucket_arn="arn:aws:s3:::src",
-    source_key="app.zip",
+    source=S3Source("src", "arn:aws:s3:::src", "app.zip"),
     artifact_bucket="art",
     artifact_bucket_arn="arn:aws:s3:::art",
     kms_key_arn="arn:aws:kms:us-east-1:444444444444:key/k",

@@ -103,3 +103,9 @@ def test_summary_says_no_changes():
     )
     assert not plan.has_changes
     assert plan_summary_markdown([plan]).endswith("No changes.\n")
+
+
+def test_graph_draws_a_git_source_for_the_first_stage_only():
+    text = mermaid(load_config(CONFIGS / "github_source.yaml"))
+    assert '    alpha_src[/"github: octo-org/shop (main)"/]' in text
+    assert '    beta_src[("gitapp-beta-src-666666666666-us-west-2")]' in text

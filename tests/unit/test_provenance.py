@@ -16,9 +16,11 @@ import pytest
 
 from tests.conftest import CONFIGS
 from xrdeploy.config.model import load_config, parse_config
+from xrdeploy.console.commits import ConnectionState
 from xrdeploy.console.pipeline_view import ledger_json, ledger_lines
 from xrdeploy.console.pipelines import ActionRun, StagePipeline
-from xrdeploy.console.provenance import StageLedger, read_ledger, source_object
+from xrdeploy.console.provenance import StageLedger, read_ledger
+from xrdeploy.console.source_objects import source_object
 
 CHAIN = load_config(None)  # alpha → beta (manual approval) → prod
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -95,6 +97,7 @@ class FakeReads:
     heads: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     bodies: dict[tuple[str, str], bytes] = field(default_factory=dict)
     hashed: list[tuple[str, str]] = field(default_factory=list)
+    connections: dict[str, ConnectionState] = field(default_factory=dict)
 
     def live_execution(self, pipeline: StagePipeline) -> dict[str, Any] | None:
         return self.live.get(pipeline.stage)
@@ -118,6 +121,9 @@ class FakeReads:
     def source_sha256(self, pipeline: StagePipeline, version_id: str) -> str:
         self.hashed.append((pipeline.stage, version_id))
         return hashlib.sha256(self.bodies[(pipeline.stage, version_id)]).hexdigest()
+
+    def connection_state(self, pipeline: StagePipeline) -> ConnectionState | None:
+        return self.connections.get(pipeline.stage)
 
     def ran(self, stage: str, execution_id: str, version: str, head: dict[str, Any]) -> None:
         """`stage` deployed `version` (with `head`) in `execution_id`, its newest success."""
@@ -352,7 +358,9 @@ def test_the_json_and_text_forms_carry_the_verdict() -> None:
         "execution_type": "STANDARD",
         "deployment_id": "d-ABCDEF123",
         "deployed_at": "2026-12-01T10:00:00+00:00",
+        "commit": None,
     }
+    assert prod["connection"] is None
     assert (prod["upstream"], prod["descends"], prod["flagged"]) == ("beta", False, True)
     assert document["stages"][1]["descends"] is True
     text = ledger_lines(ledgers[2])

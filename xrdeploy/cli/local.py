@@ -104,6 +104,12 @@ def demo(
                 "demo: the chain has manual approvals and there is no terminal to ask; "
                 "add --approve"
             )
+        if chain.app.source.is_git:
+            raise UserError(
+                "demo: it uploads a build into the first stage's source bucket, and a "
+                f"{chain.app.source.type}-sourced first stage (app.source) has none; start it "
+                f"with a push to {chain.app.source.branch}"
+            )
         with tempfile.TemporaryDirectory(prefix="xrdeploy-demo-") as scratch:
             artifact = build or build_zip(SAMPLE_APP, Path(scratch) / "sample_app.zip")
             request = DemoRequest(chain, artifact, LOCAL_HOME / "demo", keep=keep)

@@ -59,6 +59,9 @@ def validate(config: ConfigOption = None) -> None:
     def body() -> None:
         chain = resolve_config(config)
         out.print(f"config ok: {chain.app.name}, {len(chain.stages)} stage(s)")
+        source = chain.app.source
+        if source.is_git:
+            out.print(f"  source: {source.type} {source.repository}, branch {source.branch}")
         for wave in chain.waves():
             out.print(
                 "  "

@@ -43,7 +43,7 @@ def _stage_lines(chain: ChainConfig, names: Naming, stage: Stage) -> list[str]:
         steps.append("Promote" if len(downstream) == 1 else f"Promote ×{len(downstream)}")
     lines = [
         f'  subgraph {node}["{stage.name} · {stage.account_id} · {stage.region}"]',
-        f'    {node}_src[("{names.source_bucket(stage)}")]',
+        f"    {node}_src{_source_node(chain, names, stage)}",
         f'    {node}_pipe["{" → ".join(steps)}"]',
         f'    {node}_fleet["{stage.fleet.instance_count} × {stage.fleet.instance_type} '
         f'({stage.fleet.tag_value})"]',
@@ -56,6 +56,14 @@ def _stage_lines(chain: ChainConfig, names: Naming, stage: Stage) -> list[str]:
             f"    {node}_gates -.- {node}_pipe",
         ]
     return [*lines, "  end"]
+
+
+def _source_node(chain: ChainConfig, names: Naming, stage: Stage) -> str:
+    """The source bucket, or for a Git-sourced first stage the repository and branch."""
+    source = chain.app.source
+    if source.is_git and chain.upstream_of(stage.name) is None:
+        return f'[/"{source.type}: {source.repository} ({source.branch})"/]'
+    return f'[("{names.source_bucket(stage)}")]'
 
 
 def _hop(stage: Stage, downstream: Stage, wave: int) -> str:

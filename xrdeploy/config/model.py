@@ -34,6 +34,7 @@ from xrdeploy.config.fields import (
 )
 from xrdeploy.config.gates import Gates, Notifications
 from xrdeploy.config.naming import Naming
+from xrdeploy.config.source import Source
 from xrdeploy.config.topology import Topology
 from xrdeploy.errors import ConfigError
 
@@ -70,6 +71,9 @@ class App(Frozen):
     source_object_key: Annotated[Text, matches(S3_KEY, "an S3 object key")] = "sample_app.zip"
     # Role that Terraform assumes in every stage account; absent = the caller's own credentials.
     deploy_role_name: Annotated[Text, matches(ROLE_NAME, "an IAM role name")] | None = None
+    # Where the first stage's builds come from (xrdeploy.config.source); later stages always
+    # receive them from their upstream stage, into their source bucket.
+    source: Source = Source()
 
 
 class Ssh(Frozen):
@@ -178,6 +182,7 @@ class ChainConfig(Frozen):
             problems = self.topology.problems(self._declared_afters())
         if not problems:
             problems = self._leaf_rules() + self._one_os()
+            problems += self.app.source.connection_problems(self.first_stage.account_id)
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -207,6 +212,12 @@ class ChainConfig(Frozen):
     def fleet_os(self) -> str:
         """The OS every stage's fleet runs (one, see `_one_os`)."""
         return self.stages[0].fleet.os
+
+    @property
+    def first_stage(self) -> Stage:
+        """The stage builds enter the chain at (the one that follows no stage)."""
+        upstream = self.topology.upstream
+        return self.stages[upstream.index(None)]
 
     @property
     def topology(self) -> Topology:
@@ -272,7 +283,7 @@ def _messages(exc: ValidationError) -> list[str]:
         message = str(error["msg"]).removeprefix("Value error, ")
         for line in message.splitlines():
             # Chain-level rules already name their own field.
-            lines.append(line if line.startswith("stages[") else f"{where}: {line}")
+            lines.append(line if line.startswith(("stages[", "app.")) else f"{where}: {line}")
     return lines
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from xrdeploy.console.commits import Commit, connection_line
 from xrdeploy.console.freeze import Freeze
 from xrdeploy.console.pipelines import StagePipeline
 from xrdeploy.console.provenance import StageLedger
@@ -78,6 +79,7 @@ def _stage_json(ledger: StageLedger) -> dict[str, Any]:
             "execution_type": live.execution_type,
             "deployment_id": live.deployment_id,
             "deployed_at": _iso(live.deployed_at),
+            "commit": _commit_json(live.commit),
         },
         "descends": ledger.verdict.descends,
         "flagged": ledger.verdict.descends is False,
@@ -93,6 +95,9 @@ def _stage_json(ledger: StageLedger) -> dict[str, Any]:
             for f in ledger.in_flight
         ],
         "frozen": None if ledger.freeze is None else _freeze_json(ledger.freeze),
+        "connection": None
+        if ledger.connection is None
+        else {"arn": ledger.connection.arn, "status": ledger.connection.status},
         "gates": [
             {
                 "kind": g.kind,
@@ -105,6 +110,12 @@ def _stage_json(ledger: StageLedger) -> dict[str, Any]:
             for g in ledger.gates
         ],
     }
+
+
+def _commit_json(commit: Commit | None) -> dict[str, str] | None:
+    if commit is None:
+        return None
+    return {"id": commit.id, "branch": commit.branch, "repository": commit.repository}
 
 
 def _freeze_json(freeze: Freeze) -> dict[str, Any]:
@@ -142,6 +153,11 @@ def ledger_lines(ledger: StageLedger) -> list[str]:
             f"  live: version {live.version_id} sha256 {live.sha256[:12] or 'unknown'} {origin}; "
             f"deployed by execution {live.execution_id} at {_when(live.deployed_at)}"
         ]
+        if live.commit is not None:
+            commit = live.commit
+            lines.append(f"  commit: {commit.id} of {commit.repository} branch {commit.branch}")
+    if ledger.connection is not None:
+        lines.append(f"  {connection_line(ledger.connection)}")
     mark = {True: "ok", False: "FLAGGED", None: "n/a"}[ledger.verdict.descends]
     lines.append(f"  provenance: {mark} — {ledger.verdict.reason}")
     if ledger.freeze is not None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from xrdeploy.aws_clients import AwsClients
 from xrdeploy.config.model import ChainConfig
 from xrdeploy.config.naming import Naming
+from xrdeploy.console.commits import ConnectionState, source_connection_arn
 from xrdeploy.errors import ToolError, UserError
 
 # The pipeline stage whose success puts a revision on the fleet (modules/pipeline.py).
@@ -35,6 +36,9 @@ class StagePipeline:
     source_key: str
     # The stage promoting into this one (None for the first stage).
     upstream: str | None = None
+    # The first stage of a chain with a Git source: its Source action reads the repository, and
+    # it has no source bucket (source_bucket and source_key name nothing).
+    reads_git: bool = False
 
 
 def stage_pipelines(chain: ChainConfig) -> list[StagePipeline]:
@@ -48,6 +52,7 @@ def stage_pipelines(chain: ChainConfig) -> list[StagePipeline]:
             source_bucket=names.source_bucket(stage),
             source_key=chain.app.source_object_key,
             upstream=upstream.name if (upstream := chain.upstream_of(stage.name)) else None,
+            reads_git=chain.app.source.is_git and upstream is None,
         )
         for stage in chain.stages
     ]
@@ -78,6 +83,8 @@ class ActionRun:
     updated: datetime | None
     error: str = ""
     external_id: str = ""  # the CodeDeploy deployment id of a Deploy action, for instance
+    # The action's output variables (a Git Source action's CommitId, BranchName...).
+    variables: Mapping[str, str] = field(default_factory=dict)
 
 
 class PipelineConsole:
@@ -177,9 +184,25 @@ class PipelineConsole:
                     updated=detail.get("lastUpdateTime"),
                     error=(result.get("errorDetails") or {}).get("message", ""),
                     external_id=result.get("externalExecutionId", ""),
+                    variables=dict((detail.get("output") or {}).get("outputVariables") or {}),
                 )
             )
         return sorted(runs, key=lambda run: run.updated or datetime.min)
+
+    def connection_state(self, pipeline: StagePipeline) -> ConnectionState | None:
+        """The state of the connection the pipeline's Source action reads through (GetPipeline,
+        then GetConnection); None for a source without one."""
+        declared = self._codepipeline(pipeline).get_pipeline(name=pipeline.pipeline)
+        arn = source_connection_arn(declared.get("pipeline") or {})
+        if arn is None:
+            return None
+        # Connections are global, but their data is updated in the Region in their ARN.
+        home = replace(pipeline, region=arn.split(":")[3] or pipeline.region)
+        try:
+            found = self._client("codestar-connections", home).get_connection(ConnectionArn=arn)
+        except ClientError as error:
+            return ConnectionState(arn, f"unknown ({error.response['Error']['Code']})")
+        return ConnectionState(arn, str(found["Connection"]["ConnectionStatus"]))
 
     def pending_approval(self, pipeline: StagePipeline) -> PendingApproval | None:
         for stage in self.state(pipeline).get("stageStates", []):

@@ -6,64 +6,34 @@ those through `LedgerReads` (`PipelineConsole` in the app, an in-memory fake in 
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from xrdeploy.config.model import ChainConfig
+from xrdeploy.console.commits import (
+    Commit,
+    ConnectionState,
+    commit_in_metadata,
+    commit_in_variables,
+)
 from xrdeploy.console.freeze import Freeze, freeze_of
 from xrdeploy.console.pipelines import DEPLOY_STAGE, ActionRun, StagePipeline, stage_pipelines
+from xrdeploy.console.source_objects import (
+    META_EXECUTION_ID,
+    META_SOURCE_STAGE,
+    META_SOURCE_VERSION_ID,
+    SourceObject,
+    SourceObjects,
+)
 
 IN_FLIGHT = frozenset({"InProgress", "Stopping"})
-# What the copy function writes on every promoted object (lambda/object_metadata.py).
-META_SHA256 = "xrdeploy-sha256"
-META_SOURCE_STAGE = "xrdeploy-source-stage"
-META_SOURCE_VERSION_ID = "xrdeploy-source-version-id"
-META_EXECUTION_ID = "xrdeploy-execution-id"
 CONDITION_KINDS = (
     ("beforeEntryConditionState", "before_entry"),
     ("onSuccessConditionState", "on_success"),
     ("onFailureConditionState", "on_failure"),
 )
-
-
-@dataclass(frozen=True)
-class SourceObject:
-    """One version of a stage's source object, as HeadObject shows it."""
-
-    version_id: str
-    metadata: Mapping[str, str]
-    # S3's own SHA-256 of the whole object (hex), when the writer asked S3 for one.
-    checksum_sha256: str
-
-    @property
-    def sha256(self) -> str:
-        return self.metadata.get(META_SHA256, "") or self.checksum_sha256
-
-    @property
-    def promoted(self) -> bool:
-        return META_SOURCE_STAGE in self.metadata
-
-
-def source_object(head: Mapping[str, Any]) -> SourceObject:
-    return SourceObject(
-        version_id=str(head.get("VersionId") or ""),
-        metadata={str(k).lower(): str(v) for k, v in (head.get("Metadata") or {}).items()},
-        checksum_sha256=_full_object_sha256(str(head.get("ChecksumSHA256") or "")),
-    )
-
-
-def _full_object_sha256(checksum: str) -> str:
-    # A multipart upload's checksum is a checksum of part checksums ("…-3"), not the object's.
-    if not checksum or "-" in checksum:
-        return ""
-    try:
-        return base64.b64decode(checksum, validate=True).hex()
-    except (binascii.Error, ValueError):
-        return ""
 
 
 @dataclass(frozen=True)
@@ -77,10 +47,16 @@ class LiveRevision:
     execution_type: str
     deployment_id: str | None
     deployed_at: datetime | None
+    # The Git commit the build was made from, in a chain with a Git source.
+    commit: Commit | None = None
 
 
 def live_revision(
-    summary: Mapping[str, Any], deploy: ActionRun | None, obj: SourceObject | None, sha256: str
+    summary: Mapping[str, Any],
+    deploy: ActionRun | None,
+    obj: SourceObject | None,
+    sha256: str,
+    commit: Commit | None = None,
 ) -> LiveRevision:
     """The revision of the newest execution that passed Deploy; `sha256` as resolved by the
     caller (metadata, S3's checksum or the object's bytes)."""
@@ -95,11 +71,13 @@ def live_revision(
         execution_type=str(summary.get("executionType") or "STANDARD"),
         deployment_id=(deploy.external_id or None) if deploy else None,
         deployed_at=deploy.updated if deploy else summary.get("lastUpdateTime"),
+        commit=commit,
     )
 
 
 def source_version(summary: Mapping[str, Any]) -> str:
-    """The S3 version id an execution runs (ListPipelineExecutions' sourceRevisions)."""
+    """The S3 version id (or, from a Git source, the commit) an execution runs
+    (ListPipelineExecutions' sourceRevisions)."""
     for revision in summary.get("sourceRevisions") or []:
         if revision.get("revisionId"):
             return str(revision["revisionId"])
@@ -220,6 +198,8 @@ class UpstreamEvidence:
     deploy_status: str
     obj: SourceObject | None
     sha256: str
+    # The upstream stage reads Git: the version is a commit, with no source object to compare.
+    reads_git: bool = False
 
 
 @dataclass(frozen=True)
@@ -263,6 +243,9 @@ def _judge_upstream(
     if evidence.deploy_status != "Succeeded":
         status = evidence.deploy_status or "not run"
         return Verdict(False, f"{upstream}'s execution {by} did not pass Deploy ({status})")
+    if evidence.reads_git:
+        # The copy function checked the bytes it wrote against the artifact of that commit.
+        return Verdict(True, f"promoted from {upstream} commit {version} by execution {by}")
     if evidence.obj is None:
         return Verdict(False, f"{upstream}'s bucket has no version {version}")
     if evidence.sha256 != live.sha256:
@@ -283,6 +266,8 @@ class StageLedger:
     in_flight: tuple[InFlight, ...]
     gates: tuple[Gate, ...]
     freeze: Freeze | None = None  # the line into the stage, when `freeze` stopped it
+    # The connection a Git-sourced first stage reads through (PENDING until completed).
+    connection: ConnectionState | None = None
 
 
 class LedgerReads(Protocol):
@@ -297,32 +282,13 @@ class LedgerReads(Protocol):
     def state(self, pipeline: StagePipeline) -> dict[str, Any]: ...
     def source_head(self, pipeline: StagePipeline, version_id: str) -> dict[str, Any] | None: ...
     def source_sha256(self, pipeline: StagePipeline, version_id: str) -> str: ...
-
-
-class _Objects:
-    """Source object versions with their SHA-256, each read once: the metadata's, else S3's
-    checksum, else the bytes' (a build uploaded by hand into the first stage carries neither)."""
-
-    def __init__(self, reads: LedgerReads) -> None:
-        self._reads = reads
-        self._seen: dict[tuple[str, str], tuple[SourceObject | None, str]] = {}
-
-    def get(self, pipeline: StagePipeline, version_id: str) -> tuple[SourceObject | None, str]:
-        key = (pipeline.stage, version_id)
-        if key not in self._seen:
-            head = self._reads.source_head(pipeline, version_id) if version_id else None
-            obj = source_object(head) if head is not None else None
-            sha256 = obj.sha256 if obj is not None else ""
-            if obj is not None and not sha256:
-                sha256 = self._reads.source_sha256(pipeline, version_id)
-            self._seen[key] = (obj, sha256)
-        return self._seen[key]
+    def connection_state(self, pipeline: StagePipeline) -> ConnectionState | None: ...
 
 
 def read_ledger(reads: LedgerReads, chain: ChainConfig) -> list[StageLedger]:
     """Every stage's ledger entry, in config order."""
     pipelines = {p.stage: p for p in stage_pipelines(chain)}
-    objects = _Objects(reads)
+    objects = SourceObjects(reads)
     ledgers = []
     for stage in chain.stages:
         upstream = chain.upstream_of(stage.name)
@@ -339,7 +305,7 @@ def read_ledger(reads: LedgerReads, chain: ChainConfig) -> list[StageLedger]:
 
 def _stage_ledger(
     reads: LedgerReads,
-    objects: _Objects,
+    objects: SourceObjects,
     pipeline: StagePipeline,
     upstream: StagePipeline | None,
 ) -> StageLedger:
@@ -348,8 +314,8 @@ def _stage_ledger(
     live, obj, evidence = None, None, None
     if summary is not None:
         obj, sha256 = objects.get(pipeline, source_version(summary))
-        deploy = _deploy_run(reads.action_runs(pipeline, str(summary["pipelineExecutionId"])))
-        live = live_revision(summary, deploy, obj, sha256)
+        runs = reads.action_runs(pipeline, str(summary["pipelineExecutionId"]))
+        live = live_revision(summary, _deploy_run(runs), obj, sha256, _commit(pipeline, runs, obj))
         if upstream is not None:
             evidence = _evidence(reads, objects, upstream, live)
     upstream_name = upstream.stage if upstream is not None else None
@@ -361,11 +327,22 @@ def _stage_ledger(
         in_flight=tuple(in_flight(reads.executions(pipeline, 20), state)),
         gates=tuple(pending_gates(state)),
         freeze=freeze_of(state),
+        connection=reads.connection_state(pipeline) if pipeline.reads_git else None,
     )
 
 
+def _commit(
+    pipeline: StagePipeline, runs: list[ActionRun], obj: SourceObject | None
+) -> Commit | None:
+    """A Git-sourced stage's commit is its Source action's; a later stage's, its object's."""
+    if pipeline.reads_git:
+        sources = [r for r in runs if r.stage_name == "Source"]
+        return commit_in_variables(sources[-1].variables) if sources else None
+    return commit_in_metadata(obj.metadata) if obj is not None else None
+
+
 def _evidence(
-    reads: LedgerReads, objects: _Objects, upstream: StagePipeline, live: LiveRevision
+    reads: LedgerReads, objects: SourceObjects, upstream: StagePipeline, live: LiveRevision
 ) -> UpstreamEvidence | None:
     by = live.promoted_by_execution
     if not by or live.source_stage != upstream.stage:
@@ -375,7 +352,9 @@ def _evidence(
         return UpstreamEvidence(None, "", None, "")
     deploy = _deploy_run(reads.action_runs(upstream, by))
     obj, sha256 = objects.get(upstream, live.source_version_id or "")
-    return UpstreamEvidence(execution, deploy.status if deploy else "", obj, sha256)
+    return UpstreamEvidence(
+        execution, deploy.status if deploy else "", obj, sha256, reads_git=upstream.reads_git
+    )
 
 
 def _deploy_run(runs: list[ActionRun]) -> ActionRun | None:

@@ -19,6 +19,7 @@ from modules.pipeline import Pipeline
 from modules.pipeline_stages import PipelineConfig, pipeline_definition
 from modules.promotion_role import PromotionRole
 from modules.secure_bucket import SecureBucket
+from modules.source_connection import SourceConnection
 from modules.stage_key import StageKey
 from modules.tagging import StageTagger
 from xrdeploy.config.model import ChainConfig, Stage
@@ -32,6 +33,7 @@ from xrdeploy.terraform.assembly.stage_props import (
     pipeline_props,
     promotion_role_props,
     source_bucket_props,
+    source_connection_props,
     stage_key_props,
 )
 
@@ -63,9 +65,11 @@ class StageDeployment(Construct):
                 provider=provider,
                 config=promotion_role_props(ctx, ctx.upstream, key.arn),
             )
-        source = SecureBucket(
-            self, "source-bucket", provider=provider, config=source_bucket_props(ctx, key.arn)
-        )
+        source = None
+        if not ctx.reads_git:  # a Git-sourced first stage reads the repository instead
+            source = SecureBucket(
+                self, "source-bucket", provider=provider, config=source_bucket_props(ctx, key.arn)
+            )
         artifacts = SecureBucket(
             self, "artifact-bucket", provider=provider, config=artifact_bucket_props(ctx, key.arn)
         )
@@ -79,7 +83,13 @@ class StageDeployment(Construct):
                 provider=provider,
                 config=copy_function_props(ctx, key.arn, config.function_package),
             )
-        pipeline = pipeline_props(ctx, key.arn)
+        connection = source_connection_props(ctx)
+        connection_arn = None
+        if connection is not None:
+            connection_arn = SourceConnection(
+                self, "source-connection", provider=provider, config=connection
+            ).arn
+        pipeline = pipeline_props(ctx, key.arn, connection_arn)
         Pipeline(self, "pipeline", provider=provider, config=pipeline)
         notices = notifications_props(ctx, key.arn)
         topic_arn = ""
@@ -92,7 +102,7 @@ class StageDeployment(Construct):
     def _outputs(
         self,
         ctx: StageContext,
-        source: SecureBucket,
+        source: SecureBucket | None,
         artifacts: SecureBucket,
         key: StageKey,
         copy: CopyFunction | None,
@@ -109,8 +119,8 @@ class StageDeployment(Construct):
                 "stage": stage.name,
                 "account_id": stage.account_id,
                 "region": stage.region,
-                "source_bucket": source.name,
-                "source_key": ctx.source_key,
+                "source_bucket": source.name if source else "",
+                "source_key": ctx.source_key if source else "",
                 "artifact_bucket": artifacts.name,
                 "kms_key_arn": key.arn,
                 "copy_function_name": copy.function.function_name if copy else "",

@@ -10,16 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from modules import arns
 from modules.codedeploy import CodeDeployConfig
 from modules.copy_function import CopyFunctionConfig
 from modules.fleet import FleetConfig, RemoteAccess
 from modules.notifications import NotificationsConfig, Subscription
+from modules.pipeline_source import (
+    CodeCommitSource,
+    ConnectionSource,
+    GitFilter,
+    PipelineSource,
+    S3Source,
+)
 from modules.pipeline_stages import PipelineConfig, PromotionTarget, StageGates
 from modules.promotion_role import PromotionRoleConfig
 from modules.secure_bucket import SecureBucketConfig
+from modules.source_connection import SourceConnectionConfig
 from modules.stage_key import StageKeyConfig
 from xrdeploy.config.model import ChainConfig, Stage
 from xrdeploy.config.naming import Naming
+from xrdeploy.config.source import GitFilter as GitFilterConfig
 
 # Lets `destroy` remove a bucket that still holds versions. Every bucket of a stage holds only
 # what can be made again: the source build came from the upstream stage or the operator, the
@@ -47,6 +57,12 @@ class StageContext:
     def downstream(self) -> tuple[Stage, ...]:
         """The stages this one promotes into: one, several (a wave), or none."""
         return self.chain.downstream_of(self.stage.name)
+
+    @property
+    def reads_git(self) -> bool:
+        """The first stage of a chain with a Git source: its Source action reads the repository,
+        and it has no source bucket."""
+        return self.upstream is None and self.chain.app.source.is_git
 
     @property
     def source_key(self) -> str:
@@ -157,10 +173,62 @@ def copy_function_props(ctx: StageContext, key_arn: str, package: Path) -> CopyF
         package=package,
         kms_key_arn=key_arn,
         downstream_role_arns=tuple(names.role_arn(d, names.promotion_role(d)) for d in downstream),
+        commit_source_object_arn=(
+            f"{ctx.source_bucket_arn}/{ctx.source_key}"
+            if ctx.chain.app.source.is_git and not ctx.reads_git
+            else None
+        ),
     )
 
 
-def pipeline_props(ctx: StageContext, key_arn: str) -> PipelineConfig:
+def source_connection_props(ctx: StageContext) -> SourceConnectionConfig | None:
+    """The connection xrdeploy creates: only for the first stage, when the config names one
+    instead of giving an existing connection's ARN."""
+    source = ctx.chain.app.source
+    if not ctx.reads_git or source.type != "github" or source.connection_arn is not None:
+        return None
+    return SourceConnectionConfig(name=source.connection or "")
+
+
+def _git_filter(config: GitFilterConfig | None) -> GitFilter | None:
+    if config is None:
+        return None
+    return GitFilter(includes=config.includes or (), excludes=config.excludes or ())
+
+
+def pipeline_source(ctx: StageContext, created_connection_arn: str | None) -> PipelineSource:
+    source, stage, names = ctx.chain.app.source, ctx.stage, ctx.names
+    if not ctx.reads_git:
+        return S3Source(
+            bucket=names.source_bucket(stage),
+            bucket_arn=ctx.source_bucket_arn,
+            key=ctx.source_key,
+            carries_commit=source.is_git,
+        )
+    repository = source.repository or ""  # validated: a Git source names its repository
+    if source.type == "codecommit":
+        return CodeCommitSource(
+            repository=repository,
+            repository_arn=arns.codecommit_repository(
+                names.partition, stage.region, stage.account_id, repository
+            ),
+            branch=source.branch,
+        )
+    push = source.push
+    branches = _git_filter(push.branches if push else None)
+    return ConnectionSource(
+        connection_arn=source.connection_arn or created_connection_arn or "",
+        repository=repository,
+        branch=source.branch,
+        # Without a branch filter, a push to the action's branch starts the stage.
+        branches=branches or GitFilter(includes=(source.branch,)),
+        file_paths=_git_filter(push.file_paths if push else None),
+    )
+
+
+def pipeline_props(
+    ctx: StageContext, key_arn: str, created_connection_arn: str | None = None
+) -> PipelineConfig:
     stage, names, downstream = ctx.stage, ctx.names, ctx.downstream
     return PipelineConfig(
         app=ctx.chain.app.name,
@@ -172,9 +240,7 @@ def pipeline_props(ctx: StageContext, key_arn: str) -> PipelineConfig:
         region=stage.region,
         account_id=stage.account_id,
         partition=names.partition,
-        source_bucket=names.source_bucket(stage),
-        source_bucket_arn=ctx.source_bucket_arn,
-        source_key=ctx.source_key,
+        source=pipeline_source(ctx, created_connection_arn),
         artifact_bucket=names.artifact_bucket(stage),
         artifact_bucket_arn=ctx.artifact_bucket_arn,
         kms_key_arn=key_arn,

@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -29,33 +28,9 @@ from xrdeploy_local_cloud.codedeploy import model, onpremises, tagfilters
 if TYPE_CHECKING:
     from xrdeploy_local_cloud.instances.host import InstanceHost
 
-LOG = logging.getLogger(__name__)
-IAM_REGION = "us-east-1"  # IAM is global; LocalStack keeps it in cross-region attributes
 # Each local instance has a network namespace of its own, so every on-premises one can have the
 # same address on its LAN.
 ON_PREMISES_ADDRESS = "192.168.0.10"
-
-
-def _role_name(account_id: str, backend: Any, instance_id: str) -> str | None:
-    from localstack.services.iam.models import iam_stores
-
-    association = backend.iam_instance_profile_associations.get(instance_id)
-    profile = getattr(association, "iam_instance_profile", None)
-    name = getattr(profile, "name", None)
-    entity = iam_stores[account_id][IAM_REGION].INSTANCE_PROFILES.get(name or "")
-    if entity is None:
-        return None
-    roles = entity.instance_profile.get("Roles") or []
-    return entity.role_name or (roles[0]["RoleName"] if roles else None)
-
-
-def _user_data(instance: Any) -> str:
-    """The instance's user data as text; binary (gzip) user data is not run by the stand-in."""
-    try:
-        return str(instance.user_data.decode()) if instance.user_data else ""
-    except (UnicodeDecodeError, ValueError):
-        LOG.warning("user data of %s is not text; the local instance does not run it", instance.id)
-        return ""
 
 
 def _on_premises_credentials(
@@ -100,7 +75,7 @@ class LocalStackCloud:
     def instances(self, state: model.RegionState, group: model.DeploymentGroup) -> Sequence[Any]:
         from moto.ec2.models import ec2_backends
 
-        from xrdeploy_local_cloud.instances.spec import InstanceSpec
+        from xrdeploy_local_cloud.ec2.instance_specs import spec_of
 
         backend = ec2_backends[state.account_id][state.region]
         specs = []
@@ -108,24 +83,9 @@ class LocalStackCloud:
             for instance in reservation.instances:
                 if instance.state != "running":
                     continue
-                tags = {t["key"]: t["value"] for t in instance.get_tags()}
-                if not tagfilters.selects_ec2(group.settings, tags):
-                    continue
-                specs.append(
-                    InstanceSpec(
-                        instance_id=instance.id,
-                        account_id=state.account_id,
-                        region=state.region,
-                        availability_zone=instance._placement.zone or f"{state.region}a",
-                        private_ip=instance.private_ip or "",
-                        instance_type=instance.instance_type,
-                        image_id=instance.image_id,
-                        tags=tags,
-                        iam_role_name=_role_name(state.account_id, backend, instance.id),
-                        user_data=_user_data(instance),
-                        platform=instance.platform or "",
-                    )
-                )
+                spec = spec_of(backend, instance)
+                if tagfilters.selects_ec2(group.settings, dict(spec.tags)):
+                    specs.append(spec)
         return [*specs, *self._on_premises(state, group)]
 
     def _on_premises(self, state: model.RegionState, group: model.DeploymentGroup) -> list[Any]:

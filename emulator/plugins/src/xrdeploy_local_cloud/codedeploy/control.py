@@ -9,15 +9,15 @@ filters as lists even when empty.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from xrdeploy_local_cloud.codedeploy import configs, model, tagfilters
 from xrdeploy_local_cloud.codedeploy.model import RegionState
+from xrdeploy_local_cloud.kit import dispatch
 from xrdeploy_local_cloud.kit.errors import ServiceError
 from xrdeploy_local_cloud.kit.tags import CODEDEPLOY, tag_list, tags_of
 
-Handler = Callable[[RegionState, dict[str, Any]], dict[str, Any]]
+Handler = dispatch.Handler[RegionState]
 DEFAULT_CONFIG = "CodeDeployDefault.OneAtATime"
 # Fields of CreateDeploymentGroup kept as given and answered back by GetDeploymentGroup.
 GROUP_FIELDS = (

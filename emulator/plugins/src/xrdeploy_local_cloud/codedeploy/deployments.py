@@ -210,13 +210,7 @@ def _target_view(deployment: model.Deployment, record: model.InstanceRecord) -> 
 def list_deployment_targets(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
     deployment = state.deployment(request.get("deploymentId"))
     statuses = (request.get("targetFilters") or {}).get("TargetStatus") or []
-    with deployment.lock:
-        ids = [
-            r.instance_id
-            for r in deployment.instances.values()
-            if not statuses or r.status in statuses
-        ]
-    return {"targetIds": ids}
+    return {"targetIds": _instance_ids(deployment, statuses)}
 
 
 def batch_get_deployment_targets(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
@@ -247,13 +241,17 @@ def _instance_summary(deployment: model.Deployment, record: model.InstanceRecord
 def list_deployment_instances(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:
     deployment = state.deployment(request.get("deploymentId"))
     statuses = request.get("instanceStatusFilter") or []
+    return {"instancesList": _instance_ids(deployment, statuses)}
+
+
+def _instance_ids(deployment: model.Deployment, statuses: list[str]) -> list[str]:
+    """The deployment's instances (targets) in one of ``statuses`` (all without any)."""
     with deployment.lock:
-        ids = [
+        return [
             r.instance_id
             for r in deployment.instances.values()
             if not statuses or r.status in statuses
         ]
-    return {"instancesList": ids}
 
 
 def get_deployment_instance(state: RegionState, request: dict[str, Any]) -> dict[str, Any]:

@@ -7,26 +7,23 @@ Every operation of botocore's CodeDeploy model has a handler: :mod:`.control`,
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
+
+from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codedeploy import connections, control, deployments, onpremises, waits
 from xrdeploy_local_cloud.codedeploy.cloud import LocalStackCloud
 from xrdeploy_local_cloud.codedeploy.model import RegionState
+from xrdeploy_local_cloud.kit import dispatch
 
 
-def _answer(handler: control.Handler, context: Any, request: Any) -> dict[str, Any]:
+def _state_of(context: RequestContext) -> RegionState:
     from xrdeploy_local_cloud.codedeploy.store import region_state
 
-    # A ServiceError a handler raises reaches LocalStack's serializer as it is.
-    return handler(region_state(context.account_id, context.region), dict(request or {}))
+    return region_state(context.account_id, context.region)
 
 
 def create_service() -> Any:
-    from localstack.aws.skeleton import Skeleton
-    from localstack.aws.spec import load_service
-    from localstack.services.plugins import Service
-
     from xrdeploy_local_cloud.codedeploy import events
     from xrdeploy_local_cloud.kit.events import put
 
@@ -44,5 +41,4 @@ def create_service() -> Any:
         **connections.HANDLERS,
         "CreateDeployment": create,
     }
-    table = {name: partial(_answer, handler) for name, handler in handlers.items()}
-    return Service("codedeploy", skeleton=Skeleton(load_service("codedeploy"), table))
+    return dispatch.create_service("codedeploy", handlers, _state_of)

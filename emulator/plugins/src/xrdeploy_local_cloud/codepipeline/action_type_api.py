@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any, NoReturn
 
-from localstack.aws.api import RequestContext
-
-from xrdeploy_local_cloud.codepipeline import catalogue, models, stores
+from xrdeploy_local_cloud.codepipeline import catalogue, models
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline.control import MAX_TAGS, tags_dict
 from xrdeploy_local_cloud.codepipeline.errors import validation
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit import paging
 from xrdeploy_local_cloud.kit.errors import ServiceError
 from xrdeploy_local_cloud.kit.tags import CODEPIPELINE, tag_list
@@ -29,11 +29,7 @@ _PAGE = 100
 MAX_CUSTOM_TYPES = 50
 
 
-def _store(context: RequestContext) -> stores.CodePipelineStore:
-    return stores.store(context.account_id, context.region)
-
-
-def list_action_types(context: RequestContext, request: Request) -> dict[str, Any]:
+def list_action_types(state: State, request: Request) -> dict[str, Any]:
     owner = request.get("actionOwnerFilter")
     if owner is not None and owner not in _OWNERS:
         raise validation(
@@ -43,8 +39,8 @@ def list_action_types(context: RequestContext, request: Request) -> dict[str, An
     region = request.get("regionFilter")
     if region is not None and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
         raise validation(f"Invalid region: {region}")
-    with models.CHANGED:
-        custom = [t.action_type for t in _store(context).custom_action_types.values()]
+    with states.reading():
+        custom = [t.action_type for t in state.store.custom_action_types.values()]
     every = [catalogue.listed(b) for b in catalogue.BUILTIN] + custom
     chosen = [t for t in every if owner is None or t["id"]["owner"] == owner]
     # ListActionTypes takes no maxResults: AWS's pages are of its own size.
@@ -63,7 +59,7 @@ def _type_not_found(type_id: dict[str, str]) -> NoReturn:
     )
 
 
-def get_action_type(context: RequestContext, request: Request) -> dict[str, Any]:
+def get_action_type(state: State, request: Request) -> dict[str, Any]:
     builtin = catalogue.find(
         request["category"], request["owner"], request["provider"], request["version"]
     )
@@ -72,7 +68,7 @@ def get_action_type(context: RequestContext, request: Request) -> dict[str, Any]
     return {"actionType": catalogue.declaration(builtin)}
 
 
-def update_action_type(context: RequestContext, request: Request) -> dict[str, Any]:
+def update_action_type(state: State, request: Request) -> dict[str, Any]:
     """Only the owner of an action type (its integrator, registered with AWS) may update it;
     the built-in types belong to AWS and to the partners, never to the caller."""
     type_id = request["actionType"]["id"]
@@ -83,7 +79,7 @@ def update_action_type(context: RequestContext, request: Request) -> dict[str, A
         _type_not_found(type_id)
     raise ServiceError(
         "RequestFailedException",
-        f"Account {context.account_id} does not own the action type "
+        f"Account {state.account_id} does not own the action type "
         f"{type_id['category']}/{type_id['owner']}/{type_id['provider']}/{type_id['version']}",
     )
 
@@ -119,7 +115,7 @@ def _key(request: Request) -> tuple[str, str, str]:
     return request["category"], request["provider"], request["version"]
 
 
-def create_custom_action_type(context: RequestContext, request: Request) -> dict[str, Any]:
+def create_custom_action_type(state: State, request: Request) -> dict[str, Any]:
     key = _key(request)
     category, provider, version = key
     action_type = {
@@ -132,8 +128,8 @@ def create_custom_action_type(context: RequestContext, request: Request) -> dict
     tags = tags_dict(request.get("tags"))
     if len(tags) > MAX_TAGS:
         raise ServiceError("TooManyTagsException", "Tag limit exceeded")
-    store = _store(context)
-    with models.CHANGED:
+    store = state.store
+    with states.changing():
         if key in store.custom_action_types or key in store.deleted_action_types:
             raise validation(
                 f"Action type {category}/Custom/{provider}/{version} already exists or was "
@@ -150,10 +146,10 @@ def create_custom_action_type(context: RequestContext, request: Request) -> dict
     return response
 
 
-def delete_custom_action_type(context: RequestContext, request: Request) -> dict[str, Any]:
+def delete_custom_action_type(state: State, request: Request) -> dict[str, Any]:
     key = _key(request)
-    store = _store(context)
-    with models.CHANGED:
+    store = state.store
+    with states.changing():
         if store.custom_action_types.pop(key, None) is None:
             raise validation(f"Action type {key[0]}/Custom/{key[1]}/{key[2]} does not exist")
         store.deleted_action_types.add(key)

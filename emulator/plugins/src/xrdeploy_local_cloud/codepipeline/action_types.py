@@ -8,6 +8,7 @@ import string
 from typing import Any
 
 from xrdeploy_local_cloud.codepipeline import models
+from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus
 
 _KEY_ALPHABET = string.ascii_letters + string.digits
 
@@ -41,7 +42,7 @@ class ActionContext:
 
 @dataclasses.dataclass
 class Outcome:
-    status: str  # models.SUCCEEDED, models.FAILED or models.ABANDONED
+    status: ActionStatus  # SUCCEEDED, FAILED or ABANDONED
     summary: str | None = None
     external_id: str | None = None
     external_url: str | None = None
@@ -51,4 +52,4 @@ class Outcome:
 
 
 def failed(message: str, code: str = "JobFailed", **fields: Any) -> Outcome:
-    return Outcome(models.FAILED, error={"code": code, "message": message[:5000]}, **fields)
+    return Outcome(ActionStatus.FAILED, error={"code": code, "message": message[:5000]}, **fields)

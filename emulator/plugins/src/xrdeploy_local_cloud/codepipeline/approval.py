@@ -11,12 +11,12 @@ import time
 import uuid
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models, settings
 from xrdeploy_local_cloud.codepipeline.action_types import ActionContext, Outcome, failed
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
-from xrdeploy_local_cloud.guards import trust
+from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit.errors import ServiceError
 
 
@@ -24,23 +24,23 @@ def run(context: ActionContext) -> Outcome:
     action_run = context.run
     timeout = settings.approval_timeout()
     deadline = time.monotonic() + timeout
-    with models.CHANGED:
+    with states.changing():  # GetPipelineState shows the token from now on
         action_run.token = str(uuid.uuid4())
-        models.CHANGED.notify_all()
+    with states.changing():
         while action_run.approval is None:
             remaining = deadline - time.monotonic()
             if context.abandoned():
                 action_run.token = None
-                return Outcome(models.ABANDONED)
+                return Outcome(ActionStatus.ABANDONED)
             if remaining <= 0:
                 action_run.token = None
                 return failed(f"The approval timed out after {timeout:g} seconds", "TimedOut")
-            models.CHANGED.wait(min(remaining, 1.0))
+            states.wait(min(remaining, 1.0))
         result = action_run.approval
         action_run.token = None
     summary = result.get("summary") or None
     if result["status"] == "Approved":
-        return Outcome(models.SUCCEEDED, summary=summary)
+        return Outcome(ActionStatus.SUCCEEDED, summary=summary)
     return failed(f"Rejected by {action_run.updated_by}", "JobFailed", summary=summary)
 
 
@@ -52,11 +52,11 @@ def _check_declared(pipeline: models.Pipeline, stage: str, action: str) -> None:
         raise ServiceError("ActionNotFoundException", f"Action {action} not found in stage {stage}")
 
 
-def put_approval_result(context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["pipelineName"])
+def put_approval_result(state: State, request: dict[str, Any]) -> dict[str, Any]:
+    pipeline = pipeline_of(state, request["pipelineName"])
     stage, action = request["stageName"], request["actionName"]
     _check_declared(pipeline, stage, action)
-    with models.CHANGED:
+    with states.changing():
         runs = [
             r
             for e in pipeline.executions
@@ -71,8 +71,6 @@ def put_approval_result(context: RequestContext, request: dict[str, Any]) -> dic
                     f"The approval action {action} in stage {stage} is already completed",
                 )
             raise ServiceError("InvalidApprovalTokenException", "The approval token is not valid")
-        caller = trust.caller_of(context)
-        pending.updated_by = caller.arn if caller else None
+        pending.updated_by = state.caller_arn
         pending.approval = dict(request["result"])
-        models.CHANGED.notify_all()
         return {"approvedAt": models.now()}

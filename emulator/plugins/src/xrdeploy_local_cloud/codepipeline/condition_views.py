@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models
-from xrdeploy_local_cloud.codepipeline.control import pipeline_of
-from xrdeploy_local_cloud.codepipeline.errors import execution_not_found
+from xrdeploy_local_cloud.codepipeline.lookups import compact, filtered_executions
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit import paging
 
 Request = dict[str, Any]
@@ -20,14 +19,10 @@ STATE_KEYS = {
 }
 
 
-def _compact(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
-
-
 def _rule_state(rule: models.RuleRun) -> dict[str, Any]:
     return {
         "ruleName": rule.name,
-        "latestExecution": _compact(
+        "latestExecution": compact(
             {
                 "ruleExecutionId": rule.rule_execution_id,
                 "status": rule.status,
@@ -40,17 +35,17 @@ def _rule_state(rule: models.RuleRun) -> dict[str, Any]:
 
 
 def condition_states(execution: models.Execution, stage: str) -> dict[str, Any]:
-    """The stage's condition states for ``execution`` (call under models.CHANGED)."""
-    states: dict[str, Any] = {}
+    """The stage's condition states for ``execution`` (call within execution_states.reading())."""
+    shown: dict[str, Any] = {}
     for kind, key in STATE_KEYS.items():
         run = execution.condition_runs.get((stage, kind))
         if run is None:
             continue
-        states[key] = {
-            "latestExecution": _compact({"status": run.status, "summary": run.summary}),
+        shown[key] = {
+            "latestExecution": compact({"status": run.status, "summary": run.summary}),
             "conditionStates": [
                 {
-                    "latestExecution": _compact(
+                    "latestExecution": compact(
                         {"status": c.status, "summary": c.summary, "lastStatusChange": c.updated}
                     ),
                     "ruleStates": [_rule_state(r) for r in c.rules],
@@ -58,12 +53,12 @@ def condition_states(execution: models.Execution, stage: str) -> dict[str, Any]:
                 for c in run.conditions
             ],
         }
-    return states
+    return shown
 
 
 def _rule_detail(execution: models.Execution, rule: models.RuleRun) -> dict[str, Any]:
     declaration = rule.declaration
-    return _compact(
+    return compact(
         {
             "pipelineExecutionId": execution.id,
             "ruleExecutionId": rule.rule_execution_id,
@@ -73,7 +68,7 @@ def _rule_detail(execution: models.Execution, rule: models.RuleRun) -> dict[str,
             "startTime": rule.started,
             "lastUpdateTime": rule.updated,
             "status": rule.status,
-            "input": _compact(
+            "input": compact(
                 {
                     "ruleTypeId": declaration["ruleTypeId"],
                     "configuration": declaration.get("configuration", {}),
@@ -84,7 +79,7 @@ def _rule_detail(execution: models.Execution, rule: models.RuleRun) -> dict[str,
                 }
             ),
             "output": {
-                "executionResult": _compact(
+                "executionResult": compact(
                     {"externalExecutionSummary": rule.summary, "errorDetails": rule.error}
                 )
             },
@@ -92,23 +87,19 @@ def _rule_detail(execution: models.Execution, rule: models.RuleRun) -> dict[str,
     )
 
 
-def list_rule_executions(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["pipelineName"])
-    wanted = (request.get("filter") or {}).get("pipelineExecutionId")
-    if wanted and pipeline.execution(wanted) is None:
-        raise execution_not_found(pipeline.name, wanted)
-    with models.CHANGED:
+def list_rule_executions(state: State, request: Request) -> dict[str, Any]:
+    executions = filtered_executions(state, request)
+    with states.reading():
         details = [
             _rule_detail(e, r)
-            for e in reversed(pipeline.executions)
-            if not wanted or e.id == wanted
+            for e in executions
             for run in e.condition_runs.values()
             for c in run.conditions
             for r in c.rules
         ]
     details.sort(key=lambda d: d["startTime"], reverse=True)
     page, token = paging.page(details, request)
-    return _compact({"ruleExecutionDetails": page, "nextToken": token})
+    return compact({"ruleExecutionDetails": page, "nextToken": token})
 
 
 def _property(name: str, required: bool, description: str) -> dict[str, Any]:
@@ -146,6 +137,6 @@ RULE_TYPES: list[dict[str, Any]] = [
 ]
 
 
-def list_rule_types(context: RequestContext, request: Request) -> dict[str, Any]:
+def list_rule_types(state: State, request: Request) -> dict[str, Any]:
     owner = request.get("ruleOwnerFilter")
     return {"ruleTypes": [t for t in RULE_TYPES if not owner or t["id"]["owner"] == owner]}

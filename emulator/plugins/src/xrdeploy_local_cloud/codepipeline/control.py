@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
 from xrdeploy_local_cloud.codepipeline import declarations, models, stores
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline.errors import pipeline_not_found, validation
 from xrdeploy_local_cloud.codepipeline.roles import check_pipeline_role
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit.errors import ServiceError
 from xrdeploy_local_cloud.kit.tags import CODEPIPELINE, tag_list, tags_of
 
@@ -17,14 +17,10 @@ Response = dict[str, Any]
 MAX_TAGS = 50
 
 
-def _store(context: RequestContext) -> stores.CodePipelineStore:
-    return stores.store(context.account_id, context.region)
-
-
-def pipeline_of(context: RequestContext, name: str) -> models.Pipeline:
-    pipeline = _store(context).pipelines.get(name)
+def pipeline_of(state: State, name: str) -> models.Pipeline:
+    pipeline = state.store.pipelines.get(name)
     if pipeline is None:
-        raise pipeline_not_found(context.account_id, name)
+        raise pipeline_not_found(state.account_id, name)
     return pipeline
 
 
@@ -46,14 +42,14 @@ def tags_dict(entries: list[dict[str, str]] | None) -> dict[str, str]:
     return tags
 
 
-def _check_custom_types(context: RequestContext, declaration: dict[str, Any]) -> None:
+def _check_custom_types(state: State, declaration: dict[str, Any]) -> None:
     """AWS refuses an action of a custom type the account does not have in that region."""
     for stage in declaration["stages"]:
         for action in stage["actions"]:
             type_id = action["actionTypeId"]
-            region = action.get("region", context.region)
+            region = action.get("region", state.region)
             if type_id["owner"] != "Custom" or stores.custom_type(
-                context.account_id, region, type_id
+                state.account_id, region, type_id
             ):
                 continue
             raise ServiceError(
@@ -65,38 +61,37 @@ def _check_custom_types(context: RequestContext, declaration: dict[str, Any]) ->
             )
 
 
-def create_pipeline(context: RequestContext, request: Request) -> Response:
+def create_pipeline(state: State, request: Request) -> Response:
     declaration = request["pipeline"]
     name = declaration["name"]
-    store = _store(context)
-    with models.CHANGED:
+    store = state.store
+    with states.changing():
         if name in store.pipelines:
             raise ServiceError(
                 "PipelineNameInUseException",
-                f"A pipeline with name '{name}' already exists in account '{context.account_id}'",
+                f"A pipeline with name '{name}' already exists in account '{state.account_id}'",
             )
     pipeline_declaration = normalized(declaration, version=1)
-    _check_custom_types(context, pipeline_declaration)
+    _check_custom_types(state, pipeline_declaration)
     check_pipeline_role(pipeline_declaration["roleArn"])
     tags = tags_dict(request.get("tags"))
     if len(tags) > MAX_TAGS:
         raise ServiceError("TooManyTagsException", "Tag limit exceeded")
-    arn = f"arn:{context.partition}:codepipeline:{context.region}:{context.account_id}:{name}"
-    with models.CHANGED:
+    arn = f"arn:{state.partition}:codepipeline:{state.region}:{state.account_id}:{name}"
+    with states.changing():
         if name in store.pipelines:
             raise ServiceError(
                 "PipelineNameInUseException", f"A pipeline with name '{name}' exists"
             )
         store.pipelines[name] = models.Pipeline(pipeline_declaration, arn, tags=tags)
-        models.CHANGED.notify_all()
     response: Response = {"pipeline": pipeline_declaration}
     if tags:
         response["tags"] = tag_list(tags, CODEPIPELINE)
     return response
 
 
-def get_pipeline(context: RequestContext, request: Request) -> Response:
-    pipeline = pipeline_of(context, request["name"])
+def get_pipeline(state: State, request: Request) -> Response:
+    pipeline = pipeline_of(state, request["name"])
     version = request.get("version")
     if version is not None and version != pipeline.declaration["version"]:
         raise ServiceError(
@@ -113,40 +108,37 @@ def get_pipeline(context: RequestContext, request: Request) -> Response:
     }
 
 
-def update_pipeline(context: RequestContext, request: Request) -> Response:
+def update_pipeline(state: State, request: Request) -> Response:
     declaration = request["pipeline"]
-    store = _store(context)
+    store = state.store
     name = declaration["name"]
     current = store.pipelines.get(name)
     if current is None:
         raise ServiceError(
             "ResourceNotFoundException",
-            f"The account with id '{context.account_id}' does not include a pipeline "
+            f"The account with id '{state.account_id}' does not include a pipeline "
             f"with the name '{name}'",
         )
     updated = normalized(declaration, version=int(current.declaration["version"]) + 1)
-    _check_custom_types(context, updated)
+    _check_custom_types(state, updated)
     check_pipeline_role(updated["roleArn"])
-    with models.CHANGED:
+    with states.changing():
         current.declaration = updated
         current.updated = models.now()
-        models.CHANGED.notify_all()
     return {"pipeline": updated}
 
 
-def delete_pipeline(context: RequestContext, request: Request) -> Response:
-    with models.CHANGED:
-        pipeline = _store(context).pipelines.pop(request["name"], None)
+def delete_pipeline(state: State, request: Request) -> Response:
+    with states.changing():
+        pipeline = state.store.pipelines.pop(request["name"], None)
         if pipeline is not None:
             for execution in pipeline.executions:
-                if execution.status not in models.FINISHED:
-                    execution.stop = "abandon"  # its thread ends the execution
-            models.CHANGED.notify_all()
+                states.abandon(execution)
     return {}
 
 
-def list_pipelines(context: RequestContext, request: Request) -> Response:
-    pipelines = sorted(_store(context).pipelines.values(), key=lambda p: p.name)
+def list_pipelines(state: State, request: Request) -> Response:
+    pipelines = sorted(state.store.pipelines.values(), key=lambda p: p.name)
     return {
         "pipelines": [
             {
@@ -162,7 +154,7 @@ def list_pipelines(context: RequestContext, request: Request) -> Response:
     }
 
 
-def _tags_of(context: RequestContext, arn: str) -> dict[str, str]:
+def _tags_of(state: State, arn: str) -> dict[str, str]:
     """The tags of the resource an ARN names: a pipeline, a webhook
     (``...:webhook:<name>``) or a custom action type
     (``...:actiontype:Custom/<category>/<provider>/<version>``)."""
@@ -171,7 +163,7 @@ def _tags_of(context: RequestContext, arn: str) -> dict[str, str]:
     if len(parts) >= 6 and parts[2] == "codepipeline":
         store = stores.store(parts[4], parts[3])
         kind, name = (parts[5], ":".join(parts[6:])) if len(parts) > 6 else ("pipeline", parts[5])
-        with models.CHANGED:
+        with states.reading():
             if kind == "pipeline" and name in store.pipelines:
                 tags = store.pipelines[name].tags if store.pipelines[name].arn == arn else None
             elif kind == "webhook" and name in store.webhooks:
@@ -187,26 +179,26 @@ def _tags_of(context: RequestContext, arn: str) -> dict[str, str]:
     return tags
 
 
-def list_tags_for_resource(context: RequestContext, request: Request) -> Response:
-    return {"tags": tag_list(_tags_of(context, request["resourceArn"]), CODEPIPELINE)}
+def list_tags_for_resource(state: State, request: Request) -> Response:
+    return {"tags": tag_list(_tags_of(state, request["resourceArn"]), CODEPIPELINE)}
 
 
-def tag_resource(context: RequestContext, request: Request) -> Response:
-    current = _tags_of(context, request["resourceArn"])
+def tag_resource(state: State, request: Request) -> Response:
+    current = _tags_of(state, request["resourceArn"])
     tags = tags_dict(request.get("tags"))
-    with models.CHANGED:
+    with states.changing():
         if len({**current, **tags}) > MAX_TAGS:
             raise ServiceError("TooManyTagsException", "Tag limit exceeded")
         current.update(tags)
     return {}
 
 
-def untag_resource(context: RequestContext, request: Request) -> Response:
-    current = _tags_of(context, request["resourceArn"])
+def untag_resource(state: State, request: Request) -> Response:
+    current = _tags_of(state, request["resourceArn"])
     keys = request.get("tagKeys") or []
     if any(key.startswith("aws:") for key in keys):
         raise validation("Not allowed to modify system tags. System tags start with 'aws:'.")
-    with models.CHANGED:
+    with states.changing():
         for key in keys:
             current.pop(key, None)
     return {}

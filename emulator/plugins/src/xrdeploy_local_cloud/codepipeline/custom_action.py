@@ -11,8 +11,9 @@ queued for the same action) or PutJobFailureResult. No result within the job tim
 
 from __future__ import annotations
 
-from xrdeploy_local_cloud.codepipeline import jobs, models, settings, stores
+from xrdeploy_local_cloud.codepipeline import jobs, settings, stores
 from xrdeploy_local_cloud.codepipeline.action_types import ActionContext, Outcome, failed
+from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus
 from xrdeploy_local_cloud.codepipeline.invoke_lambda import job_data, outcome_of, show_progress
 
 
@@ -45,7 +46,7 @@ def run(context: ActionContext) -> Outcome:
         result = jobs.wait(job, settings.job_timeout(), context.abandoned)
         if result is None:
             if context.abandoned():
-                return Outcome(models.ABANDONED)
+                return Outcome(ActionStatus.ABANDONED)
             return failed(f"No job worker reported a result for job {job.id}", "TimedOut")
         outcome = outcome_of(result, outputs)
         if template and outcome.external_id:
@@ -53,6 +54,6 @@ def run(context: ActionContext) -> Outcome:
                 template, outcome.external_id, context.configuration
             )
         token = result.get("continuationToken")
-        if outcome.status != models.SUCCEEDED or not token:
+        if outcome.status != ActionStatus.SUCCEEDED or not token:
             return outcome
         show_progress(context, outcome, result)

@@ -12,9 +12,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from xrdeploy_local_cloud.codepipeline import models, settings
+from xrdeploy_local_cloud.codepipeline import execution_states as states
+from xrdeploy_local_cloud.codepipeline import settings
 from xrdeploy_local_cloud.codepipeline.action_types import ActionContext, Outcome, failed
 from xrdeploy_local_cloud.codepipeline.clients import role_clients
+from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus
 
 _ENDED = ("Succeeded", "Failed", "Stopped")
 
@@ -50,9 +52,8 @@ def run(context: ActionContext) -> Outcome:
     except ClientError as error:
         return failed(f"Could not create the deployment: {error}")
     url = deployment_url(context.execution.region, deployment_id)
-    with models.CHANGED:
+    with states.changing():
         context.run.external_id, context.run.external_url = deployment_id, url
-        models.CHANGED.notify_all()
     return _follow(context, codedeploy, deployment_id, url)
 
 
@@ -69,7 +70,7 @@ def _follow(context: ActionContext, codedeploy: Any, deployment_id: str, url: st
         status = info.get("status")
         if status == "Succeeded":
             return Outcome(
-                models.SUCCEEDED,
+                ActionStatus.SUCCEEDED,
                 summary=f"Deployment {deployment_id} succeeded",
                 external_id=deployment_id,
                 external_url=url,
@@ -82,5 +83,5 @@ def _follow(context: ActionContext, codedeploy: Any, deployment_id: str, url: st
                 external_url=url,
             )
         if context.abandoned():
-            return Outcome(models.ABANDONED, external_id=deployment_id, external_url=url)
+            return Outcome(ActionStatus.ABANDONED, external_id=deployment_id, external_url=url)
         time.sleep(settings.poll_interval())

@@ -10,24 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from localstack.aws.api import RequestContext
 from localstack.aws.connect import connect_to
 
-from xrdeploy_local_cloud.codepipeline import models, stores
+from xrdeploy_local_cloud.codepipeline import execution_states as states
+from xrdeploy_local_cloud.codepipeline import models
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit import paging
 from xrdeploy_local_cloud.kit.errors import ServiceError
 
 Request = dict[str, Any]
 
 
-def _run(context: RequestContext, request: Request) -> tuple[models.Execution, models.ActionRun]:
+def _run(state: State, request: Request) -> tuple[models.Execution, models.ActionRun]:
     wanted = request["actionExecutionId"]
     if request.get("pipelineName"):
-        pipelines = [pipeline_of(context, request["pipelineName"])]
+        pipelines = [pipeline_of(state, request["pipelineName"])]
     else:
-        pipelines = list(stores.store(context.account_id, context.region).pipelines.values())
-    with models.CHANGED:
+        pipelines = list(state.store.pipelines.values())
+    with states.reading():
         for pipeline in pipelines:
             for execution in pipeline.executions:
                 for run in execution.actions:
@@ -72,10 +73,8 @@ def target_view(target: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def list_deploy_action_execution_targets(
-    context: RequestContext, request: Request
-) -> dict[str, Any]:
-    execution, run = _run(context, request)
+def list_deploy_action_execution_targets(state: State, request: Request) -> dict[str, Any]:
+    execution, run = _run(state, request)
     type_id = run.declaration["actionTypeId"]
     if (type_id["category"], type_id["provider"]) != (
         "Deploy",

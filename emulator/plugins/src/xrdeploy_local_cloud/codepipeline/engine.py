@@ -25,8 +25,14 @@ from xrdeploy_local_cloud.codepipeline import (
     rollback,
     source_s3,
 )
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline.action_types import ActionContext, Outcome, failed
 from xrdeploy_local_cloud.codepipeline.declarations import artifact_store
+from xrdeploy_local_cloud.codepipeline.execution_states import (
+    ActionStatus,
+    PipelineStatus,
+    StageStatus,
+)
 from xrdeploy_local_cloud.codepipeline.variables import UnresolvedVariable, resolve_configuration
 
 LOG = logging.getLogger(__name__)
@@ -38,16 +44,16 @@ HANDLERS: dict[tuple[str, str, str], ActionHandler] = {
     ("Approval", "AWS", "Manual"): approval.run,
     ("Invoke", "AWS", "Lambda"): invoke_lambda.run,
 }
-# Event states of the API's statuses.
-_STATE = {
-    models.IN_PROGRESS: "STARTED",
-    models.SUCCEEDED: "SUCCEEDED",
-    models.FAILED: "FAILED",
-    models.STOPPED: "STOPPED",
-    models.SUPERSEDED: "SUPERSEDED",
-    models.CANCELLED: "CANCELED",
-    models.ABANDONED: "ABANDONED",
-    models.SKIPPED: "SKIPPED",
+# Event states of the API's statuses (of executions, stages and actions alike).
+_STATE: dict[str, str] = {
+    PipelineStatus.IN_PROGRESS: "STARTED",
+    PipelineStatus.SUCCEEDED: "SUCCEEDED",
+    PipelineStatus.FAILED: "FAILED",
+    PipelineStatus.STOPPED: "STOPPED",
+    PipelineStatus.SUPERSEDED: "SUPERSEDED",
+    PipelineStatus.CANCELLED: "CANCELED",
+    ActionStatus.ABANDONED: "ABANDONED",
+    StageStatus.SKIPPED: "SKIPPED",
 }
 
 
@@ -59,8 +65,7 @@ def start(
 ) -> None:
     """Run ``execution`` from ``first_stage`` in a background thread (a rollback execution runs
     that one stage only)."""
-    with models.CHANGED:
-        execution.running = True
+    states.run_started(execution)
     events.pipeline_changed(execution, "STARTED" if retry_mode is None else "RESUMED")
     threading.Thread(
         target=_run,
@@ -73,7 +78,7 @@ def start(
 def _run(
     pipeline: models.Pipeline, execution: models.Execution, first: int, retry_mode: str | None
 ) -> None:
-    status = models.FAILED
+    status = StageStatus.FAILED
     try:
         status = _run_stages(pipeline, execution, first, retry_mode)
     except Exception:
@@ -84,13 +89,14 @@ def _run(
 
 def _run_stages(
     pipeline: models.Pipeline, execution: models.Execution, first: int, retry_mode: str | None
-) -> str:
+) -> StageStatus:
+    """How the execution's stages ended: SUCCEEDED, or the status of the first that did not."""
     stages = execution.declaration["stages"]
     last = first + 1 if execution.execution_type == models.ROLLBACK else len(stages)
     for index in range(first, last):
         name = stages[index]["name"]
         if not lanes.enter(pipeline, execution, name):
-            return models.STOPPED  # or superseded: _finish keeps that status
+            return StageStatus.STOPPED  # or superseded: _finish keeps that status
         try:
             status, roll_back = _run_stage(
                 pipeline, execution, stages[index], retry_mode if index == first else None
@@ -99,11 +105,11 @@ def _run_stages(
             lanes.leave(pipeline, execution, name)
         if roll_back:
             _start_rollback(pipeline, execution, name)
-        if status not in (models.SUCCEEDED, models.SKIPPED):
+        if status not in (StageStatus.SUCCEEDED, StageStatus.SKIPPED):
             return status
         if execution.stop:
-            return models.STOPPED
-    return models.SUCCEEDED
+            return StageStatus.STOPPED
+    return StageStatus.SUCCEEDED
 
 
 def _start_rollback(pipeline: models.Pipeline, failed: models.Execution, stage: str) -> None:
@@ -118,17 +124,8 @@ def _start_rollback(pipeline: models.Pipeline, failed: models.Execution, stage: 
     start(pipeline, execution, rollback.stage_index(execution, stage))
 
 
-def _finish(execution: models.Execution, status: str) -> None:
-    with models.CHANGED:
-        if execution.status == models.SUPERSEDED:
-            status = models.SUPERSEDED
-        elif execution.stop:
-            status = models.STOPPED
-            execution.status_summary = execution.stop_reason
-        execution.status = status
-        execution.running = False
-        execution.touch()
-        models.CHANGED.notify_all()
+def _finish(execution: models.Execution, outcome: StageStatus) -> None:
+    status = states.run_ended(execution, outcome)
     events.pipeline_changed(execution, _STATE[status])
 
 
@@ -137,30 +134,24 @@ def _run_stage(
     execution: models.Execution,
     stage: dict[str, Any],
     retry_mode: str | None,
-) -> tuple[str, bool]:
+) -> tuple[StageStatus, bool]:
     """Run one stage with its conditions: its status, and whether it is to be rolled back."""
     name = stage["name"]
-    with models.CHANGED:
-        execution.stages[name] = models.StageRun(name)
-        execution.touch()
-        models.CHANGED.notify_all()
+    states.begin_stage(execution, name)
     events.stage_changed(execution, name, "STARTED" if retry_mode is None else "RESUMED")
     namespaces = _namespaces(execution)
     roll_back = False
-    status = models.SUCCEEDED if retry_mode else gates.enter(execution, stage, namespaces)
-    if status == models.SUCCEEDED:
+    status = StageStatus.SUCCEEDED if retry_mode else gates.enter(execution, stage, namespaces)
+    if status == StageStatus.SUCCEEDED:
 
-        def run_actions(mode: str | None) -> str:
+        def run_actions(mode: str | None) -> StageStatus:
             return _run_actions(pipeline, execution, stage, mode)
 
         status = run_actions(retry_mode)
         status, roll_back = gates.after(
             execution, stage, status, _namespaces(execution), run_actions
         )
-    with models.CHANGED:
-        execution.stages[name].status = status
-        execution.touch()
-        models.CHANGED.notify_all()
+    status = states.stage_event(execution, name, states.event_for(status))
     events.stage_changed(execution, name, _STATE[status])
     return status, roll_back
 
@@ -170,7 +161,7 @@ def _run_actions(
     execution: models.Execution,
     stage: dict[str, Any],
     retry_mode: str | None,
-) -> str:
+) -> StageStatus:
     # The latest run of each action of the stage: FAILED_ACTIONS re-runs what did not succeed.
     previous = {r.name: r for r in execution.actions if r.stage == stage["name"]}
     for order in sorted({a["runOrder"] for a in stage["actions"]}):
@@ -178,23 +169,23 @@ def _run_actions(
         if retry_mode == "FAILED_ACTIONS":
             group = [a for a in group if _needs_retry(previous.get(a["name"]))]
         outcomes = _run_group(pipeline, execution, stage["name"], group)
-        if any(o == models.ABANDONED for o in outcomes) or execution.stop:
-            return models.STOPPED
-        if any(o != models.SUCCEEDED for o in outcomes):
-            return models.FAILED
-    return models.SUCCEEDED
+        if any(o == ActionStatus.ABANDONED for o in outcomes) or execution.stop:
+            return StageStatus.STOPPED
+        if any(o != ActionStatus.SUCCEEDED for o in outcomes):
+            return StageStatus.FAILED
+    return StageStatus.SUCCEEDED
 
 
 def _needs_retry(run: models.ActionRun | None) -> bool:
-    return run is None or run.status != models.SUCCEEDED
+    return run is None or run.status != ActionStatus.SUCCEEDED
 
 
 def _run_group(
     pipeline: models.Pipeline, execution: models.Execution, stage: str, group: list[dict[str, Any]]
-) -> list[str]:
+) -> list[ActionStatus]:
     if len(group) == 1:
         return [_run_action(pipeline, execution, stage, group[0])]
-    results: list[str] = [models.FAILED] * len(group)
+    results: list[ActionStatus] = [ActionStatus.FAILED] * len(group)
 
     def work(index: int) -> None:
         results[index] = _run_action(pipeline, execution, stage, group[index])
@@ -212,7 +203,7 @@ def _run_group(
 
 def _run_action(
     pipeline: models.Pipeline, execution: models.Execution, stage: str, action: dict[str, Any]
-) -> str:
+) -> ActionStatus:
     run = models.ActionRun(
         action_execution_id=str(uuid.uuid4()),
         execution_id=execution.id,
@@ -224,9 +215,8 @@ def _run_action(
             for a in action["inputArtifacts"]
         ],
     )
-    with models.CHANGED:
+    with states.changing():
         execution.actions.append(run)
-        models.CHANGED.notify_all()
     events.action_changed(execution, run, "STARTED")
     try:
         run.resolved_configuration = resolve_configuration(
@@ -262,7 +252,7 @@ def _s3location(artifact: dict[str, str] | None) -> dict[str, str]:
 
 
 def _namespaces(execution: models.Execution) -> dict[str, dict[str, str]]:
-    with models.CHANGED:
+    with states.reading():
         namespaces = {ns: dict(values) for ns, values in execution.namespaces.items()}
     namespaces["codepipeline"] = {"PipelineExecutionId": execution.id}
     namespaces["variables"] = dict(execution.variables)
@@ -270,14 +260,14 @@ def _namespaces(execution: models.Execution) -> dict[str, dict[str, str]]:
 
 
 def _record(execution: models.Execution, run: models.ActionRun, outcome: Outcome) -> None:
-    with models.CHANGED:
-        run.status = outcome.status
+    with states.changing():
+        states.action_event(run, states.event_for(outcome.status))
         run.summary = outcome.summary if outcome.summary is not None else run.summary
         run.external_id = outcome.external_id or run.external_id
         run.external_url = outcome.external_url or run.external_url
         run.error = outcome.error
         run.updated = models.now()
-        if outcome.status == models.SUCCEEDED:
+        if outcome.status == ActionStatus.SUCCEEDED:
             run.percent = None
             run.output_artifacts = [
                 {"name": name, "s3location": _s3location(location)}
@@ -288,4 +278,3 @@ def _record(execution: models.Execution, run: models.ActionRun, outcome: Outcome
             if namespace := run.declaration.get("namespace"):
                 execution.namespaces[namespace] = dict(outcome.output_variables)
         execution.touch()
-        models.CHANGED.notify_all()

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from xrdeploy_local_cloud.codepipeline import models
+from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus
 from xrdeploy_local_cloud.kit import events as bus
 
 PIPELINE = "CodePipeline Pipeline Execution State Change"
@@ -56,8 +57,8 @@ def action_changed(execution: models.Execution, run: models.ActionRun, state: st
         detail["input-artifacts"] = run.input_artifacts
     if run.output_artifacts:
         detail["output-artifacts"] = run.output_artifacts
-    if run.status != models.IN_PROGRESS:
-        result = {"external-execution-state": run.status}
+    if run.status != ActionStatus.IN_PROGRESS:
+        result: dict[str, str] = {"external-execution-state": run.status}
         for key, value in (
             ("external-execution-id", run.external_id),
             ("external-execution-url", run.external_url),

@@ -18,7 +18,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models, rules
+from xrdeploy_local_cloud.codepipeline.execution_states import ConditionStatus, Event, StageStatus
 from xrdeploy_local_cloud.codepipeline.variables import UnresolvedVariable, resolve_configuration
 
 KEYS = {
@@ -32,35 +34,37 @@ AlarmReader = Callable[[list[str]], dict[str, str | None]]
 Namespaces = dict[str, dict[str, str]]
 
 
-def enter(execution: models.Execution, stage: dict[str, Any], namespaces: Namespaces) -> str:
+def enter(
+    execution: models.Execution, stage: dict[str, Any], namespaces: Namespaces
+) -> StageStatus:
     """Evaluate the stage's entry conditions: SUCCEEDED (enter), FAILED, SKIPPED or STOPPED."""
     if execution.execution_type != models.STANDARD or not stage.get("beforeEntry"):
-        return models.SUCCEEDED
+        return StageStatus.SUCCEEDED
     outcome = evaluate(execution, stage, models.BEFORE_ENTRY, namespaces)
     if outcome is None:
-        return models.SUCCEEDED
+        return StageStatus.SUCCEEDED
     if outcome == "ABANDONED":
-        return models.STOPPED
-    return models.SKIPPED if outcome == "SKIP" else models.FAILED
+        return StageStatus.STOPPED
+    return StageStatus.SKIPPED if outcome == "SKIP" else StageStatus.FAILED
 
 
 def after(
     execution: models.Execution,
     stage: dict[str, Any],
-    status: str,
+    status: StageStatus,
     namespaces: Namespaces,
-    rerun: Callable[[str], str],
-) -> tuple[str, bool]:
+    rerun: Callable[[str], StageStatus],
+) -> tuple[StageStatus, bool]:
     """The stage's status once its onSuccess/onFailure conditions ran, and whether to roll back."""
     if execution.execution_type != models.STANDARD:
         return status, False
-    if status == models.SUCCEEDED and stage.get("onSuccess"):
+    if status == StageStatus.SUCCEEDED and stage.get("onSuccess"):
         result = evaluate(execution, stage, models.ON_SUCCESS, namespaces)
         if result == "ABANDONED":
-            return models.STOPPED, False
+            return StageStatus.STOPPED, False
         if result is not None:
-            return models.FAILED, result == "ROLLBACK"
-    if status != models.FAILED or not stage.get("onFailure"):
+            return StageStatus.FAILED, result == "ROLLBACK"
+    if status != StageStatus.FAILED or not stage.get("onFailure"):
         return status, False
     on_failure = stage["onFailure"]
     result = on_failure.get("result")
@@ -81,31 +85,29 @@ def evaluate(
     declared = stage[KEYS[kind]]
     conditions: list[dict[str, Any]] = declared.get("conditions") or []
     run = models.ConditionsRun(kind, [models.ConditionRun() for _ in conditions])
-    with models.CHANGED:
+    with states.changing():
         execution.condition_runs[(stage["name"], kind)] = run
-        models.CHANGED.notify_all()
     engaged: str | None = None
     for condition, condition_run in zip(conditions, run.conditions, strict=True):
         status = _condition(
             execution, stage["name"], kind, condition, condition_run, run, namespaces
         )
-        if status == models.ABANDONED and not run.overridden:
+        if status == ConditionStatus.ABANDONED and not run.overridden:
             engaged = "ABANDONED"
             break
-        if status == models.FAILED:
+        if status == ConditionStatus.FAILED:
             engaged = condition.get("result") or declared.get("result") or _DEFAULT[kind]
             break
-    with models.CHANGED:
+    with states.changing():
         if run.overridden:
-            run.status, run.summary = models.OVERRIDDEN, "Overridden by OverrideStageCondition"
+            states.condition_event(run, Event.OVERRIDE, "Overridden by OverrideStageCondition")
             engaged = None
         elif engaged == "ABANDONED":
-            run.status = models.ABANDONED
+            states.condition_event(run, Event.ABANDON)
         elif engaged is not None:
-            run.status, run.summary = models.FAILED, f"A condition was not met: result {engaged}"
+            states.condition_event(run, Event.FAIL, f"A condition was not met: result {engaged}")
         else:
-            run.status, run.summary = models.SUCCEEDED, "All conditions were met"
-        models.CHANGED.notify_all()
+            states.condition_event(run, Event.SUCCEED, "All conditions were met")
     return engaged
 
 
@@ -117,30 +119,25 @@ def _condition(
     condition_run: models.ConditionRun,
     run: models.ConditionsRun,
     namespaces: Namespaces,
-) -> str:
+) -> ConditionStatus:
     given_up = threading.Event()
     declarations: list[dict[str, Any]] = condition.get("rules") or []
     rule_runs = [
         models.RuleRun(str(uuid.uuid4()), execution.id, stage, rule, {}) for rule in declarations
     ]
-    with models.CHANGED:
+    with states.changing():
         condition_run.rules = rule_runs
-        models.CHANGED.notify_all()
 
     def stop() -> bool:
         # A stop of either kind gives up waiting rules: what is left to wait for is only time.
         return given_up.is_set() or run.overridden or execution.stop is not None
 
     def work(rule_run: models.RuleRun) -> None:
+        # The rule's thread reports its outcome; only execution_states holds the lock.
         outcome = _rule(execution, rule_run, kind, stop, namespaces)
-        with models.CHANGED:
-            rule_run.status, rule_run.summary = outcome.status, outcome.summary
-            if outcome.error_code:
-                rule_run.error = {"code": outcome.error_code, "message": outcome.summary[:5000]}
-            rule_run.updated = models.now()
-            if outcome.status == models.FAILED:
-                given_up.set()
-            models.CHANGED.notify_all()
+        states.end_rule(rule_run, outcome.status, outcome.summary, outcome.error_code)
+        if outcome.status == ConditionStatus.FAILED:
+            given_up.set()
 
     threads = [
         threading.Thread(target=work, args=(r,), name=f"codepipeline-rule-{r.name}", daemon=True)
@@ -152,18 +149,17 @@ def _condition(
         thread.join()
     statuses = {r.status for r in rule_runs}
     status = (
-        models.FAILED
-        if models.FAILED in statuses
-        else models.ABANDONED
-        if models.ABANDONED in statuses
-        else models.SUCCEEDED
+        ConditionStatus.FAILED
+        if ConditionStatus.FAILED in statuses
+        else ConditionStatus.ABANDONED
+        if ConditionStatus.ABANDONED in statuses
+        else ConditionStatus.SUCCEEDED
     )
-    failed = next((r for r in rule_runs if r.status == models.FAILED), None)
-    with models.CHANGED:
-        condition_run.status = models.OVERRIDDEN if run.overridden else status
-        condition_run.summary = f"Rule {failed.name}: {failed.summary}" if failed else None
-        condition_run.updated = models.now()
-        models.CHANGED.notify_all()
+    failed = next((r for r in rule_runs if r.status == ConditionStatus.FAILED), None)
+    event = Event.OVERRIDE if run.overridden else states.event_for(status)
+    states.condition_event(
+        condition_run, event, f"Rule {failed.name}: {failed.summary}" if failed else None
+    )
     return status
 
 
@@ -179,13 +175,15 @@ def _rule(
             rule_run.declaration.get("configuration", {}), namespaces
         )
     except UnresolvedVariable as error:
-        return rules.RuleOutcome(models.FAILED, str(error), "ConfigurationError")
+        return rules.RuleOutcome(ConditionStatus.FAILED, str(error), "ConfigurationError")
     region = str(rule_run.declaration.get("region") or execution.region)
     context = rules.RuleContext(execution, rule_run, kind, stop, alarm_reader(execution, region))
     try:
         return rules.run(context)
     except Exception as error:  # a bug here must still end the rule
-        return rules.RuleOutcome(models.FAILED, f"The local cloud could not run the rule: {error}")
+        return rules.RuleOutcome(
+            ConditionStatus.FAILED, f"The local cloud could not run the rule: {error}"
+        )
 
 
 def alarm_reader(execution: models.Execution, region: str) -> AlarmReader:

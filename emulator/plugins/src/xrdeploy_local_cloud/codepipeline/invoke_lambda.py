@@ -15,9 +15,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import jobs, models, settings
 from xrdeploy_local_cloud.codepipeline.action_types import ActionContext, Outcome, failed
 from xrdeploy_local_cloud.codepipeline.clients import role_clients, role_credentials
+from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus
 
 _EVENT_KEYS = (
     "actionConfiguration",
@@ -99,7 +101,7 @@ def run(context: ActionContext) -> Outcome:
         result = jobs.wait(job, settings.job_timeout(), context.abandoned)
         if result is None:
             if context.abandoned():
-                return Outcome(models.ABANDONED)
+                return Outcome(ActionStatus.ABANDONED)
             return failed(
                 f"The AWS Lambda function {function} failed to return a result. Check the "
                 "function to verify that it has permission to call the PutJobSuccessResult "
@@ -108,7 +110,7 @@ def run(context: ActionContext) -> Outcome:
             )
         outcome = outcome_of(result, outputs)
         token = result.get("continuationToken")
-        if outcome.status != models.SUCCEEDED or not token:
+        if outcome.status != ActionStatus.SUCCEEDED or not token:
             return outcome
         show_progress(context, outcome, result)
 
@@ -123,7 +125,7 @@ def outcome_of(result: dict[str, Any], outputs: dict[str, dict[str, str]]) -> Ou
         )
     details = result.get("executionDetails") or {}
     return Outcome(
-        models.SUCCEEDED,
+        ActionStatus.SUCCEEDED,
         summary=details.get("summary"),
         external_id=details.get("externalExecutionId"),
         output_artifacts=outputs,
@@ -134,9 +136,8 @@ def outcome_of(result: dict[str, Any], outputs: dict[str, dict[str, str]]) -> Ou
 def show_progress(context: ActionContext, outcome: Outcome, result: dict[str, Any]) -> None:
     """A continuation: the action stays in progress and shows what the function reported."""
     percent = (result.get("executionDetails") or {}).get("percentComplete")
-    with models.CHANGED:
+    with states.changing():
         context.run.summary = outcome.summary
         context.run.external_id = outcome.external_id
         context.run.percent = percent
         context.run.updated = models.now()
-        models.CHANGED.notify_all()

@@ -15,10 +15,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models, stores
 from xrdeploy_local_cloud.codepipeline.errors import validation
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit.errors import ServiceError
 
 Request = dict[str, Any]
@@ -31,7 +31,7 @@ def create(
     job = models.Job(
         id=str(uuid.uuid4()), account_id=execution.account_id, data=data, status=status
     )
-    with models.CHANGED:
+    with states.changing():
         stores.store(execution.account_id, execution.region).jobs[job.id] = job
     return job
 
@@ -39,26 +39,26 @@ def create(
 def wait(job: models.Job, timeout: float, abandoned: Callable[[], bool]) -> dict[str, Any] | None:
     """The job's result, or None when it timed out or was abandoned (then it is TimedOut)."""
     deadline = time.monotonic() + timeout
-    with models.CHANGED:
+    with states.changing():
         while job.result is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or abandoned():
                 job.status = "TimedOut"
                 return None
-            models.CHANGED.wait(min(remaining, 1.0))
+            states.wait(min(remaining, 1.0))
         return job.result
 
 
-def _job(context: RequestContext, job_id: str) -> models.Job:
-    job = stores.store(context.account_id, context.region).jobs.get(job_id)
+def _job(state: State, job_id: str) -> models.Job:
+    job = state.store.jobs.get(job_id)
     if job is None:
         raise ServiceError("JobNotFoundException", f"Job with id {job_id} does not exist")
     return job
 
 
-def _report(context: RequestContext, request: Request, status: str) -> dict[str, Any]:
-    with models.CHANGED:
-        job = _job(context, request["jobId"])
+def _report(state: State, request: Request, status: str) -> dict[str, Any]:
+    with states.changing():
+        job = _job(state, request["jobId"])
         if job.status in _RESULT_STATES or job.status == "Queued":  # queued: not yet polled
             raise ServiceError(
                 "InvalidJobStateException",
@@ -66,26 +66,25 @@ def _report(context: RequestContext, request: Request, status: str) -> dict[str,
             )
         job.status = status
         job.result = {**request, "outcome": status}
-        models.CHANGED.notify_all()
     return {}
 
 
-def put_job_success_result(context: RequestContext, request: Request) -> dict[str, Any]:
-    return _report(context, request, "Succeeded")
+def put_job_success_result(state: State, request: Request) -> dict[str, Any]:
+    return _report(state, request, "Succeeded")
 
 
-def put_job_failure_result(context: RequestContext, request: Request) -> dict[str, Any]:
-    return _report(context, request, "Failed")
+def put_job_failure_result(state: State, request: Request) -> dict[str, Any]:
+    return _report(state, request, "Failed")
 
 
-def get_job_details(context: RequestContext, request: Request) -> dict[str, Any]:
-    job = _job(context, request["jobId"])
+def get_job_details(state: State, request: Request) -> dict[str, Any]:
+    job = _job(state, request["jobId"])
     return {"jobDetails": {"id": job.id, "data": job.data, "accountId": job.account_id}}
 
 
-def acknowledge_job(context: RequestContext, request: Request) -> dict[str, Any]:
-    with models.CHANGED:
-        job = _job(context, request["jobId"])
+def acknowledge_job(state: State, request: Request) -> dict[str, Any]:
+    with states.changing():
+        job = _job(state, request["jobId"])
         # A custom action's job has a nonce once PollForJobs dispatched it, and none before.
         if job.status == "Queued" or (job.nonce and request.get("nonce") != job.nonce):
             raise ServiceError("InvalidNonceException", f"The nonce for job {job.id} is not valid")
@@ -102,13 +101,13 @@ def _matches(job: models.Job, request: Request) -> bool:
     return all(configuration.get(k) == v for k, v in (request.get("queryParam") or {}).items())
 
 
-def poll_for_jobs(context: RequestContext, request: Request) -> dict[str, Any]:
+def poll_for_jobs(state: State, request: Request) -> dict[str, Any]:
     """PollForJobs: up to ``maxBatchSize`` (default 1) queued jobs of the custom action type,
     oldest first, each now ``Dispatched`` with a nonce."""
     type_id = request["actionTypeId"]
     if (
         type_id.get("owner") != "Custom"
-        or stores.custom_type(context.account_id, context.region, type_id) is None
+        or stores.custom_type(state.account_id, state.region, type_id) is None
     ):
         raise ServiceError(
             "ActionTypeNotFoundException",
@@ -118,17 +117,12 @@ def poll_for_jobs(context: RequestContext, request: Request) -> dict[str, Any]:
     if len(request.get("queryParam") or {}) > 1:
         raise validation("queryParam takes at most one property")
     size = int(request.get("maxBatchSize") or 1)
-    with models.CHANGED:
-        queued = [
-            j
-            for j in stores.store(context.account_id, context.region).jobs.values()
-            if _matches(j, request)
-        ]
+    with states.changing():
+        queued = [j for j in state.store.jobs.values() if _matches(j, request)]
         answer = []
         for job in queued[:size]:
             job.status, job.nonce = "Dispatched", str(uuid.uuid4())
             answer.append(
                 {"id": job.id, "data": job.data, "nonce": job.nonce, "accountId": job.account_id}
             )
-        models.CHANGED.notify_all()
     return {"jobs": answer}

@@ -13,7 +13,9 @@ a stage (:mod:`.transitions`) keeps every execution waiting to enter it, whateve
 
 from __future__ import annotations
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models, transitions
+from xrdeploy_local_cloud.codepipeline.execution_states import Event, PipelineStatus
 
 _WAIT = 1.0  # seconds between checks, besides the notifications
 
@@ -21,15 +23,15 @@ _WAIT = 1.0  # seconds between checks, besides the notifications
 def enter(pipeline: models.Pipeline, execution: models.Execution, stage: str) -> bool:
     """Wait until ``execution`` may run ``stage``; False if it ended (superseded, stopped)."""
     mode = execution.mode
-    with models.CHANGED:
+    with states.changing():  # its arrival wakes whoever watches the queue
         queue = pipeline.waiting.setdefault(stage, [])
         queue.append(execution.id)
         if mode == "SUPERSEDED":
             _supersede_older(pipeline, execution, queue)
-        models.CHANGED.notify_all()
+    with states.changing():
         try:
             while True:
-                if execution.status != models.IN_PROGRESS or execution.stop:
+                if execution.status != PipelineStatus.IN_PROGRESS or execution.stop:
                     return False
                 free = mode == "PARALLEL" or stage not in pipeline.occupants
                 if (
@@ -41,35 +43,29 @@ def enter(pipeline: models.Pipeline, execution: models.Execution, stage: str) ->
                         pipeline.occupants[stage] = execution.id
                     pipeline.latest_in_stage[stage] = execution.id
                     return True
-                models.CHANGED.wait(_WAIT)
+                states.wait(_WAIT)
         finally:
             queue.remove(execution.id)
-            models.CHANGED.notify_all()
 
 
 def _supersede_older(pipeline: models.Pipeline, newer: models.Execution, queue: list[str]) -> None:
     for waiting_id in queue:
         waiting = pipeline.execution(waiting_id)
-        if waiting is None or waiting is newer or waiting.status != models.IN_PROGRESS:
+        if waiting is None or waiting is newer or waiting.status != PipelineStatus.IN_PROGRESS:
             continue
         if waiting.started <= newer.started:
-            waiting.status = models.SUPERSEDED
-            waiting.status_summary = f"Superseded by execution {newer.id}"
-            waiting.touch()
+            states.pipeline_event(waiting, Event.SUPERSEDE, f"Superseded by execution {newer.id}")
         else:
-            newer.status = models.SUPERSEDED
-            newer.status_summary = f"Superseded by execution {waiting.id}"
-            newer.touch()
+            states.pipeline_event(newer, Event.SUPERSEDE, f"Superseded by execution {waiting.id}")
 
 
 def leave(pipeline: models.Pipeline, execution: models.Execution, stage: str) -> None:
-    with models.CHANGED:
+    with states.changing():
         if pipeline.occupants.get(stage) == execution.id:
             del pipeline.occupants[stage]
-        models.CHANGED.notify_all()
 
 
 def waiting(pipeline: models.Pipeline, stage: str) -> list[str]:
     """Ids of the executions waiting to enter ``stage`` (GetPipelineState's inbound)."""
-    with models.CHANGED:
+    with states.reading():
         return list(pipeline.waiting.get(stage, []))

@@ -1,31 +1,21 @@
 """State of the local CodePipeline: pipelines, their executions and the jobs of Lambda actions.
 
-Every change to this state is made under :data:`CHANGED` (one condition for the whole service),
-which is notified after each change: executions waiting for a stage, an approval or a job result
-wait on it. The state is small and changes a few times a second at most, so one lock is plenty.
+The statuses of an execution and of its runs change only through :mod:`.execution_states`, which
+also holds the lock every other change to this state is made under.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import threading
 from typing import Any
 
-CHANGED = threading.Condition(threading.RLock())
-
-# Execution, stage and action statuses as the API spells them.
-IN_PROGRESS = "InProgress"
-SUCCEEDED = "Succeeded"
-FAILED = "Failed"
-STOPPED = "Stopped"
-STOPPING = "Stopping"
-SUPERSEDED = "Superseded"
-CANCELLED = "Cancelled"
-ABANDONED = "Abandoned"
-SKIPPED = "Skipped"  # a stage whose entry condition failed with result SKIP
-OVERRIDDEN = "Overridden"  # a condition given up by OverrideStageCondition
-FINISHED = frozenset({SUCCEEDED, FAILED, STOPPED, SUPERSEDED, CANCELLED})
+from xrdeploy_local_cloud.codepipeline.execution_states import (
+    ActionStatus,
+    ConditionStatus,
+    PipelineStatus,
+    StageStatus,
+)
 
 # Stage condition kinds (OverrideStageCondition's conditionType spelling) and execution types.
 BEFORE_ENTRY = "BEFORE_ENTRY"
@@ -49,7 +39,7 @@ class ActionRun:
     declaration: dict[str, Any]
     resolved_configuration: dict[str, str]
     input_artifacts: list[dict[str, Any]]
-    status: str = IN_PROGRESS
+    status: ActionStatus = ActionStatus.IN_PROGRESS
     started: datetime.datetime = dataclasses.field(default_factory=now)
     updated: datetime.datetime = dataclasses.field(default_factory=now)
     summary: str | None = None
@@ -77,7 +67,7 @@ class RuleRun:
     stage: str
     declaration: dict[str, Any]
     resolved_configuration: dict[str, str]
-    status: str = IN_PROGRESS
+    status: ConditionStatus = ConditionStatus.IN_PROGRESS
     started: datetime.datetime = dataclasses.field(default_factory=now)
     updated: datetime.datetime = dataclasses.field(default_factory=now)
     summary: str | None = None
@@ -90,7 +80,7 @@ class RuleRun:
 
 @dataclasses.dataclass
 class ConditionRun:
-    status: str = IN_PROGRESS
+    status: ConditionStatus = ConditionStatus.IN_PROGRESS
     summary: str | None = None
     updated: datetime.datetime = dataclasses.field(default_factory=now)
     rules: list[RuleRun] = dataclasses.field(default_factory=list)
@@ -102,7 +92,7 @@ class ConditionsRun:
 
     kind: str
     conditions: list[ConditionRun]
-    status: str = IN_PROGRESS
+    status: ConditionStatus = ConditionStatus.IN_PROGRESS
     summary: str | None = None
     overridden: bool = False  # OverrideStageCondition: the pending rules are given up
 
@@ -110,7 +100,7 @@ class ConditionsRun:
 @dataclasses.dataclass
 class StageRun:
     name: str
-    status: str = IN_PROGRESS
+    status: StageStatus = StageStatus.IN_PROGRESS
     started: datetime.datetime = dataclasses.field(default_factory=now)
 
 
@@ -125,7 +115,7 @@ class Execution:
     trigger: dict[str, str]
     variables: dict[str, str]  # pipeline-level variables (V2), resolved at start
     source_revisions: dict[str, dict[str, str]]  # source action name → its pinned revision
-    status: str = IN_PROGRESS
+    status: PipelineStatus = PipelineStatus.IN_PROGRESS
     status_summary: str | None = None
     started: datetime.datetime = dataclasses.field(default_factory=now)
     updated: datetime.datetime = dataclasses.field(default_factory=now)

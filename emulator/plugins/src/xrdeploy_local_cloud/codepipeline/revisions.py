@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models, runs
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
 from xrdeploy_local_cloud.codepipeline.errors import validation
-from xrdeploy_local_cloud.guards import trust
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit.errors import ServiceError
 
 Request = dict[str, Any]
@@ -38,20 +37,19 @@ def _source_action(pipeline: models.Pipeline, stage: str, action: str) -> dict[s
 
 
 def _current(pipeline: models.Pipeline, action: str) -> models.Execution | None:
-    with models.CHANGED:
+    with states.reading():
         standard = [e for e in pipeline.executions if e.execution_type == models.STANDARD]
     return standard[-1] if standard else None
 
 
-def put_action_revision(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["pipelineName"])
+def put_action_revision(state: State, request: Request) -> dict[str, Any]:
+    pipeline = pipeline_of(state, request["pipelineName"])
     action = _source_action(pipeline, request["stageName"], request["actionName"])["name"]
     revision = request["actionRevision"]["revisionId"]
     latest = _current(pipeline, action)
     if latest is not None and latest.source_revisions.get(action, {}).get("revisionId") == revision:
         return {"newRevision": False, "pipelineExecutionId": latest.id}
-    caller = trust.caller_of(context)
-    trigger = {"triggerType": "PutActionRevision", "triggerDetail": caller.arn if caller else ""}
+    trigger = {"triggerType": "PutActionRevision", "triggerDetail": state.caller_arn or ""}
     variables = runs.variables_for(pipeline.declaration, None)
-    execution = runs.start_execution(context, pipeline, trigger, variables, {action: revision})
+    execution = runs.start_execution(state, pipeline, trigger, variables, {action: revision})
     return {"newRevision": True, "pipelineExecutionId": execution.id}

@@ -11,7 +11,9 @@ from __future__ import annotations
 import copy
 import uuid
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models
+from xrdeploy_local_cloud.codepipeline.execution_states import StageStatus
 
 
 def stage_index(execution: models.Execution, stage: str) -> int:
@@ -26,7 +28,7 @@ def eligible(pipeline: models.Pipeline, stage: str, target: models.Execution) ->
     if target.pipeline_version != pipeline.declaration["version"]:
         return f"Execution {target.id} ran an earlier version of the pipeline"
     run = target.stages.get(stage)
-    if run is None or run.status != models.SUCCEEDED:
+    if run is None or run.status != StageStatus.SUCCEEDED:
         return f"Execution {target.id} did not succeed in stage {stage}"
     return None
 
@@ -35,7 +37,7 @@ def target_for(
     pipeline: models.Pipeline, stage: str, failed: models.Execution
 ) -> models.Execution | None:
     """The latest execution (other than ``failed``) a rollback of ``stage`` may go back to."""
-    with models.CHANGED:
+    with states.reading():
         for candidate in sorted(pipeline.executions, key=lambda e: e.started, reverse=True):
             if candidate is not failed and eligible(pipeline, stage, candidate) is None:
                 return candidate
@@ -46,7 +48,7 @@ def new_execution(
     pipeline: models.Pipeline, target: models.Execution, stage: str, trigger: dict[str, str]
 ) -> models.Execution:
     """A rollback execution of ``stage`` to ``target``, recorded in the pipeline."""
-    with models.CHANGED:
+    with states.changing():
         execution = models.Execution(
             id=str(uuid.uuid4()),
             account_id=target.account_id,
@@ -63,5 +65,4 @@ def new_execution(
             rollback_target=target.id,
         )
         pipeline.executions.append(execution)
-        models.CHANGED.notify_all()
     return execution

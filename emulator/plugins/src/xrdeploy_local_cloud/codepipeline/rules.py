@@ -22,13 +22,15 @@ from collections.abc import Callable
 from typing import Any
 
 from xrdeploy_local_cloud.codepipeline import cron, models, settings
+from xrdeploy_local_cloud.codepipeline import execution_states as states
+from xrdeploy_local_cloud.codepipeline.execution_states import ConditionStatus
 
 _POLL_SECONDS = 1.0  # how often alarms and the window are read while a rule waits
 
 
 @dataclasses.dataclass
 class RuleOutcome:
-    status: str  # models.SUCCEEDED, models.FAILED or models.ABANDONED
+    status: ConditionStatus  # SUCCEEDED, FAILED or ABANDONED
     summary: str
     error_code: str | None = None
 
@@ -52,15 +54,15 @@ class RuleContext:
 
     def pause(self, seconds: float) -> bool:
         """Wait up to ``seconds`` (woken by any change); False once the rule is given up."""
-        with models.CHANGED:
+        with states.reading():
             if self.given_up():
                 return False
-            models.CHANGED.wait(max(0.0, seconds))
+            states.wait(max(0.0, seconds))
             return not self.given_up()
 
 
 def _failed(summary: str, code: str = "JobFailed") -> RuleOutcome:
-    return RuleOutcome(models.FAILED, summary, code)
+    return RuleOutcome(ConditionStatus.FAILED, summary, code)
 
 
 def _wait_minutes(context: RuleContext) -> float:
@@ -94,17 +96,19 @@ def cloudwatch_alarm(context: RuleContext) -> RuleOutcome:
         ]
         remaining = deadline - time.monotonic()
         if context.kind == models.BEFORE_ENTRY and not firing:
-            return RuleOutcome(models.SUCCEEDED, f"No alarm is in {', '.join(sorted(watched))}")
+            return RuleOutcome(
+                ConditionStatus.SUCCEEDED, f"No alarm is in {', '.join(sorted(watched))}"
+            )
         if context.kind != models.BEFORE_ENTRY and firing:
             return _failed(f"Alarm {firing[0]} during the wait time")
         if remaining <= 0:
             if firing:
                 return _failed(f"Alarm {firing[0]} after the wait time")
             return RuleOutcome(
-                models.SUCCEEDED, f"The alarms stayed out of {', '.join(sorted(watched))}"
+                ConditionStatus.SUCCEEDED, f"The alarms stayed out of {', '.join(sorted(watched))}"
             )
         if not context.pause(min(_POLL_SECONDS, remaining)):
-            return RuleOutcome(models.ABANDONED, "The rule was given up")
+            return RuleOutcome(ConditionStatus.ABANDONED, "The rule was given up")
 
 
 def deployment_window(context: RuleContext) -> RuleOutcome:
@@ -120,8 +124,8 @@ def deployment_window(context: RuleContext) -> RuleOutcome:
         if deadline is not None and time.monotonic() >= deadline:
             return _failed("The deployment window did not open before the rule timed out")
         if not context.pause(_POLL_SECONDS):
-            return RuleOutcome(models.ABANDONED, "The rule was given up")
-    return RuleOutcome(models.SUCCEEDED, "Inside the deployment window")
+            return RuleOutcome(ConditionStatus.ABANDONED, "The rule was given up")
+    return RuleOutcome(ConditionStatus.SUCCEEDED, "Inside the deployment window")
 
 
 HANDLERS: dict[str, Callable[[RuleContext], RuleOutcome]] = {

@@ -6,27 +6,30 @@ import copy
 import uuid
 from typing import Any
 
-from localstack.aws.api import RequestContext, ServiceException
+from localstack.aws.api import ServiceException
 
 from xrdeploy_local_cloud.codepipeline import control, engine, models, rollback, source_s3
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
-from xrdeploy_local_cloud.codepipeline.errors import execution_not_found, validation
-from xrdeploy_local_cloud.guards import trust
+from xrdeploy_local_cloud.codepipeline.errors import validation
+from xrdeploy_local_cloud.codepipeline.execution_states import (
+    PipelineStatus,
+    StageStatus,
+)
+from xrdeploy_local_cloud.codepipeline.lookups import execution_of, stage_index
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit.errors import ServiceError
 
 Request = dict[str, Any]
-EVENTS_PRINCIPALS = ("events", "events.amazonaws.com")
 
 
-def trigger_of(context: RequestContext) -> dict[str, str]:
+def trigger_of(state: State) -> dict[str, str]:
     """How an execution was started: by an EventBridge rule (its target sends the rule's ARN
     along) or by a StartPipelineExecution call (the caller's ARN), as ListPipelineExecutions
     reports it."""
-    params = context.internal_request_params
-    if params and params.get("service_principal") in EVENTS_PRINCIPALS and params.get("source_arn"):
-        return {"triggerType": "CloudWatchEvent", "triggerDetail": str(params["source_arn"])}
-    caller = trust.caller_of(context)
-    return {"triggerType": "StartPipelineExecution", "triggerDetail": caller.arn if caller else ""}
+    if state.event_rule_arn:
+        return {"triggerType": "CloudWatchEvent", "triggerDetail": state.event_rule_arn}
+    return {"triggerType": "StartPipelineExecution", "triggerDetail": state.caller_arn or ""}
 
 
 def variables_for(
@@ -53,38 +56,35 @@ def _overrides(request: Request) -> dict[str, str]:
     return overrides
 
 
-def start_pipeline_execution(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["name"])
+def start_pipeline_execution(state: State, request: Request) -> dict[str, Any]:
+    pipeline = pipeline_of(state, request["name"])
     token = request.get("clientRequestToken")
     if token and token in pipeline.started_by_token:  # a retried request starts nothing new
         return {"pipelineExecutionId": pipeline.started_by_token[token]}
     variables = variables_for(pipeline.declaration, request.get("variables"))
-    execution = start_execution(
-        context, pipeline, trigger_of(context), variables, _overrides(request)
-    )
+    execution = start_execution(state, pipeline, trigger_of(state), variables, _overrides(request))
     if token:
         pipeline.started_by_token[token] = execution.id
     return {"pipelineExecutionId": execution.id}
 
 
-def create_pipeline(context: RequestContext, request: Request) -> dict[str, Any]:
+def create_pipeline(state: State, request: Request) -> dict[str, Any]:
     """CreatePipeline, and the execution AWS starts for every new pipeline (trigger
     ``CreatePipeline``): it runs the source's current revision, and fails at the source when
     there is none yet."""
-    response = control.create_pipeline(context, request)
-    pipeline = pipeline_of(context, request["pipeline"]["name"])
+    response = control.create_pipeline(state, request)
+    pipeline = pipeline_of(state, request["pipeline"]["name"])
     try:
         variables = variables_for(pipeline.declaration, None)
     except ServiceException:
         return response  # a variable without a default: no value to start with
-    caller = trust.caller_of(context)
-    trigger = {"triggerType": "CreatePipeline", "triggerDetail": caller.arn if caller else ""}
-    start_execution(context, pipeline, trigger, variables, {})
+    trigger = {"triggerType": "CreatePipeline", "triggerDetail": state.caller_arn or ""}
+    start_execution(state, pipeline, trigger, variables, {})
     return response
 
 
 def start_execution(
-    context: RequestContext,
+    state: State,
     pipeline: models.Pipeline,
     trigger: dict[str, str],
     variables: dict[str, str],
@@ -93,8 +93,8 @@ def start_execution(
     declaration = copy.deepcopy(pipeline.declaration)
     execution = models.Execution(
         id=str(uuid.uuid4()),
-        account_id=context.account_id,
-        region=context.region,
+        account_id=state.account_id,
+        region=state.region,
         pipeline_name=pipeline.name,
         pipeline_version=int(declaration["version"]),
         declaration=declaration,
@@ -103,63 +103,46 @@ def start_execution(
         source_revisions={},
     )
     source_s3.pin_revisions(execution, overrides)
-    with models.CHANGED:
+    with states.changing():
         pipeline.executions.append(execution)
-        models.CHANGED.notify_all()
     engine.start(pipeline, execution)
     return execution
 
 
-def _execution(
-    context: RequestContext, name: str, execution_id: str
-) -> tuple[models.Pipeline, models.Execution]:
-    pipeline = pipeline_of(context, name)
-    execution = pipeline.execution(execution_id)
-    if execution is None:
-        raise execution_not_found(name, execution_id)
-    return pipeline, execution
-
-
-def stop_pipeline_execution(context: RequestContext, request: Request) -> dict[str, Any]:
-    _, execution = _execution(context, request["pipelineName"], request["pipelineExecutionId"])
-    with models.CHANGED:
+def stop_pipeline_execution(state: State, request: Request) -> dict[str, Any]:
+    _, execution = execution_of(state, request["pipelineName"], request["pipelineExecutionId"])
+    with states.changing():
         abandon = bool(request.get("abandon"))
         # A stop-and-wait may be escalated to abandon; any other second request is refused.
-        if execution.status == models.STOPPING and (execution.stop == "abandon" or not abandon):
+        if execution.status == PipelineStatus.STOPPING and (
+            execution.stop == "abandon" or not abandon
+        ):
             raise ServiceError(
                 "DuplicatedStopRequestException",
                 f"Execution {execution.id} is already in a Stopping state",
             )
-        if execution.status not in (models.IN_PROGRESS, models.STOPPING):
+        if execution.status not in (PipelineStatus.IN_PROGRESS, PipelineStatus.STOPPING):
             raise ServiceError(
                 "PipelineExecutionNotStoppableException",
                 f"Unable to stop pipeline execution {execution.id}: it is {execution.status}",
             )
-        execution.stop = "abandon" if abandon else "wait"
-        execution.stop_reason = request.get("reason") or execution.stop_reason
-        execution.status = models.STOPPING
-        execution.touch()
-        models.CHANGED.notify_all()
+        states.request_stop(execution, abandon, request.get("reason"))
     return {"pipelineExecutionId": execution.id}
 
 
-def retry_stage_execution(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline, execution = _execution(
-        context, request["pipelineName"], request["pipelineExecutionId"]
+def retry_stage_execution(state: State, request: Request) -> dict[str, Any]:
+    pipeline, execution = execution_of(
+        state, request["pipelineName"], request["pipelineExecutionId"]
     )
     stage = request["stageName"]
-    names = [s["name"] for s in execution.declaration["stages"]]
-    if stage not in names:
-        raise ServiceError(
-            "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
-        )
-    with models.CHANGED:
+    index = stage_index(pipeline.name, execution.declaration, stage)
+    with states.changing():
         stage_run = execution.stages.get(stage)
         if (
             execution.running
-            or execution.status not in (models.FAILED, models.STOPPED)
+            or execution.status not in (PipelineStatus.FAILED, PipelineStatus.STOPPED)
             or stage_run is None
-            or stage_run.status not in (models.FAILED, models.STOPPED)
+            or stage_run.status not in (StageStatus.FAILED, StageStatus.STOPPED)
         ):
             raise ServiceError(
                 "StageNotRetryableException",
@@ -170,29 +153,21 @@ def retry_stage_execution(context: RequestContext, request: Request) -> dict[str
                 "NotLatestPipelineExecutionException",
                 "The pipeline was updated since this execution started",
             )
-        execution.status = models.IN_PROGRESS
-        execution.stop = None
-        execution.stop_reason = None
-        execution.status_summary = None
-        execution.touch()
-    engine.start(pipeline, execution, names.index(stage), request["retryMode"])
+        states.retry(execution)
+    engine.start(pipeline, execution, index, request["retryMode"])
     return {"pipelineExecutionId": execution.id}
 
 
-def rollback_stage(context: RequestContext, request: Request) -> dict[str, Any]:
+def rollback_stage(state: State, request: Request) -> dict[str, Any]:
     """RollbackStage: a ROLLBACK execution of the stage with the target execution's revisions."""
-    pipeline, target = _execution(
-        context, request["pipelineName"], request["targetPipelineExecutionId"]
+    pipeline, target = execution_of(
+        state, request["pipelineName"], request["targetPipelineExecutionId"]
     )
     stage = request["stageName"]
-    names = [s["name"] for s in pipeline.declaration["stages"]]
-    if stage not in names:
-        raise ServiceError(
-            "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
-        )
-    if names.index(stage) == 0:
+    index = stage_index(pipeline.name, pipeline.declaration, stage)
+    if index == 0:
         raise ServiceError("UnableToRollbackStageException", "A source stage cannot be rolled back")
-    with models.CHANGED:
+    with states.changing():
         if target.pipeline_version != pipeline.declaration["version"]:
             raise ServiceError(
                 "PipelineExecutionOutdatedException",
@@ -203,31 +178,26 @@ def rollback_stage(context: RequestContext, request: Request) -> dict[str, Any]:
             refused = f"Stage {stage} is running execution {pipeline.occupants[stage]}"
         if refused is not None:
             raise ServiceError("UnableToRollbackStageException", refused)
-    caller = trust.caller_of(context)
-    trigger = {"triggerType": "ManualRollback", "triggerDetail": caller.arn if caller else ""}
+    trigger = {"triggerType": "ManualRollback", "triggerDetail": state.caller_arn or ""}
     execution = rollback.new_execution(pipeline, target, stage, trigger)
-    engine.start(pipeline, execution, names.index(stage))
+    engine.start(pipeline, execution, index)
     return {"pipelineExecutionId": execution.id}
 
 
-def override_stage_condition(context: RequestContext, request: Request) -> dict[str, Any]:
+def override_stage_condition(state: State, request: Request) -> dict[str, Any]:
     """OverrideStageCondition: the stage's BEFORE_ENTRY or ON_SUCCESS conditions still being
     evaluated for that execution are given up and count as met."""
-    pipeline, execution = _execution(
-        context, request["pipelineName"], request["pipelineExecutionId"]
+    pipeline, execution = execution_of(
+        state, request["pipelineName"], request["pipelineExecutionId"]
     )
     stage, kind = request["stageName"], request["conditionType"]
-    if stage not in [s["name"] for s in pipeline.declaration["stages"]]:
-        raise ServiceError(
-            "StageNotFoundException", f"Stage {stage} not found in pipeline {pipeline.name}"
-        )
-    with models.CHANGED:
+    stage_index(pipeline.name, pipeline.declaration, stage)
+    with states.changing():
         run = execution.condition_runs.get((stage, kind))
-        if run is None or run.status != models.IN_PROGRESS or run.overridden:
+        if run is None or not states.overridable(run):
             raise ServiceError(
                 "ConditionNotOverridableException",
                 f"No {kind} condition of stage {stage} is in progress for execution {execution.id}",
             )
-        run.overridden = True
-        models.CHANGED.notify_all()
+        states.request_override(run)
     return {}

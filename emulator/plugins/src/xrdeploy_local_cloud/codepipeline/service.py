@@ -7,10 +7,7 @@ CodePipeline model is listed here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-
-from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codepipeline import (
     action_type_api,
@@ -26,8 +23,10 @@ from xrdeploy_local_cloud.codepipeline import (
     views,
     webhooks,
 )
+from xrdeploy_local_cloud.codepipeline.stores import State, state_of
+from xrdeploy_local_cloud.kit import dispatch
 
-Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
+Handler = dispatch.Handler[State]
 
 
 def _operations() -> dict[str, Handler]:
@@ -80,9 +79,4 @@ def _operations() -> dict[str, Handler]:
 
 
 def create_service() -> Any:
-    from localstack.aws.skeleton import Skeleton
-    from localstack.aws.spec import load_service
-    from localstack.services.plugins import Service
-
-    spec = load_service("codepipeline")
-    return Service("codepipeline", skeleton=Skeleton(spec, _operations()))
+    return dispatch.create_service("codepipeline", _operations(), state_of)

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from xrdeploy_local_cloud.codepipeline import models
 from xrdeploy_local_cloud.codepipeline.action_types import ActionContext, Outcome, failed
 from xrdeploy_local_cloud.codepipeline.clients import role_clients
+from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus
 
 SUMMARY_METADATA = "codepipeline-artifact-revision-summary"
 
@@ -88,7 +89,7 @@ def run(context: ActionContext) -> Outcome:
     except ClientError as error:
         return failed(f"Could not copy the source revision into the artifact store: {error}")
     return Outcome(
-        models.SUCCEEDED,
+        ActionStatus.SUCCEEDED,
         summary=revision["summary"] or None,
         external_id=revision["revisionId"],
         output_artifacts=outputs,

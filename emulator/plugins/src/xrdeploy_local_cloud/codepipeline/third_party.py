@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
 from xrdeploy_local_cloud.codepipeline import catalogue
 from xrdeploy_local_cloud.codepipeline.errors import validation
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit.errors import ServiceError
 
 Request = dict[str, Any]
 
 
-def poll_for_third_party_jobs(context: RequestContext, request: Request) -> dict[str, Any]:
+def poll_for_third_party_jobs(state: State, request: Request) -> dict[str, Any]:
     type_id = request["actionTypeId"]
     builtin = catalogue.find(
         type_id["category"], type_id["owner"], type_id["provider"], type_id["version"]
@@ -35,7 +34,7 @@ def poll_for_third_party_jobs(context: RequestContext, request: Request) -> dict
     return {"jobs": []}
 
 
-def _job_call(context: RequestContext, request: Request) -> dict[str, Any]:
+def _job_call(state: State, request: Request) -> dict[str, Any]:
     if not request.get("clientToken"):
         raise ServiceError(
             "InvalidClientTokenException", "The client token was specified in an invalid format"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models
 
 INBOUND = "Inbound"
@@ -20,9 +21,8 @@ OUTBOUND = "Outbound"
 def set_state(
     pipeline: models.Pipeline, stage: str, kind: str, transition: models.Transition
 ) -> None:
-    with models.CHANGED:
+    with states.changing():
         pipeline.transitions[(stage, kind)] = transition
-        models.CHANGED.notify_all()
 
 
 def _enabled(pipeline: models.Pipeline, stage: str, kind: str) -> bool:
@@ -32,7 +32,7 @@ def _enabled(pipeline: models.Pipeline, stage: str, kind: str) -> bool:
 
 def open_into(pipeline: models.Pipeline, stage: str) -> bool:
     """Whether an execution may pass into ``stage``: its inbound transition and the previous
-    stage's outbound one are both enabled (call under :data:`models.CHANGED`)."""
+    stage's outbound one are both enabled (call within :func:`.execution_states.reading`)."""
     names = [s["name"] for s in pipeline.declaration.get("stages", [])]
     if stage in names and names.index(stage) > 0:
         previous = names[names.index(stage) - 1]

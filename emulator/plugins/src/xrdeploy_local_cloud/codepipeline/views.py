@@ -5,20 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import lanes, models, transitions
 from xrdeploy_local_cloud.codepipeline.condition_views import condition_states
 from xrdeploy_local_cloud.codepipeline.control import pipeline_of
-from xrdeploy_local_cloud.codepipeline.errors import execution_not_found
+from xrdeploy_local_cloud.codepipeline.execution_states import ActionStatus, StageStatus
+from xrdeploy_local_cloud.codepipeline.lookups import compact, execution_of, filtered_executions
 from xrdeploy_local_cloud.codepipeline.source_s3 import source_actions
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.kit import paging
 
 Request = dict[str, Any]
-
-
-def _compact(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
 
 
 def _latest_action_run(
@@ -35,7 +32,7 @@ def _action_state(pipeline: models.Pipeline, stage: str, action: dict[str, Any])
     run = _latest_action_run(pipeline, stage, action["name"])
     if run is None:
         return state
-    state["latestExecution"] = _compact(
+    state["latestExecution"] = compact(
         {
             "actionExecutionId": run.action_execution_id,
             "status": run.status,
@@ -49,7 +46,10 @@ def _action_state(pipeline: models.Pipeline, stage: str, action: dict[str, Any])
             "errorDetails": run.error,
         }
     )
-    if run.declaration["actionTypeId"]["category"] == "Source" and run.status == models.SUCCEEDED:
+    if (
+        run.declaration["actionTypeId"]["category"] == "Source"
+        and run.status == ActionStatus.SUCCEEDED
+    ):
         state["currentRevision"] = {"revisionId": run.external_id or ""}
     return state
 
@@ -78,9 +78,9 @@ def _stage_state(pipeline: models.Pipeline, stage: dict[str, Any]) -> dict[str, 
     return state
 
 
-def get_pipeline_state(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["name"])
-    with models.CHANGED:
+def get_pipeline_state(state: State, request: Request) -> dict[str, Any]:
+    pipeline = pipeline_of(state, request["name"])
+    with states.reading():
         return {
             "pipelineName": pipeline.name,
             "pipelineVersion": pipeline.declaration["version"],
@@ -98,7 +98,7 @@ def _artifact_revisions(execution: models.Execution) -> list[dict[str, Any]]:
             continue
         for artifact in action["outputArtifacts"]:
             revisions.append(
-                _compact(
+                compact(
                     {
                         "name": artifact["name"],
                         "revisionId": pinned["revisionId"],
@@ -112,7 +112,7 @@ def _artifact_revisions(execution: models.Execution) -> list[dict[str, Any]]:
 
 def _source_revisions(execution: models.Execution) -> list[dict[str, Any]]:
     return [
-        _compact(
+        compact(
             {
                 "actionName": name,
                 "revisionId": pinned["revisionId"],
@@ -130,14 +130,13 @@ def _rollback_metadata(execution: models.Execution) -> dict[str, str] | None:
     return {"rollbackTargetPipelineExecutionId": execution.rollback_target}
 
 
-def get_pipeline_execution(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["pipelineName"])
-    execution = pipeline.execution(request["pipelineExecutionId"])
-    if execution is None:
-        raise execution_not_found(pipeline.name, request["pipelineExecutionId"])
-    with models.CHANGED:
+def get_pipeline_execution(state: State, request: Request) -> dict[str, Any]:
+    pipeline, execution = execution_of(
+        state, request["pipelineName"], request["pipelineExecutionId"]
+    )
+    with states.reading():
         return {
-            "pipelineExecution": _compact(
+            "pipelineExecution": compact(
                 {
                     "pipelineName": pipeline.name,
                     "pipelineVersion": execution.pipeline_version,
@@ -157,18 +156,18 @@ def get_pipeline_execution(context: RequestContext, request: Request) -> dict[st
         }
 
 
-def list_pipeline_executions(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["pipelineName"])
+def list_pipeline_executions(state: State, request: Request) -> dict[str, Any]:
+    pipeline = pipeline_of(state, request["pipelineName"])
     succeeded_in = ((request.get("filter") or {}).get("succeededInStage") or {}).get("stageName")
-    with models.CHANGED:
+    with states.reading():
         chosen = [
             e
             for e in reversed(pipeline.executions)
             if not succeeded_in
-            or (succeeded_in in e.stages and e.stages[succeeded_in].status == models.SUCCEEDED)
+            or (succeeded_in in e.stages and e.stages[succeeded_in].status == StageStatus.SUCCEEDED)
         ]
         summaries = [
-            _compact(
+            compact(
                 {
                     "pipelineExecutionId": e.id,
                     "status": e.status,
@@ -186,12 +185,12 @@ def list_pipeline_executions(context: RequestContext, request: Request) -> dict[
             for e in chosen
         ]
     page, token = paging.page(summaries, request)
-    return _compact({"pipelineExecutionSummaries": page, "nextToken": token})
+    return compact({"pipelineExecutionSummaries": page, "nextToken": token})
 
 
 def _action_detail(execution: models.Execution, run: models.ActionRun) -> dict[str, Any]:
     declaration = run.declaration
-    return _compact(
+    return compact(
         {
             "pipelineExecutionId": execution.id,
             "actionExecutionId": run.action_execution_id,
@@ -202,7 +201,7 @@ def _action_detail(execution: models.Execution, run: models.ActionRun) -> dict[s
             "lastUpdateTime": run.updated,
             "updatedBy": run.updated_by,
             "status": run.status,
-            "input": _compact(
+            "input": compact(
                 {
                     "actionTypeId": declaration["actionTypeId"],
                     "configuration": declaration.get("configuration", {}),
@@ -215,7 +214,7 @@ def _action_detail(execution: models.Execution, run: models.ActionRun) -> dict[s
             ),
             "output": {
                 "outputArtifacts": run.output_artifacts,
-                "executionResult": _compact(
+                "executionResult": compact(
                     {
                         "externalExecutionId": run.external_id,
                         "externalExecutionSummary": run.summary,
@@ -229,17 +228,13 @@ def _action_detail(execution: models.Execution, run: models.ActionRun) -> dict[s
     )
 
 
-def list_action_executions(context: RequestContext, request: Request) -> dict[str, Any]:
-    pipeline = pipeline_of(context, request["pipelineName"])
-    wanted = (request.get("filter") or {}).get("pipelineExecutionId")
-    if wanted and pipeline.execution(wanted) is None:
-        raise execution_not_found(pipeline.name, wanted)
-    with models.CHANGED:
+def list_action_executions(state: State, request: Request) -> dict[str, Any]:
+    executions = filtered_executions(state, request)
+    with states.reading():
         details = [
             _action_detail(e, r)
-            for e in reversed(pipeline.executions)
-            if not wanted or e.id == wanted
+            for e in executions
             for r in sorted(e.actions, key=lambda r: r.started, reverse=True)
         ]
     page, token = paging.page(details, request)
-    return _compact({"actionExecutionDetails": page, "nextToken": token})
+    return compact({"actionExecutionDetails": page, "nextToken": token})

@@ -12,10 +12,11 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
-from localstack.aws.api import RequestContext, ServiceException
+from localstack.aws.api import ServiceException
 from localstack.extensions.api import Extension
 from localstack.http import Request, Response, Router, route
 
+from xrdeploy_local_cloud.codepipeline import execution_states as states
 from xrdeploy_local_cloud.codepipeline import models, runs, stores, webhook_filters
 
 EXTENSION_NAME = "xrdeploy-codepipeline-webhooks"
@@ -23,7 +24,7 @@ TRIGGER_PATH = "/_xrdeploy/codepipeline/webhooks/trigger"
 
 
 def _find(token: str) -> tuple[str, str, models.Webhook] | None:
-    with models.CHANGED:
+    with states.reading():
         for account_id, regions in stores.codepipeline_stores.items():
             for region, store in regions.items():
                 for webhook in store.webhooks.values():
@@ -38,12 +39,12 @@ def _answer(status: int, message: str, **fields: Any) -> Response:
 
 def _start(account_id: str, region: str, webhook: models.Webhook) -> str:
     pipeline = stores.store(account_id, region).pipelines[webhook.definition["targetPipeline"]]
-    context = RequestContext(None)  # type: ignore[arg-type]  # no AWS request behind it
-    context.account_id, context.region = account_id, region
     trigger = {"triggerType": "Webhook", "triggerDetail": webhook.arn}
     variables = runs.variables_for(pipeline.declaration, None)
-    execution = runs.start_execution(context, pipeline, trigger, variables, {})
-    with models.CHANGED:
+    execution = runs.start_execution(
+        stores.state_for(account_id, region), pipeline, trigger, variables, {}
+    )
+    with states.changing():
         webhook.last_triggered = models.now()
     return str(execution.id)
 

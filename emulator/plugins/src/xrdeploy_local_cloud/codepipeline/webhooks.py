@@ -14,11 +14,11 @@ import ipaddress
 import secrets
 from typing import Any
 
-from localstack.aws.api import RequestContext
-
-from xrdeploy_local_cloud.codepipeline import models, stores
+from xrdeploy_local_cloud.codepipeline import execution_states as states
+from xrdeploy_local_cloud.codepipeline import models
 from xrdeploy_local_cloud.codepipeline.control import MAX_TAGS, pipeline_of, tags_dict
 from xrdeploy_local_cloud.codepipeline.errors import validation
+from xrdeploy_local_cloud.codepipeline.stores import State
 from xrdeploy_local_cloud.codepipeline.webhook_trigger import TRIGGER_PATH
 from xrdeploy_local_cloud.kit import paging
 from xrdeploy_local_cloud.kit.errors import ServiceError
@@ -26,10 +26,6 @@ from xrdeploy_local_cloud.kit.tags import CODEPIPELINE, tag_list
 
 Request = dict[str, Any]
 _MAX_FILTERS = 5
-
-
-def _store(context: RequestContext) -> stores.CodePipelineStore:
-    return stores.store(context.account_id, context.region)
 
 
 def _check_authentication(definition: dict[str, Any]) -> None:
@@ -49,8 +45,8 @@ def _check_authentication(definition: dict[str, Any]) -> None:
         raise validation(f"Invalid authentication type: {kind}")
 
 
-def _check_target(context: RequestContext, definition: dict[str, Any]) -> None:
-    pipeline = pipeline_of(context, definition["targetPipeline"])
+def _check_target(state: State, definition: dict[str, Any]) -> None:
+    pipeline = pipeline_of(state, definition["targetPipeline"])
     sources = pipeline.declaration["stages"][0]["actions"]
     if definition["targetAction"] not in [a["name"] for a in sources]:
         raise validation(
@@ -72,7 +68,7 @@ def _item(webhook: models.Webhook) -> dict[str, Any]:
     return item
 
 
-def put_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
+def put_webhook(state: State, request: Request) -> dict[str, Any]:
     definition = request["webhook"]
     filters = definition.get("filters") or []
     if len(filters) > _MAX_FILTERS:
@@ -84,21 +80,18 @@ def put_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
                 f"The JsonPath {rule['jsonPath']} is not valid: it starts with $",
             )
     _check_authentication(definition)
-    _check_target(context, definition)
+    _check_target(state, definition)
     tags = tags_dict(request.get("tags"))
     if len(tags) > MAX_TAGS:
         raise ServiceError("TooManyTagsException", "Tag limit exceeded")
     name = definition["name"]
-    with models.CHANGED:
-        webhooks = _store(context).webhooks
+    with states.changing():
+        webhooks = state.store.webhooks
         known = webhooks.get(name)
         token = known.token if known else secrets.token_urlsafe(24)
         # The local cloud's own address, as the caller reached it: the URL works from there.
-        url = f"{context.request.host_url.rstrip('/')}{TRIGGER_PATH}?t={token}&v=1"
-        arn = (
-            f"arn:{context.partition}:codepipeline:{context.region}:{context.account_id}"
-            f":webhook:{name}"
-        )
+        url = f"{state.endpoint}{TRIGGER_PATH}?t={token}&v=1"
+        arn = f"arn:{state.partition}:codepipeline:{state.region}:{state.account_id}:webhook:{name}"
         webhook = models.Webhook(
             dict(definition), url, arn, token, tags or (known.tags if known else {})
         )
@@ -106,9 +99,9 @@ def put_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
     return {"webhook": _item(webhook)}
 
 
-def list_webhooks(context: RequestContext, request: Request) -> dict[str, Any]:
-    with models.CHANGED:
-        items = [_item(w) for _, w in sorted(_store(context).webhooks.items())]
+def list_webhooks(state: State, request: Request) -> dict[str, Any]:
+    with states.reading():
+        items = [_item(w) for _, w in sorted(state.store.webhooks.items())]
     chosen, token = paging.page(items, request, token_key="NextToken", size_key="MaxResults")
     response: dict[str, Any] = {"webhooks": chosen}
     if token:
@@ -116,27 +109,25 @@ def list_webhooks(context: RequestContext, request: Request) -> dict[str, Any]:
     return response
 
 
-def delete_webhook(context: RequestContext, request: Request) -> dict[str, Any]:
-    with models.CHANGED:
-        _store(context).webhooks.pop(request["name"], None)  # AWS: deleting none is no error
+def delete_webhook(state: State, request: Request) -> dict[str, Any]:
+    with states.changing():
+        state.store.webhooks.pop(request["name"], None)  # AWS: deleting none is no error
     return {}
 
 
-def _registered(context: RequestContext, request: Request, registered: bool) -> dict[str, Any]:
+def _registered(state: State, request: Request, registered: bool) -> dict[str, Any]:
     name = request.get("webhookName") or ""
-    with models.CHANGED:
-        webhook = _store(context).webhooks.get(name)
+    with states.changing():
+        webhook = state.store.webhooks.get(name)
         if webhook is None:
             raise ServiceError("WebhookNotFoundException", f"The webhook {name} was not found")
         webhook.registered = registered
     return {}
 
 
-def register_webhook_with_third_party(context: RequestContext, request: Request) -> dict[str, Any]:
-    return _registered(context, request, True)
+def register_webhook_with_third_party(state: State, request: Request) -> dict[str, Any]:
+    return _registered(state, request, True)
 
 
-def deregister_webhook_with_third_party(
-    context: RequestContext, request: Request
-) -> dict[str, Any]:
-    return _registered(context, request, False)
+def deregister_webhook_with_third_party(state: State, request: Request) -> dict[str, Any]:
+    return _registered(state, request, False)

@@ -1,7 +1,7 @@
 """GetConsoleOutput answers with what the instance printed at boot: its user data's output, run by
 the local instance (moto answered a fixed Xen kernel log for every instance). As on AWS,
 ``Output`` is base64 and is left out while there is no output yet (here: until the local
-instance has booted, at the first deployment that reaches it)."""
+instance has run its user data, just after RunInstances)."""
 
 from __future__ import annotations
 

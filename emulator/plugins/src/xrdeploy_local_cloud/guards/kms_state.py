@@ -38,27 +38,27 @@ def check(context: RequestContext) -> None:
     assert context.operation is not None
     operation = context.operation.name
     request: Mapping[str, Any] = context.service_request or {}
-    bucket = _bucket(context, request.get("Bucket"))
+    bucket = bucket_of(context, request.get("Bucket"))
     if bucket is not None:
         if operation in NEW_OBJECT_OPERATIONS:
-            _require_usable(_new_object_key(request, bucket), bucket)
+            _require_usable(new_object_key(request, bucket), bucket)
         elif operation in UPLOAD_OPERATIONS:
             upload = bucket.multiparts.get(request.get("UploadId", ""))
             if upload is not None:
                 _require_usable(upload.object.kms_key_id, bucket)
         elif operation == "GetObject":
-            stored_key = _stored_key(bucket, request.get("Key"), request.get("VersionId"))
-            _require_usable(stored_key, bucket)
+            stored = stored_key(bucket, request.get("Key"), request.get("VersionId"))
+            _require_usable(stored, bucket)
     if operation in COPY_OPERATIONS and request.get("CopySource"):
         source_name, source_key, version_id = extract_bucket_key_version_id_from_copy_source(
             request["CopySource"]
         )
-        source = _bucket(context, source_name)
+        source = bucket_of(context, source_name)
         if source is not None:
-            _require_usable(_stored_key(source, source_key, version_id), source)
+            _require_usable(stored_key(source, source_key, version_id), source)
 
 
-def _bucket(context: RequestContext, name: Any) -> S3Bucket | None:
+def bucket_of(context: RequestContext, name: Any) -> S3Bucket | None:
     """The bucket of that name in whichever account owns it (buckets are global)."""
     if not isinstance(name, str):
         return None
@@ -69,7 +69,8 @@ def _bucket(context: RequestContext, name: Any) -> S3Bucket | None:
     return bucket
 
 
-def _new_object_key(request: Mapping[str, Any], bucket: S3Bucket) -> str | None:
+def new_object_key(request: Mapping[str, Any], bucket: S3Bucket) -> str | None:
+    """The KMS key a new object written by ``request`` gets (None: not SSE-KMS)."""
     if request.get("SSECustomerAlgorithm") or request.get("SSECustomerKey"):
         return None
     default = (bucket.encryption_rule or {}).get("ApplyServerSideEncryptionByDefault") or {}
@@ -80,7 +81,8 @@ def _new_object_key(request: Mapping[str, Any], bucket: S3Bucket) -> str | None:
     return request.get("SSEKMSKeyId") or default.get("KMSMasterKeyID")
 
 
-def _stored_key(bucket: S3Bucket, key: Any, version_id: Any) -> str | None:
+def stored_key(bucket: S3Bucket, key: Any, version_id: Any) -> str | None:
+    """The KMS key a stored object (that version, else the current one) was encrypted with."""
     if not isinstance(key, str):
         return None
     objects = bucket.objects
@@ -92,7 +94,7 @@ def _stored_key(bucket: S3Bucket, key: Any, version_id: Any) -> str | None:
 
 
 def _require_usable(key_ref: str | None, bucket: S3Bucket) -> None:
-    key = _resolve(key_ref, bucket.bucket_account_id, bucket.bucket_region) if key_ref else None
+    key = resolve_key(key_ref, bucket.bucket_account_id, bucket.bucket_region) if key_ref else None
     if key is None:
         return
     state, arn = key.metadata.get("KeyState"), key.metadata.get("Arn")
@@ -102,7 +104,9 @@ def _require_usable(key_ref: str | None, bucket: S3Bucket) -> None:
         raise CommonServiceException("KMS.KMSInvalidStateException", f"{arn} is pending deletion.")
 
 
-def _resolve(key_ref: str, account_id: str, region: str) -> KmsKey | None:
+def resolve_key(key_ref: str, account_id: str, region: str) -> KmsKey | None:
+    """The key a key id, key ARN, alias name or alias ARN names, relative to that account and
+    region (None: not in LocalStack's KMS store)."""
     resource = key_ref
     if key_ref.startswith("arn:"):
         parts = key_ref.split(":", 5)

@@ -79,7 +79,7 @@ def s3_checks(context: RequestContext) -> list[Check]:
     assert context.operation is not None
     operation = context.operation.name
     request = request_parameters(context)
-    bucket = kms_state._bucket(context, request.get("Bucket"))
+    bucket = kms_state.bucket_of(context, request.get("Bucket"))
     if operation in ("ListBuckets", "CreateBucket"):
         name = request.get("Bucket")
         resource = f"arn:aws:s3:::{name}" if name and operation != "ListBuckets" else "*"
@@ -144,7 +144,7 @@ def _s3_keys(request: dict[str, Any], bucket: S3Bucket) -> ContextValues:
 
 def _copy_source_checks(context: RequestContext, copy_source: str) -> list[Check]:
     name, key, version_id = extract_bucket_key_version_id_from_copy_source(copy_source)
-    source = kms_state._bucket(context, name)
+    source = kms_state.bucket_of(context, name)
     if source is None:
         return []
     action = "s3:GetObjectVersion" if version_id else "s3:GetObject"
@@ -157,7 +157,7 @@ def _copy_source_checks(context: RequestContext, copy_source: str) -> list[Check
             _bucket_policy(source),
         )
     ]
-    stored = kms_state._stored_key(source, key, version_id)
+    stored = kms_state.stored_key(source, key, version_id)
     checks += _kms_check(
         context, "kms:Decrypt", source, key, stored, _stored_bucket_key(source, key, version_id)
     )
@@ -171,7 +171,7 @@ def _kms_checks(
     if operation in ("PutObject", "CopyObject", "CreateMultipartUpload"):
         default = (bucket.encryption_rule or {}).get("BucketKeyEnabled") is True
         bucket_key = bool(request.get("BucketKeyEnabled", default))
-        new_key = kms_state._new_object_key(request, bucket)
+        new_key = kms_state.new_object_key(request, bucket)
         return _kms_check(context, "kms:GenerateDataKey", bucket, key, new_key, bucket_key)
     if operation in ("UploadPart", "UploadPartCopy", "CompleteMultipartUpload"):
         upload = bucket.multiparts.get(str(request.get("UploadId")))
@@ -182,7 +182,7 @@ def _kms_checks(
         return _kms_check(context, action, bucket, key, upload.object.kms_key_id, bucket_key)
     if operation in KMS_READS:
         version_id = request.get("VersionId")
-        stored = kms_state._stored_key(bucket, key, version_id)
+        stored = kms_state.stored_key(bucket, key, version_id)
         bucket_key = _stored_bucket_key(bucket, key, version_id)
         return _kms_check(context, "kms:Decrypt", bucket, key, stored, bucket_key)
     return []
@@ -208,7 +208,7 @@ def _kms_check(
     bucket_key: bool,
 ) -> list[Check]:
     kms_key = (
-        kms_state._resolve(key_ref, bucket.bucket_account_id, bucket.bucket_region)
+        kms_state.resolve_key(key_ref, bucket.bucket_account_id, bucket.bucket_region)
         if key_ref
         else None
     )

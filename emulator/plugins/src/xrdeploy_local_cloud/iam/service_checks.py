@@ -89,7 +89,9 @@ def _kms(context: RequestContext) -> list[Check]:
 def _kms_key_checks(
     context: RequestContext, action: str, key_ref: Any, values: ContextValues
 ) -> list[Check]:
-    key = kms_state._resolve(str(key_ref), context.account_id, context.region) if key_ref else None
+    key = None
+    if key_ref:
+        key = kms_state.resolve_key(str(key_ref), context.account_id, context.region)
     if key is None:  # KMS answers NotFoundException; nothing to authorize against
         return []
     arn = str(key.metadata["Arn"])

@@ -2,7 +2,8 @@
 ``update_metadata`` requests from LocalStack, one request per connection
 (:mod:`xrdeploy_local_cloud.instances.wire`).
 
-``run`` behaves like the CodeDeploy agent's hook executor: the command gets its own process group
+``run`` behaves like the CodeDeploy agent's hook executor: the command runs as the request's
+``user`` (default root) as ``su USER -c`` would start it, gets its own process group
 and a pipe for stdout and stderr together; the deadline covers both the process and its output
 (the agent waits for the output too, so a background process that keeps the pipe open makes the
 hook time out there as well); on the deadline the group gets SIGTERM, then SIGKILL after
@@ -15,6 +16,7 @@ import base64
 import json
 import logging
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -41,6 +43,10 @@ BASE_ENVIRONMENT = {
     "SHELL": "/bin/bash",
     "LANG": "C.UTF-8",
 }
+
+
+# Shells of accounts nobody may log in to, and what each prints when `su` runs a command with it.
+NO_LOGIN_SHELLS = {"nologin": "This account is currently not available.\n", "false": ""}
 
 
 class RequestError(Exception):
@@ -81,21 +87,53 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
-def run(argv: list[str], env: Mapping[str, str], cwd: str, timeout: float) -> dict[str, Any]:
+def _account(user: str) -> pwd.struct_passwd | None:
+    try:
+        return pwd.getpwnam(user)
+    except KeyError:
+        return None
+
+
+def _login(account: pwd.struct_passwd) -> dict[str, str]:
+    """What ``su USER -c`` (the agent's runas) sets: the rest of the environment is kept."""
+    return {
+        "HOME": account.pw_dir,
+        "SHELL": account.pw_shell or "/bin/sh",
+        "USER": account.pw_name,
+        "LOGNAME": account.pw_name,
+    }
+
+
+def run(
+    argv: list[str], env: Mapping[str, str], cwd: str, timeout: float, user: str = "root"
+) -> dict[str, Any]:
+    """Run ``argv`` as ``user`` of the instance's /etc/passwd, with its uid, gid and groups."""
     if not argv:
         raise RequestError("argv must name a command")
     if not Path(cwd).is_dir():
         raise RequestError(f"cwd {cwd} is not a directory in the instance")
-    environment = {**BASE_ENVIRONMENT, **env}
+    account = _account(user)
+    if account is None:
+        # util-linux su's words, which the agent's `su USER -c` prints for an unknown user.
+        message = f"su: user {user} does not exist or the user entry does not contain all the "
+        return {"exit_code": 1, "output": message + "required fields\n", "timed_out": False}
+    refusal = NO_LOGIN_SHELLS.get(Path(account.pw_shell).name)
+    if refusal is not None:
+        # `su USER -c` runs the command through USER's shell, which refuses (a service user
+        # made with `useradd -s /sbin/nologin`, say).
+        return {"exit_code": 1, "output": refusal, "timed_out": False}
     try:
         process = subprocess.Popen(
             argv,
             cwd=cwd,
-            env=environment,
+            env={**BASE_ENVIRONMENT, **env, **_login(account)},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            user=account.pw_uid,
+            group=account.pw_gid,
+            extra_groups=os.getgrouplist(account.pw_name, account.pw_gid),
         )
     except OSError as error:
         # What a shell would say and answer for a command it cannot start.
@@ -155,6 +193,7 @@ def handle(request: Mapping[str, Any], metadata_updates: socket.socket) -> dict[
             {str(k): str(v) for k, v in request["env"].items()},
             _absolute(request, "cwd"),
             float(request["timeout"]),
+            str(request.get("user", "root")),
         )
     if operation == "write_file":
         path = _absolute(request, "path")

@@ -2,8 +2,10 @@
 ``GET /_xrdeploy/instances``, with the page of its local instance when one runs, and stops the
 local instances when LocalStack shuts down.
 
-A local instance boots at the first deployment that targets it, so a running EC2 instance no
-deployment has touched is listed without a page (``page_url`` null, ``listening`` false)."""
+A local instance boots when RunInstances launches its EC2 instance (:mod:`..ec2.boots`); a running
+EC2 instance without one (still starting, or on a host that cannot run local instances) is
+listed without a page (``page_url`` null, ``listening`` false, ``state`` ``not-booted``). Each
+booted instance lists what its set-up could not do (``warnings``, e.g. an empty ``/etc``)."""
 
 from __future__ import annotations
 
@@ -63,6 +65,7 @@ def _entry(instance: LocalInstance) -> dict[str, Any]:
         "page_url": instance.page_url,
         "state": instance.state,
         "listening": running and _listening(instance.page_url),
+        "warnings": list(instance.warnings),
     }
 
 
@@ -71,7 +74,7 @@ class InstancesApi:
     def list_instances(self, request: Request) -> dict[str, Any]:
         booted = [_entry(instance) for instance in local_instances().instances()]
         known = {entry["instance_id"] for entry in booted}
-        not_booted = [
+        not_booted: list[dict[str, Any]] = [
             {
                 "instance_id": instance_id,
                 "account_id": account_id,
@@ -79,6 +82,7 @@ class InstancesApi:
                 "page_url": None,
                 "state": "not-booted",
                 "listening": False,
+                "warnings": [],
             }
             for instance_id, account_id, region in _running_ec2_instances()
             if instance_id not in known

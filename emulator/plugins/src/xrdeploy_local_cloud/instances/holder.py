@@ -1,11 +1,12 @@
 """The process that is a local instance: ``python -m xrdeploy_local_cloud.instances.holder``.
 
-Started by :mod:`xrdeploy_local_cloud.instances.instance` under ``unshare --user --map-root-user
---mount --net --pid --uts --ipc --fork --kill-child``, so it is PID 1 of the instance's PID
-namespace and root of its user namespace. As PID 1 it sets the instance up while it is still
-single-threaded (network, stand-ins, root file system, hostname), then forks the daemon that
-serves the instance and reaps orphans until the daemon ends; when PID 1 ends, the kernel kills
-every process of the instance.
+Started by :mod:`xrdeploy_local_cloud.instances.instance` through
+:mod:`xrdeploy_local_cloud.instances.launcher`, so it is PID 1 of the instance's PID namespace and
+root of its user namespace (which maps ids 0..65535). As PID 1 it sets the instance up while it is
+still single-threaded (network, stand-ins, root file system, ``ec2-user``, hostname), then forks
+the daemon that serves the instance and reaps orphans until the daemon ends; when PID 1 ends, the
+kernel kills every process of the instance. What went wrong but left a usable instance (an empty
+``/etc``, say) is sent to LocalStack as ``warning: ...`` lines before ``ready``.
 
 The sockets it serves were bound by LocalStack in the host's namespaces and inherited: the
 control socket (a unix socket in the state directory) and the page socket (TCP on the host's
@@ -25,7 +26,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from xrdeploy_local_cloud.instances import control, forward, imds, rootfs, services, standins
+from xrdeploy_local_cloud.instances import (
+    accounts,
+    control,
+    forward,
+    imds,
+    rootfs,
+    services,
+    standins,
+)
 
 LOG = logging.getLogger("xrdeploy.instance")
 
@@ -115,13 +124,19 @@ def _hostname(name: str) -> None:
         raise OSError(ctypes.get_errno(), "sethostname")
 
 
-def _set_up(state: Path, spec: dict[str, object], ready_fd: int) -> socket.socket:
+def _set_up(
+    state: Path, skeleton: Path | None, spec: dict[str, object], ready_fd: int
+) -> socket.socket:
     updates = _network(spec, ready_fd)
     # Written into the overlay's upper layer before it is mounted: hooks find the stand-ins
     # where the real tools live, and the host's own /usr stays untouched.
     standins.install(state / "upper", python=sys.executable)
-    root = rootfs.build(state)
+    root = rootfs.build(state, skeleton)
     rootfs.enter(root)
+    try:
+        accounts.add(accounts.EC2_USER)
+    except OSError as error:
+        LOG.warning("ec2-user not added: %s", error)
     _hostname(str(spec["hostname"]))
     return updates
 
@@ -144,6 +159,17 @@ def _serve(args: argparse.Namespace, spec: dict[str, object], updates: socket.so
     supervisor.stop_all()
 
 
+class _Warnings(logging.Handler):
+    """The set-up's warnings, for LocalStack's log and ``local status``."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage().replace("\n", " "))
+
+
 def _reap_until(daemon: int) -> int:
     while True:
         pid, status = os.wait()
@@ -154,6 +180,7 @@ def _reap_until(daemon: int) -> int:
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="xrdeploy-instance-holder")
     parser.add_argument("--state", type=Path, required=True)
+    parser.add_argument("--skeleton", type=Path, default=None)
     for name in ("control", "page", "ready", "lifeline"):
         parser.add_argument(f"--{name}-fd", type=int, required=True)
     return parser.parse_args(argv)
@@ -163,11 +190,16 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     args = _arguments(argv)
     spec = json.loads((args.state / "instance.json").read_text())
+    warnings = _Warnings()
+    logging.getLogger().addHandler(warnings)
     try:
-        updates = _set_up(args.state, spec, args.ready_fd)
+        updates = _set_up(args.state, args.skeleton, spec, args.ready_fd)
     except OSError as error:
         os.write(args.ready_fd, f"error: {error}\n".encode())
         return 1
+    logging.getLogger().removeHandler(warnings)
+    for message in warnings.messages:
+        os.write(args.ready_fd, f"warning: {message}\n".encode())
     daemon = os.fork()
     if daemon == 0:
         try:

@@ -10,7 +10,8 @@
 
 State directories (overlay upper layers, control socket, holder log) live under
 ``$TMPDIR/xrdeploy-instances/`` (LocalStack's temporary directory when it runs there) and are
-removed when an instance stops.
+removed when an instance stops; so is, as a normal user, the :mod:`.skeleton` layer, removed by
+:meth:`InstanceHost.stop_all`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from xrdeploy_local_cloud.instances.instance import NAMESPACES, LocalInstance
+from xrdeploy_local_cloud.instances import skeleton, userns
+from xrdeploy_local_cloud.instances.instance import LAUNCHER, LocalInstance, remove_tree
 from xrdeploy_local_cloud.instances.spec import InstanceError, InstanceSpec, RunResult
 
 __all__ = [
@@ -43,7 +45,7 @@ LOG = logging.getLogger(__name__)
 CredentialSource = Callable[[InstanceSpec], Mapping[str, str] | None]
 # Run in the namespaces an instance gets: what must work for one to start.
 _PROBE = """
-import subprocess, sys
+import os, subprocess, sys
 from pathlib import Path
 from xrdeploy_local_cloud.instances import rootfs
 subprocess.run(["ip", "link", "set", "lo", "up"], check=True, capture_output=True)
@@ -53,6 +55,9 @@ for name in ("lower", "upper", "work", "merged"):
     (base / name).mkdir()
 rootfs.mount("overlay", str(base / "merged"), "overlay", 0,
              f"lowerdir={base}/lower,upperdir={base}/upper,workdir={base}/work")
+owned = base / "merged" / "owned"
+owned.touch()
+os.chown(owned, 1000, 1000)  # ids beyond root are mapped: ec2-user can own files
 """
 PROBE_TIMEOUT_SECONDS = 20.0
 
@@ -60,19 +65,20 @@ PROBE_TIMEOUT_SECONDS = 20.0
 def _probe() -> str | None:
     if platform.system() != "Linux":
         return f"this host runs {platform.system()}, and local instances need Linux namespaces"
-    uid = os.geteuid()
-    if uid != 0:
-        # Only the caller's uid can be mapped into the instance without privileges, so the host's
-        # root-owned files would belong to nobody there and hooks could not write to /etc, /usr
-        # or /var (overlayfs checks the lower file's owner).
-        return (
-            f"LocalStack runs as uid {uid}, not root, so hooks in a local instance could not "
-            "write to /etc, /usr or /var (run LocalStack as root, e.g. in a VM or dev container)"
-        )
-    for tool, package in (("unshare", "util-linux"), ("ip", "iproute2")):
-        if shutil.which(tool) is None:
-            return f"`{tool}` ({package}) is not installed"
-    command = ["unshare", *NAMESPACES, "--fork", "--kill-child", sys.executable, "-I", "-c", _PROBE]
+    if shutil.which("ip") is None:
+        return "`ip` (iproute2) is not installed (fix: sudo apt-get install iproute2)"
+    refusal = userns.kernel_refusal(os.geteuid(), userns.kernel_settings())
+    if refusal is not None:
+        return refusal
+    try:
+        userns.current_plan()
+    except userns.MapError as error:
+        return str(error)
+    return _probe_namespaces()
+
+
+def _probe_namespaces() -> str | None:
+    command = [sys.executable, "-I", "-m", LAUNCHER, sys.executable, "-I", "-c", _PROBE]
     try:
         with tempfile.TemporaryDirectory(prefix="xrdeploy-probe-") as base:
             result = subprocess.run(
@@ -83,10 +89,10 @@ def _probe() -> str | None:
                 check=False,
             )
     except (OSError, subprocess.TimeoutExpired) as error:
-        return f"`unshare` failed ({error})"
+        return f"the instance launcher failed ({error})"
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()
-        detail = lines[-1] if lines else f"exit code {result.returncode}"
+        detail = lines[-1].removeprefix("error: ") if lines else f"exit code {result.returncode}"
         return f"user, mount and network namespaces are not available ({detail})"
     return None
 
@@ -101,6 +107,8 @@ class InstanceHost:
         self._instances: dict[str, LocalInstance] = {}
         self._reason: str | None = None
         self._probed = False
+        self._skeleton_lock = threading.Lock()
+        self._skeleton: Path | None = None
 
     def unsupported_reason(self) -> str | None:
         """Why this host cannot run local instances (one line, no prefix), or None; probed once
@@ -115,10 +123,12 @@ class InstanceHost:
         reason = self.unsupported_reason()
         if reason is not None:
             raise InstanceError(reason)
+        skeleton = self._skeleton_layer()
         with self._lock:
             instance = self._instances.get(spec.instance_id)
             if instance is None or instance.state in ("stopped", "failed"):
-                instance = LocalInstance(spec, self._state_root, self._credentials_for(spec))
+                credentials = self._credentials_for(spec)
+                instance = LocalInstance(spec, self._state_root, credentials, skeleton)
                 self._instances[spec.instance_id] = instance
         if instance.spec != spec:
             same_role = instance.spec.iam_role_name == spec.iam_role_name
@@ -127,6 +137,17 @@ class InstanceHost:
         instance.start()  # outside the host's lock: instances start in parallel
         instance.first_boot()
         return instance
+
+    def _skeleton_layer(self) -> Path | None:
+        """As a normal user: the layer that makes the host's /etc, /usr and /var writable inside
+        (built once, at the first instance; see :mod:`.skeleton`). Under a lock of its own:
+        listing instances does not wait the seconds it takes."""
+        if os.geteuid() == 0:
+            return None
+        with self._skeleton_lock:
+            if self._skeleton is None:
+                self._skeleton = skeleton.ensure(self._state_root / f"skeleton-{os.getpid()}")
+            return self._skeleton
 
     def console_output(self, instance_id: str) -> str:
         """What the instance's user data printed at its first boot ("" before it booted)."""
@@ -151,8 +172,12 @@ class InstanceHost:
         with self._lock:
             instances = list(self._instances.values())
             self._instances.clear()
+        with self._skeleton_lock:
+            built, self._skeleton = self._skeleton, None
         for instance in instances:
             instance.stop()
+        if built is not None and built.exists():
+            remove_tree(built)
 
 
 _host: InstanceHost | None = None

@@ -1,10 +1,11 @@
 """One local instance, seen from LocalStack: starts its holder process
 (:mod:`xrdeploy_local_cloud.instances.holder`) and talks to it over the control socket.
 
-The holder runs under ``unshare`` with user, mount, network, PID, UTS and IPC namespaces; it is
-in LocalStack's process group, so stopping LocalStack stops it, and a pipe whose write end only
-this object holds makes it end when LocalStack dies without stopping it. Killing ``unshare``
-kills the holder (``--kill-child``), and with it, as PID 1, every process of the instance.
+The holder runs through :mod:`xrdeploy_local_cloud.instances.launcher` in user, mount, network,
+PID, UTS and IPC namespaces of its own; it is in LocalStack's process group, so stopping
+LocalStack stops it, and a pipe whose write end only this object holds makes it end when
+LocalStack dies without stopping it. Killing the launcher kills the holder, and with it, as
+PID 1, every process of the instance.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,27 +35,33 @@ from xrdeploy_local_cloud.instances.spec import InstanceError, InstanceSpec, Run
 
 LOG = logging.getLogger(__name__)
 
-NAMESPACES = ("--user", "--map-root-user", "--mount", "--net", "--pid", "--uts", "--ipc")
+LAUNCHER = "xrdeploy_local_cloud.instances.launcher"
 START_TIMEOUT_SECONDS = 30.0
 # Added to a command's own timeout before LocalStack stops waiting for the instance's answer.
 ANSWER_MARGIN_SECONDS = KILL_GRACE_SECONDS + 30.0
 FILE_TIMEOUT_SECONDS = 60.0
-RUNAS_REFUSED = (
-    "runas {user}: local instances run commands as root only "
-    "(their user namespace maps no other user)"
-)
 
 
-def holder_command(state: Path, fds: Mapping[str, int]) -> list[str]:
-    command = ["unshare", *NAMESPACES, "--fork", "--kill-child"]
+def holder_command(state: Path, fds: Mapping[str, int], skeleton: Path | None) -> list[str]:
+    command = [sys.executable, "-I", "-m", LAUNCHER]
     command += [sys.executable, "-I", "-m", "xrdeploy_local_cloud.instances.holder"]
     command += ["--state", str(state)]
+    command += ["--skeleton", str(skeleton)] if skeleton else []
     for name, fd in fds.items():
         command += [f"--{name}-fd", str(fd)]
     return command
 
 
-def _remove_tree(path: Path) -> None:
+def remove_tree(path: Path) -> None:
+    """Remove an instance's state (or the skeleton layer) with everything its users made."""
+    if os.geteuid() != 0:
+        # Files of the instance's other users belong to subordinate ids: only root of a user
+        # namespace that maps them may remove them, so `rm` runs in one, as the instances do.
+        command = [sys.executable, "-I", "-m", LAUNCHER, "/bin/rm", "-rf", "--", str(path)]
+        subprocess.run(command, capture_output=True, check=False)
+        if not path.exists():
+            return
+
     def unlock(function: Any, name: str, _: Any) -> None:
         # overlayfs leaves its work directories without permissions for anyone.
         failed = Path(name)
@@ -67,10 +75,15 @@ def _remove_tree(path: Path) -> None:
 
 class LocalInstance:
     def __init__(
-        self, spec: InstanceSpec, state_root: Path, credentials: Mapping[str, str] | None
+        self,
+        spec: InstanceSpec,
+        state_root: Path,
+        credentials: Mapping[str, str] | None,
+        skeleton: Path | None = None,
     ) -> None:
         self.spec = spec
         self._state_root = state_root
+        self._skeleton = skeleton
         self._credentials = credentials
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
@@ -81,6 +94,7 @@ class LocalInstance:
         self._boot_lock = threading.Lock()
         self._booted = False
         self.console_output = ""
+        self.warnings: list[str] = []  # what the instance's set-up could not do, one line each
         self.state = "pending"
 
     @property
@@ -158,7 +172,7 @@ class LocalInstance:
         try:
             with (state / "holder.log").open("wb") as log:
                 self._process = subprocess.Popen(
-                    holder_command(state, fds),
+                    holder_command(state, fds, self._skeleton),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -169,10 +183,25 @@ class LocalInstance:
                 os.close(fd)
             control.close()
             page.close()
-        with os.fdopen(ready_read, "rb") as ready:
-            if not select.select([ready], [], [], START_TIMEOUT_SECONDS)[0]:
-                raise InstanceError(self._failure(f"not ready in {START_TIMEOUT_SECONDS:.0f} s"))
-            line = ready.readline().decode(errors="replace").strip()
+        self._await_ready(ready_read)
+
+    def _await_ready(self, ready_read: int) -> None:
+        """Wait for the holder's ``ready``, keeping the ``warning:`` lines before it."""
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        # Unbuffered: select must see every line not yet read.
+        with os.fdopen(ready_read, "rb", buffering=0) as ready:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([ready], [], [], left)[0]:
+                    raise InstanceError(
+                        self._failure(f"not ready in {START_TIMEOUT_SECONDS:.0f} s")
+                    )
+                line = ready.readline().decode(errors="replace").strip()
+                if not line.startswith("warning: "):
+                    break
+                warning = line.removeprefix("warning: ")
+                self.warnings.append(warning)
+                LOG.warning("local instance %s: %s", self.spec.instance_id, warning)
         if line != "ready":
             raise InstanceError(self._failure(line.removeprefix("error: ") or "it exited"))
 
@@ -199,7 +228,7 @@ class LocalInstance:
                 os.close(fd)
         self._lifeline = self._state_fd = None
         if self._state_dir is not None and self._state_dir.exists():
-            _remove_tree(self._state_dir)
+            remove_tree(self._state_dir)
 
     def _request(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         if self.state != "running" or self._state_dir is None:
@@ -232,10 +261,6 @@ class LocalInstance:
         timeout: float,
         user: str = "root",
     ) -> RunResult:
-        if user != "root":
-            # Fails as the agent's `su <user> -c` fails for a user it cannot switch to: the hook
-            # fails with the reason in its output.
-            return RunResult(1, f"{RUNAS_REFUSED.format(user=user)}\n", False)
         if timeout <= 0:
             raise InstanceError(f"timeout must be > 0, not {timeout}")
         request = {
@@ -244,6 +269,7 @@ class LocalInstance:
             "env": dict(env),
             "cwd": cwd,
             "timeout": timeout,
+            "user": user,
         }
         answer = self._request(request, timeout + ANSWER_MARGIN_SECONDS)
         return RunResult(answer["exit_code"], answer["output"], bool(answer["timed_out"]))

@@ -5,9 +5,10 @@ of ``/`` itself is refused by the kernel, and a hook may write anywhere (a new t
 host socket under ``/run``), so the instance does not get the host's tree with overlays on top:
 it gets a fresh tmpfs root holding
 
-* one overlay per top-level host directory (lower: the host's, read-only through the overlay;
-  upper: under the instance's state directory), so installed software and the repository are
-  visible and every write stays in the instance;
+* one overlay per top-level host directory (lower: the host's, read-only through the overlay,
+  under the :mod:`.skeleton` layer when LocalStack runs as a normal user; upper: under the
+  instance's state directory), so installed software and the repository are visible and every
+  write stays in the instance;
 * fresh ``/tmp`` and ``/run`` (tmpfs, as on a booted EC2 instance), ``/proc`` of the instance's
   PID namespace (kernel knobs read-only), ``/sys`` read-only, and a minimal ``/dev``.
 
@@ -92,11 +93,14 @@ def _read_only_recursive(target: str) -> None:
     _check(result, f"mount_setattr ro {target}")
 
 
-def _overlay(name: str, root: Path, state: Path) -> None:
+def _overlay(name: str, root: Path, state: Path, skeleton: Path | None) -> None:
     upper, work = state / "upper" / name, state / "work" / name
     upper.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
-    options = f"lowerdir=/{name},upperdir={upper},workdir={work}"
+    lower = f"/{name}"
+    if skeleton is not None and (skeleton / name).is_dir():
+        lower = f"{skeleton / name}:{lower}"  # the first lower layer is the upper-most
+    options = f"lowerdir={lower},upperdir={upper},workdir={work}"
     try:
         mount("overlay", str(root / name), "overlay", 0, options)
     except OSError as error:
@@ -147,7 +151,7 @@ def _dev(root: Path) -> None:
         (dev / name).symlink_to(f"/proc/self/fd/{number}")
 
 
-def _top_level(root: Path, state: Path) -> None:
+def _top_level(root: Path, state: Path, skeleton: Path | None) -> None:
     # The state directory must not be inside a lower layer (overlayfs refuses overlapping
     # layers); the host directory holding it stays an empty directory in the instance.
     state_top = state.resolve().parts[1]
@@ -158,7 +162,7 @@ def _top_level(root: Path, state: Path) -> None:
         elif entry.is_dir():
             target.mkdir()
             if entry.name not in FRESH and entry.name != state_top:
-                _overlay(entry.name, root, state)
+                _overlay(entry.name, root, state, skeleton)
         elif entry.is_file() and entry.stat().st_size <= _COPIED_FILE_LIMIT:
             shutil.copy2(entry.path, target)
 
@@ -176,12 +180,13 @@ def _own_python(root: Path) -> None:
         _read_only_recursive(str(target))
 
 
-def build(state: Path) -> Path:
-    """Mount the instance's tree under ``state/root``; overlay uppers live in ``state/upper``."""
+def build(state: Path, skeleton: Path | None = None) -> Path:
+    """Mount the instance's tree under ``state/root``; overlay uppers live in ``state/upper``,
+    with ``skeleton`` (:mod:`.skeleton`, rootless instances) between them and the host's."""
     root = state / "root"
     root.mkdir()
     mount("tmpfs", str(root), "tmpfs", 0, "mode=755")
-    _top_level(root, state)
+    _top_level(root, state, skeleton)
     for name in FRESH:
         (root / name).mkdir(exist_ok=True)
     mount("tmpfs", str(root / "tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
