@@ -39,10 +39,12 @@ ULIMITS = ("--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768")
 # TLS-inspecting proxy's CA, as on this project's machines).
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 HEALTH_TIMEOUT_SECONDS = 120.0
-# Lists the /etc of the newest local instance (its holder is in a mount namespace of its own).
+# Lists the /etc of the newest local instance (its holder is in a mount namespace of its own);
+# the brackets keep the pattern from matching this script's own shells.
 LIST_INSTANCE_ETC = """
-for pid in $(pgrep -f xrdeploy_local_cloud.instances.holder | sort -rn); do
-  if [ "$(readlink /proc/$pid/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ]; then
+for pid in $(pgrep -f 'xrdeploy_local_cloud[.]instances[.]holder' | sort -rn); do
+  namespace=$(readlink "/proc/$pid/ns/mnt") || continue
+  if [ "$namespace" != "$(readlink /proc/self/ns/mnt)" ]; then
     exec nsenter --target "$pid" --mount --root ls -A /etc
   fi
 done
