@@ -16,7 +16,7 @@ export CHECKPOINT_DISABLE := 1
 # of life: it still works, and every synth says so in one line (xrdeploy/terraform/synth.py check_node).
 NODE_MIN := 20
 
-.PHONY: setup environments localstack-venv checkov-venv node-check demo synth test test-fast test-emulator lint check golden least-privilege bench bench-demo clean
+.PHONY: setup environments localstack-venv checkov-venv node-check demo synth test test-fast test-emulator lint check golden least-privilege bench bench-demo container-test clean
 
 setup: .venv/.synced node-check
 
@@ -104,6 +104,9 @@ golden: setup          ## regenerate the committed golden synthesis after an int
 # `make test` runs the same test without rewriting the table; this target rewrites it.
 least-privilege: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## one promotion with IAM enforced, each statement's and action's removal and each granted value's tightening replayed, live mutations; rewrites docs/security-scan.md's table
 	XRDEPLOY_UPDATE_DOCS=1 $(PIPENV) run pytest tests/integration/chain/test_least_privilege.py
+
+container-test: setup node_modules/.package-lock.json  ## build the local cloud's image with podman, run the demo against it, check an instance's /etc
+	$(PIPENV) run python tools/container_test.py
 
 bench: setup           ## synth and copy benchmarks (figures go in docs/benchmarks.md)
 	$(PIPENV) run python benchmarks/bench_synth.py

@@ -1,5 +1,5 @@
-"""``python -m emulator up|down|status|instances|permissions``: the local cloud as a service on
-this host.
+"""``python -m emulator up|serve|down|status|instances|permissions``: the local cloud as a service
+on this host.
 
 ``up`` prints the endpoint and the exports that point boto3, the AWS CLI and Terraform at it.
 Errors are one line on stderr with exit code 1.
@@ -17,6 +17,7 @@ from emulator.local_cloud import (
     RunningCloud,
     existing_endpoint,
     running_cloud,
+    serve_local_cloud,
     start_local_cloud,
     stop_local_cloud,
 )
@@ -54,6 +55,10 @@ def _up(args: argparse.Namespace) -> int:
         "point boto3, the AWS CLI and Terraform at it with:\n" + _exports(cloud) + "\n"
     )
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    return serve_local_cloud(port=args.port)
 
 
 def _down(_: argparse.Namespace) -> int:
@@ -120,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--port", type=int, default=None, help="loopback port (default: a free one)")
     up.add_argument("--json", action="store_true", help="print the running cloud as JSON")
     up.set_defaults(run=_up)
+    serve = commands.add_parser(
+        "serve", help="run the local cloud in the foreground until SIGTERM (containers)"
+    )
+    serve.add_argument("--port", type=int, default=4566, help="loopback port (default: 4566)")
+    serve.set_defaults(run=_serve)
     commands.add_parser("down", help="stop the local cloud").set_defaults(run=_down)
     status = commands.add_parser("status", help="is it running, and where (exit 3: not running)")
     status.add_argument("--json", action="store_true")

@@ -77,6 +77,35 @@ def start_local_cloud(
     return cloud
 
 
+def serve_local_cloud(
+    port: int | None = None, progress: Callable[[str], None] = stderr_progress
+) -> int:
+    """Run the local cloud in the foreground until SIGTERM or SIGINT (a container's main process):
+    the same server as ``up``, recorded the same way so ``status`` and ``instances`` find it, and
+    stopped with its state removed when the signal comes. Returns LocalStack's exit status if it
+    ends by itself, else 0."""
+    if running_cloud() is not None:
+        raise EmulatorError(f"a local cloud is already running ({_state_path()}): stop it first")
+    stopping: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda number, _frame: stopping.append(number))
+    with LocalStackServer(ensure_environment(progress), port=port) as server:
+        cloud = RunningCloud(
+            endpoint=server.endpoint,
+            pid=int(server.pid or 0),
+            log_path=str(server.log_path),
+            state_dir=str(server.state_dir),
+        )
+        _state_path().write_text(json.dumps(asdict(cloud), indent=2))
+        progress(f"local cloud running at {cloud.endpoint} (log {cloud.log_path}); stop: SIGTERM")
+        try:
+            while not stopping and (code := server.exit_code()) is None:
+                time.sleep(0.5)
+        finally:
+            _state_path().unlink(missing_ok=True)
+    return 0 if stopping else int(code or 0)
+
+
 def stop_local_cloud(timeout: float = 15.0) -> RunningCloud | None:
     """Stop the local cloud started by ``up`` (its whole process group); None if none ran."""
     try:

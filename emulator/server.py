@@ -218,6 +218,10 @@ class LocalStackServer:
                 )
             time.sleep(0.2)
 
+    def exit_code(self) -> int | None:
+        """LocalStack's exit status once it has ended by itself, else None."""
+        return self._process.poll() if self._process is not None else None
+
     @property
     def state_dir(self) -> Path:
         """LocalStack's working directory for this run (removed by :meth:`stop`)."""

@@ -42,8 +42,10 @@ IMDS_ADDRESS = "169.254.169.254"
 FALLBACK_ADDRESS = "169.254.169.253"
 
 
-def _ip(*arguments: str) -> None:
-    result = subprocess.run(["ip", *arguments], capture_output=True, text=True, check=False)
+def _ip(*arguments: str, pass_fds: tuple[int, ...] = ()) -> None:
+    result = subprocess.run(
+        ["ip", *arguments], capture_output=True, text=True, check=False, pass_fds=pass_fds
+    )
     if result.returncode != 0:
         raise OSError(f"ip {' '.join(arguments)}: {result.stderr.strip()}")
 
@@ -57,6 +59,10 @@ def _metadata_service(
     specs from ``updates`` (the daemon holds the other end)."""
     to_parent, from_child = os.pipe()
     to_child, from_parent = os.pipe()
+    # The child creates the veth pair and moves eth0 into the instance's namespace, named by an
+    # open file rather than a PID: iproute2 >= 6.15 resolves `netns PID` through /proc, which
+    # inside a container is the container's /proc, not the instance's PID namespace.
+    instance_netns = os.open("/proc/self/ns/net", os.O_RDONLY)
     child = os.fork()
     if child == 0:
         # Without the ready pipe: a failed set-up must reach LocalStack as its end of file.
@@ -64,6 +70,9 @@ def _metadata_service(
             os.close(fd)
         try:
             os.unshare(os.CLONE_NEWNET)
+            pair = ("link", "add", "imds0", "type", "veth", "peer", "name", "eth0", "netns")
+            _ip(*pair, f"/proc/self/fd/{instance_netns}", pass_fds=(instance_netns,))
+            os.close(instance_netns)
             os.write(from_child, b"n")
             if os.read(to_child, 1) != b"l":
                 os._exit(1)
@@ -83,11 +92,11 @@ def _metadata_service(
         os._exit(0)
     os.close(from_child)
     os.close(to_child)
+    os.close(instance_netns)
     updates.close()
     try:
         if os.read(to_parent, 1) != b"n":
-            raise OSError("the metadata service did not get its network namespace")
-        _ip("link", "add", "eth0", "type", "veth", "peer", "name", "imds0", "netns", str(child))
+            raise OSError("the metadata service did not get its network namespace and link")
         _ip("addr", "add", f"{private_ip}/32", "dev", "eth0")
         _ip("link", "set", "eth0", "up")
         _ip("route", "add", f"{IMDS_ADDRESS}/32", "dev", "eth0")
