@@ -3,27 +3,28 @@ reads (:mod:`.git_reads`); pushes to them send EventBridge events (:mod:`.events
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
+
+from localstack.aws.api import RequestContext
 
 from xrdeploy_local_cloud.codecommit import git_reads, repositories
 from xrdeploy_local_cloud.codecommit.model import RegionState
+from xrdeploy_local_cloud.kit import dispatch
 
-Handler = Callable[[RegionState, dict[str, Any]], dict[str, Any]]
+if TYPE_CHECKING:
+    from localstack.services.plugins import Service
+
+Handler = dispatch.Handler[RegionState]
 
 
-def _answer(handler: Handler, context: Any, request: Any) -> dict[str, Any]:
+def _state_of(context: RequestContext) -> RegionState:
     from xrdeploy_local_cloud.codecommit.store import region_state
 
-    return handler(region_state(context.account_id, context.region), dict(request or {}))
+    return region_state(context.account_id, context.region)
 
 
-def create_service() -> Any:
+def create_service() -> Service:
     from localstack import config
-    from localstack.aws.skeleton import Skeleton
-    from localstack.aws.spec import load_service
-    from localstack.services.plugins import Service
 
     from xrdeploy_local_cloud.codecommit import events
     from xrdeploy_local_cloud.codecommit.store import region_state
@@ -35,5 +36,4 @@ def create_service() -> Any:
     repositories.gateway_url = f"http://{host}:{listen_on.port}"
     pushes.listen(events.listener(region_state, put))
     handlers: dict[str, Handler] = {**repositories.HANDLERS, **git_reads.HANDLERS}
-    table = {name: partial(_answer, handler) for name, handler in handlers.items()}
-    return Service("codecommit", skeleton=Skeleton(load_service("codecommit"), table))
+    return dispatch.create_service("codecommit", handlers, _state_of)
