@@ -21,17 +21,10 @@ from tests.security.rules import (
     world_open_ssh,
 )
 from tests.synth.tfjson import statements
+from tools.security_scan import SCAN_CONFIGS
 
-CONFIGS = [
-    "default",
-    "single_account",
-    "one_stage",
-    "five_stage",
-    "wave",
-    "windows",
-    "github_source",
-    "codecommit_source",
-]
+# The configs the security scan covers: every policy rule runs on each of them.
+CONFIGS = list(SCAN_CONFIGS)
 # A one-stage chain promotes nowhere: no copy function, so no log group.
 ABSENT = {"one_stage": {"aws_cloudwatch_log_group"}}
 ACCOUNT = "111111111111"
