@@ -34,6 +34,9 @@ A test for your own chain takes a few lines:
 
 from __future__ import annotations
 
+import os
+import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -147,3 +150,22 @@ def deploy_chain(
 @pytest.fixture(scope="session")
 def default_chain(deploy_chain: Callable[..., LocalDeployment]) -> LocalDeployment:
     return deploy_chain(None, in_reverse_order=True)
+
+
+def _as_root() -> bool:
+    return os.geteuid() == 0
+
+
+@pytest.fixture
+def unprivileged_user() -> Iterator[str | None]:
+    """A new user with subordinate ids (as root), or None: this process is already one."""
+    if not _as_root():
+        yield None
+        return
+    name = f"xrd{uuid.uuid4().hex[:8]}"
+    # useradd gives a new user a range in /etc/subuid and /etc/subgid (login.defs SUB_UID_*).
+    subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)

@@ -11,12 +11,9 @@ user (a CI runner), it runs the host as itself, which is the same case.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,25 +56,6 @@ host.stop_all()
 answer["left"] = sorted(os.listdir(root))
 print(json.dumps(answer))
 """
-
-
-def _as_root() -> bool:
-    return os.geteuid() == 0
-
-
-@pytest.fixture
-def unprivileged_user() -> Iterator[str | None]:
-    """A new user with subordinate ids (as root), or None: this process is already one."""
-    if not _as_root():
-        yield None
-        return
-    name = f"xrd{uuid.uuid4().hex[:8]}"
-    # useradd gives a new user a range in /etc/subuid and /etc/subgid (login.defs SUB_UID_*).
-    subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
-    try:
-        yield name
-    finally:
-        subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
 
 
 def _python_for(user: str | None, work: Path) -> tuple[Path, dict[str, str]]:
