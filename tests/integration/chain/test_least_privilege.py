@@ -281,7 +281,7 @@ def test_the_promotion_object_widened_to_the_bucket_fails(replayed: Replayed) ->
             "promotion role",
             "DeliverBuild",
             "Resource",
-            "arn:aws:s3:::xrdeploy-demo-<stage>-src-<account>-<region>/*",
+            "arn:aws:s3:::<app>-<stage>-src-<account>-<region>/*",
         )
     ]
 
