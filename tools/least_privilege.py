@@ -50,9 +50,14 @@ ROLE_KINDS = {
 }
 
 
-def fetch_record(endpoint: str) -> dict[str, Any]:
+def fetch_record(endpoint: str, since: str | None = None) -> dict[str, Any]:
+    """The guard's record; with ``since`` (``%Y-%m-%dT%H:%M:%SZ``, as the record writes time),
+    only the requests last made from then on: a run's own, without emptying the ledger under
+    other tests that read it."""
     with urllib.request.urlopen(endpoint.rstrip("/") + REQUESTS_PATH, timeout=30) as answer:
         record: dict[str, Any] = json.load(answer)
+    if since is not None:
+        record["requests"] = [r for r in record.get("requests") or [] if r["last"] >= since]
     return record
 
 
