@@ -50,9 +50,14 @@ ROLE_KINDS = {
 }
 
 
-def fetch_record(endpoint: str) -> dict[str, Any]:
+def fetch_record(endpoint: str, since: str | None = None) -> dict[str, Any]:
+    """The guard's record; with ``since`` (``%Y-%m-%dT%H:%M:%SZ``, as the record writes time),
+    only the requests last made from then on: a run's own, without emptying the ledger under
+    other tests that read it."""
     with urllib.request.urlopen(endpoint.rstrip("/") + REQUESTS_PATH, timeout=30) as answer:
         record: dict[str, Any] = json.load(answer)
+    if since is not None:
+        record["requests"] = [r for r in record.get("requests") or [] if r["last"] >= since]
     return record
 
 
@@ -65,10 +70,11 @@ def generated_policies(clients: AwsClients, chain: ChainConfig) -> list[Generate
         for method, kind in ROLE_KINDS.items():
             found += _role_policies(iam, getattr(names, method)(stage), stage.name, kind)
         s3 = clients.client("s3", stage.account_id, stage.region)
-        for bucket, kind in (
-            (names.source_bucket(stage), "source bucket"),
-            (names.artifact_bucket(stage), "artifact bucket"),
-        ):
+        buckets = [(names.artifact_bucket(stage), "artifact bucket")]
+        if not (chain.app.source.is_git and chain.upstream_of(stage.name) is None):
+            # (a Git-sourced first stage reads the repository: it has no source bucket)
+            buckets.insert(0, (names.source_bucket(stage), "source bucket"))
+        for bucket, kind in buckets:
             answer = _absent_as_none(s3.get_bucket_policy, Bucket=bucket)
             if answer is not None:
                 document = _json(answer["Policy"])
@@ -83,9 +89,11 @@ def generated_policies(clients: AwsClients, chain: ChainConfig) -> list[Generate
         if answer is not None:
             document = {"Version": "2012-10-17", "Statement": _json(answer["Policy"])["Statement"]}
             found.append(Generated(f"function-policy:{function}", stage.name, "function", document))
-    # Each policy knows its stage's own account and region: a Width names them as placeholders.
+    # Each policy knows its chain's app name and its stage's own account and region: a Width
+    # names them as placeholders.
     where = {stage.name: (stage.account_id, stage.region) for stage in chain.stages}
-    return [replace(g, account=where[g.stage][0], region=where[g.stage][1]) for g in found]
+    app = chain.app.name.replace(".", "-")  # as Naming writes it in resource names
+    return [replace(g, account=where[g.stage][0], region=where[g.stage][1], app=app) for g in found]
 
 
 def _role_policies(iam: Any, role: str, stage: str, kind: str) -> list[Generated]:

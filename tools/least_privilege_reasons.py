@@ -1,7 +1,8 @@
 """Why a grant stays although no recorded request needs it, or is wider than their use.
 
 The least-privilege replay (``tools/least_privilege.py``) removes each statement, and each action
-of a statement with several, from every policy the default chain creates. A removal that denies
+of a statement with several, from every policy a replayed chain creates: the default (S3-sourced)
+chain and the Git-sourced chain of ``tests/integration/git_chain.yaml``. A removal that denies
 no recorded request must be explained here by a :class:`Need`: (stage or "*", policy kind, Sid,
 the exact actions it explains). A Need covers only the actions it names: a statement's removal is
 explained when every action of the statement is named by a Need, so an action added to the
@@ -11,10 +12,12 @@ The width replay (:mod:`emulator.least_privilege_width`) tightens each Resource,
 Condition value (and wildcard action) of every Allow to the values the recorded requests used. A
 tightening that still allows every recorded request shows the grant wider than its use; it must
 be explained by a :class:`Width`: (stage or "*", policy kind, Sid, field, the granted value with
-the stage's own account, region and name written ``<account>``, ``<region>``, ``<stage>``).
+the chain's app name and the stage's own account, region and name written ``<app>``,
+``<account>``, ``<region>``, ``<stage>``).
 
 An entry the replay does not need (the action is needed after all, the value is as narrow as its
-use, the statement is gone) fails the test as stale.
+use, the statement is gone) fails the test as stale. An entry for a statement only one chain has
+(``UseConnection``: a Git source's) is judged by that chain's replay alone.
 
 Each reason has a category:
 
@@ -100,6 +103,18 @@ AWS_NEEDS: tuple[Need, ...] = (
         "aws",
         "CodePipeline's S3 source action checks that the source bucket is versioned; the local "
         "action reads the object's current version without asking",
+    ),
+    Need(
+        "*",
+        "pipeline role",
+        "UseConnection",
+        ("codeconnections:UseConnection", "codestar-connections:UseConnection"),
+        "aws",
+        "CodePipeline's CodeStarSourceConnection action uses the connection as the pipeline role "
+        "to fetch the commit from GitHub (its action reference's service-role permissions); both "
+        "prefixes, for connections made before and after the CodeConnections rename. The local "
+        "action reads the local repository behind the connection and makes no call that carries "
+        "UseConnection (it is not an API operation), so the need cannot be shown here",
     ),
     Need(
         "*",
@@ -208,7 +223,7 @@ WIDTH_NEEDS: tuple[Width, ...] = (
         "pipeline role",
         "ReadSource",
         "Resource",
-        "arn:aws:s3:::xrdeploy-demo-<stage>-src-<account>-<region>",
+        "arn:aws:s3:::<app>-<stage>-src-<account>-<region>",
         "aws",
         "the bucket itself, for s3:GetBucketVersioning (see its Need): the recorded requests "
         "read only the build object",
@@ -218,7 +233,7 @@ WIDTH_NEEDS: tuple[Width, ...] = (
         "pipeline role",
         "UseArtifactStore",
         "Resource",
-        "arn:aws:s3:::xrdeploy-demo-<stage>-art-<account>-<region>/*",
+        "arn:aws:s3:::<app>-<stage>-art-<account>-<region>/*",
         *_ARTIFACT_NAMES,
     ),
     Width(
@@ -226,7 +241,7 @@ WIDTH_NEEDS: tuple[Width, ...] = (
         "pipeline role",
         "Deploy",
         "Resource",
-        "arn:aws:codedeploy:<region>:<account>:application:xrdeploy-demo-<stage>",
+        "arn:aws:codedeploy:<region>:<account>:application:<app>-<stage>",
         "aws",
         "the application, for GetApplication, GetApplicationRevision and "
         "RegisterApplicationRevision (see their Need); the local action names only the group",
@@ -236,7 +251,7 @@ WIDTH_NEEDS: tuple[Width, ...] = (
         "copy function role",
         "WriteOwnLogs",
         "Resource",
-        "arn:aws:logs:<region>:<account>:log-group:/aws/lambda/xrdeploy-demo-<stage>-promote:*",
+        "arn:aws:logs:<region>:<account>:log-group:/aws/lambda/<app>-<stage>-promote:*",
         "runtime",
         "Lambda names each execution environment's log stream at run time, in the function's "
         "own log group",
@@ -246,7 +261,7 @@ WIDTH_NEEDS: tuple[Width, ...] = (
         "instance role",
         "ReadRevisions",
         "Resource",
-        "arn:aws:s3:::xrdeploy-demo-<stage>-art-<account>-<region>/*",
+        "arn:aws:s3:::<app>-<stage>-art-<account>-<region>/*",
         *_ARTIFACT_NAMES,
     ),
     Width(

@@ -28,7 +28,8 @@ from tools.least_privilege_verdicts import (
 )
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "security-scan.md"
-BEGIN, END = "<!-- least-privilege:begin -->", "<!-- least-privilege:end -->"
+# The doc's generated sections, one per replayed chain, each between its begin and end markers.
+DEFAULT_CHAIN, GIT_CHAIN = "least-privilege", "least-privilege-git"
 MAX_STEPS = 4
 MAX_USED = 3
 
@@ -186,8 +187,9 @@ def unneeded(
     return found
 
 
-def write_doc(table: str, doc: Path = DOC) -> None:
-    """Replace the generated section of the doc (between BEGIN and END)."""
+def write_doc(table: str, doc: Path = DOC, section: str = DEFAULT_CHAIN) -> None:
+    """Replace one generated section of the doc (between its begin and end markers)."""
     text = doc.read_text()
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    begin, end_marker = f"<!-- {section}:begin -->", f"<!-- {section}:end -->"
+    start, end = text.index(begin) + len(begin), text.index(end_marker)
     doc.write_text(text[:start] + "\n" + table + text[end:])

@@ -30,14 +30,21 @@ class Generated:
     document: dict[str, Any]
     account: str = ""  # the stage's own account and region: written <account>, <region>
     region: str = ""
+    app: str = ""  # the chain's app name (the prefix of its resource names): written <app>
 
     def shape(self, value: str) -> str:
-        """A granted value as a Width names it: the stage's own account, region and name
-        written ``<account>``, ``<region>``, ``<stage>`` (the same value in every stage)."""
+        """A granted value as a Width names it: the chain's app name and the stage's own account,
+        region and name written ``<app>``, ``<account>``, ``<region>``, ``<stage>`` (the same
+        value in every stage of every chain)."""
         for own, placeholder in ((self.account, "<account>"), (self.region, "<region>")):
             if own:
                 value = value.replace(own, placeholder)
-        return re.sub(rf"(?<![A-Za-z0-9]){re.escape(self.stage)}(?![A-Za-z0-9])", "<stage>", value)
+        for name, placeholder in ((self.app, "<app>"), (self.stage, "<stage>")):
+            if name:
+                value = re.sub(
+                    rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", placeholder, value
+                )
+        return value
 
 
 @dataclass(frozen=True)
@@ -126,11 +133,14 @@ def stale_reasons(
     result: Replay, generated: Sequence[Generated], reasons: Reasons = WRITTEN
 ) -> list[tuple[Need, str]]:
     """(Need, action) for each action a Need names that no quiet removal of it asks for: the
-    action is needed after all, or no longer in the statement."""
+    action is needed after all, or no longer in the statement. A Need for a statement this chain
+    does not have (a Git source's, in the S3-sourced chain) is left to the chains that have it."""
     quiet: set[tuple[str, str, str, str]] = set()
+    present: set[tuple[str, str, str]] = set()
     for policy in generated:
         for outcome in result.for_policy(policy.id):
             mutation = outcome.mutation
+            present |= {(stage, policy.kind, mutation.label) for stage in (policy.stage, "*")}
             if outcome.changed:
                 continue
             # An action is quiet when removing it (or its statement, if it is the only one)
@@ -147,6 +157,7 @@ def stale_reasons(
     return [
         (need, action)
         for need in reasons.needs
+        if (need.stage, need.kind, need.statement) in present
         for action in need.actions
         if (need.stage, need.kind, need.statement, action) not in quiet
     ]
@@ -168,15 +179,22 @@ def width_findings(
 def stale_widths(
     result: WidthReplay, generated: Sequence[Generated], reasons: Reasons = WRITTEN
 ) -> list[Width]:
-    """Widths whose value is not (or no longer) wider than its use in any stage they name."""
+    """Widths whose value is not (or no longer) wider than its use in any stage they name. A
+    Width for a statement this chain does not have is left to the chains that have it."""
     wide: set[WidthKey] = set()
+    present: set[tuple[str, str, str]] = set()
     for policy in generated:
         for outcome in result.for_policy(policy.id):
+            label = outcome.element.label
+            present |= {(stage, policy.kind, label) for stage in (policy.stage, "*")}
             if outcome.verdict in FINDINGS:
                 key = width_key(policy, outcome.element)
                 wide |= {key, ("*", *key[1:])}
     return [
-        w for w in reasons.widths if (w.stage, w.kind, w.statement, w.field, w.granted) not in wide
+        w
+        for w in reasons.widths
+        if (w.stage, w.kind, w.statement) in present
+        and (w.stage, w.kind, w.statement, w.field, w.granted) not in wide
     ]
 
 

@@ -99,6 +99,33 @@ def test_the_shape_replaces_only_the_stages_own_names() -> None:
     )
 
 
+def test_the_shape_writes_the_chains_app_name() -> None:
+    # GIVEN a policy of a chain whose app is gitlocal
+    generated = Generated(
+        POLICY, "beta", "pipeline role", {}, "111111111111", "us-east-1", "gitlocal"
+    )
+    # THEN its resource names take the same shape as the default chain's
+    assert generated.shape("arn:aws:s3:::gitlocal-beta-art-111111111111-us-east-1/*") == (
+        "arn:aws:s3:::<app>-<stage>-art-<account>-<region>/*"
+    )
+    assert generated.shape("arn:aws:codecommit:us-east-1:111111111111:gitlocals") == (
+        "arn:aws:codecommit:<region>:<account>:gitlocals"
+    )
+
+
+def test_a_reason_for_a_statement_the_chain_lacks_is_left_to_the_chains_that_have_it() -> None:
+    # GIVEN a Need and a Width for a statement the replayed chain does not have
+    other = Need(
+        "*", "pipeline role", "UseConnection", ("codeconnections:UseConnection",), "aws", ""
+    )
+    other_width = Width("*", "CodeDeploy role", "Absent", "Resource", "*", "aws", "")
+    reasons = Reasons(needs=(NEED, other), widths=(other_width,))
+    # THEN neither is stale there; the Need for a statement it has still is, once needed
+    assert stale_reasons(_quiet(FIND), [GENERATED], reasons) == []
+    assert stale_reasons(_quiet(FIND[:2]), [GENERATED], reasons) == [(NEED, "tag:GetResources")]
+    assert stale_widths(_width(BUCKET, ()), [GENERATED], reasons) == []
+
+
 def test_the_written_reasons_name_actions_and_values_once() -> None:
     assert all(need.actions and len(set(need.actions)) == len(need.actions) for need in AWS_NEEDS)
     keys = [(w.stage, w.kind, w.statement, w.field, w.granted) for w in WIDTH_NEEDS]

@@ -23,7 +23,6 @@ passes again once the policy is restored.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 import urllib.request
@@ -39,7 +38,6 @@ from emulator.least_privilege import (
     Outcome,
     Step,
     baseline,
-    changed_documents,
     mutated,
     replay_removals,
 )
@@ -54,14 +52,9 @@ from tests.integration.chain_runs import (
     retry_failed_and_wait,
     wait_for_run,
 )
-from tools.least_privilege import (
-    Proof,
-    fetch_record,
-    generated_policies,
-    key_aliases,
-    replay_chain,
-)
-from tools.least_privilege_table import Labels, markdown, write_doc
+from tests.integration.least_privilege_runs import Replayed, assert_iam_enforced, replay_record
+from tools.least_privilege import Proof, fetch_record
+from tools.least_privilege_table import DEFAULT_CHAIN, Labels
 from tools.least_privilege_verdicts import (
     Generated,
     stale_reasons,
@@ -76,25 +69,6 @@ from xrdeploy.packaging import build_zip
 from xrdeploy.rehearsal.local_chain import LocalDeployment, upload_build
 
 LEDGER_PATH = "/_xrdeploy/permissions"
-
-
-@dataclass(frozen=True)
-class Replayed:
-    proof: Proof
-    generated: list[Generated]
-    labels: Labels
-    record: dict[str, Any]
-
-    def outcome(self, stage: str, kind: str, statement: str, action: str | None) -> Outcome:
-        policy = next(g for g in self.generated if (g.stage, g.kind) == (stage, kind))
-        return next(
-            o
-            for o in self.proof.removals.for_policy(policy.id)
-            if (o.mutation.label, o.mutation.action) == (statement, action)
-        )
-
-    def policy(self, stage: str, kind: str) -> Generated:
-        return next(g for g in self.generated if (g.stage, g.kind) == (stage, kind))
 
 
 def _gateway(endpoint: str, path: str, method: str = "GET") -> Any:
@@ -142,7 +116,7 @@ def _start_cold(chain: LocalDeployment) -> None:
 def replayed(default_chain: LocalDeployment, tmp_path_factory: pytest.TempPathFactory) -> Replayed:
     """One promotion to prod with IAM enforced, and the replay of what it recorded."""
     chain = default_chain
-    assert _gateway(chain.endpoint, "/_xrdeploy/guards")["enforce_iam"], "IAM must be enforced"
+    assert_iam_enforced(chain)
     quiesce(chain)
     _start_cold(chain)
     _gateway(chain.endpoint, LEDGER_PATH, "DELETE")  # this promotion's requests only
@@ -162,15 +136,7 @@ def replayed(default_chain: LocalDeployment, tmp_path_factory: pytest.TempPathFa
         ("beta", "Succeeded"),
         ("prod", "Succeeded"),
     ]
-    generated = generated_policies(chain.clients, chain.chain)
-    record = fetch_record(chain.endpoint)
-    # The documents read back through the AWS APIs are those the guard judged the run by.
-    assert changed_documents(record["requests"], {g.id: g.document for g in generated}) == []
-    proof = replay_chain(record, generated)
-    labels = Labels(generated, key_aliases(chain.clients, chain.chain))
-    if os.environ.get("XRDEPLOY_UPDATE_DOCS") == "1":
-        write_doc(markdown(proof.removals, proof.width, generated, labels))
-    return Replayed(proof, generated, labels, record)
+    return replay_record(chain, fetch_record(chain.endpoint), DEFAULT_CHAIN)
 
 
 @pytest.fixture
@@ -281,7 +247,7 @@ def test_the_promotion_object_widened_to_the_bucket_fails(replayed: Replayed) ->
             "promotion role",
             "DeliverBuild",
             "Resource",
-            "arn:aws:s3:::xrdeploy-demo-<stage>-src-<account>-<region>/*",
+            "arn:aws:s3:::<app>-<stage>-src-<account>-<region>/*",
         )
     ]
 

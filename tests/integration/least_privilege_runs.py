@@ -1,0 +1,61 @@
+"""What the least-privilege replays of a promotion share, whichever chain ran it: the default
+chain (tests/integration/chain/test_least_privilege.py) or the Git-sourced one
+(tests/integration/test_local_git_chain.py). ``XRDEPLOY_UPDATE_DOCS=1`` writes each chain's table
+into its own section of docs/security-scan.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.least_privilege import Outcome, changed_documents
+from tools.least_privilege import Proof, generated_policies, key_aliases, replay_chain
+from tools.least_privilege_table import Labels, markdown, write_doc
+from tools.least_privilege_verdicts import Generated
+from xrdeploy.rehearsal.local_chain import LocalDeployment
+
+
+@dataclass(frozen=True)
+class Replayed:
+    proof: Proof
+    generated: list[Generated]
+    labels: Labels
+    record: dict[str, Any]
+
+    def outcome(self, stage: str, kind: str, statement: str, action: str | None) -> Outcome:
+        policy = self.policy(stage, kind)
+        return next(
+            o
+            for o in self.proof.removals.for_policy(policy.id)
+            if (o.mutation.label, o.mutation.action) == (statement, action)
+        )
+
+    def policy(self, stage: str, kind: str) -> Generated:
+        return next(g for g in self.generated if (g.stage, g.kind) == (stage, kind))
+
+
+def assert_iam_enforced(chain: LocalDeployment) -> None:
+    url = chain.endpoint.rstrip("/") + "/_xrdeploy/guards"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        assert json.load(answer)["enforce_iam"], "IAM must be enforced"
+
+
+def record_time() -> str:
+    """Now, as the guard's record writes the time of a request."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def replay_record(chain: LocalDeployment, record: dict[str, Any], section: str) -> Replayed:
+    """Both replays of a promotion's record against every policy the chain created."""
+    generated = generated_policies(chain.clients, chain.chain)
+    # The documents read back through the AWS APIs are those the guard judged the run by.
+    assert changed_documents(record["requests"], {g.id: g.document for g in generated}) == []
+    proof = replay_chain(record, generated)
+    labels = Labels(generated, key_aliases(chain.clients, chain.chain))
+    if os.environ.get("XRDEPLOY_UPDATE_DOCS") == "1":
+        write_doc(markdown(proof.removals, proof.width, generated, labels), section=section)
+    return Replayed(proof, generated, labels, record)
