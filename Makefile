@@ -102,8 +102,8 @@ golden: setup          ## regenerate the committed golden synthesis after an int
 	XRDEPLOY_UPDATE_GOLDEN=1 $(PIPENV) run pytest tests/synth/test_golden.py
 
 # `make test` runs the same test without rewriting the table; this target rewrites it.
-least-privilege: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## one promotion with IAM enforced (default and Git-sourced chains), each statement's and action's removal and each granted value's tightening replayed, live mutations; rewrites docs/security-scan.md's tables
-	XRDEPLOY_UPDATE_DOCS=1 $(PIPENV) run pytest tests/integration/chain/test_least_privilege.py tests/integration/test_local_git_chain.py
+least-privilege: setup emulator/iam_evaluator/node_modules/.package-lock.json  ## one promotion with IAM enforced (default, Git- and CodeCommit-sourced chains), each statement's and action's removal and each granted value's tightening replayed, live mutations; rewrites docs/security-scan.md's tables
+	XRDEPLOY_UPDATE_DOCS=1 $(PIPENV) run pytest tests/integration/chain/test_least_privilege.py tests/integration/test_local_git_chain.py tests/integration/test_local_codecommit_chain.py
 
 container-test: setup node_modules/.package-lock.json  ## build the local cloud's image with podman, run the demo against it, check an instance's /etc
 	$(PIPENV) run python tools/container_test.py

@@ -80,6 +80,7 @@ LONGEST_FIRST = (
     "tests/integration/test_cdktf_cli.py",
     "tests/integration/wave/",
     "tests/integration/test_local_git_chain.py",
+    "tests/integration/test_local_codecommit_chain.py",
     "tests/integration/test_demo_as_normal_user.py",
     "tests/terraform/test_validate.py",
     "tests/integration/test_cli_lifecycle.py",

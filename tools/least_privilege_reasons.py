@@ -119,6 +119,22 @@ AWS_NEEDS: tuple[Need, ...] = (
     Need(
         "*",
         "pipeline role",
+        "ReadRepository",
+        (
+            "codecommit:GetBranch",
+            "codecommit:UploadArchive",
+            "codecommit:GetUploadArchiveStatus",
+            "codecommit:CancelUploadArchive",
+        ),
+        "aws",
+        "AWS's CodeCommit source action resolves the branch and has CodeCommit archive the commit "
+        "into the artifact store as the pipeline role (the CodePipeline User Guide's permissions "
+        "for a CodeCommit source); the local action reads the local repository directly and calls "
+        "only GetCommit, so these cannot be shown here",
+    ),
+    Need(
+        "*",
+        "pipeline role",
         "UseStageKey",
         ("kms:DescribeKey",),
         "aws",

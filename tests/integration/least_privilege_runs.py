@@ -49,13 +49,14 @@ def record_time() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def replay_record(chain: LocalDeployment, record: dict[str, Any], section: str) -> Replayed:
-    """Both replays of a promotion's record against every policy the chain created."""
+def replay_record(chain: LocalDeployment, record: dict[str, Any], section: str | None) -> Replayed:
+    """Both replays of a promotion's record against every policy the chain created; ``section``:
+    where ``XRDEPLOY_UPDATE_DOCS=1`` writes its table (None: nowhere)."""
     generated = generated_policies(chain.clients, chain.chain)
     # The documents read back through the AWS APIs are those the guard judged the run by.
     assert changed_documents(record["requests"], {g.id: g.document for g in generated}) == []
     proof = replay_chain(record, generated)
     labels = Labels(generated, key_aliases(chain.clients, chain.chain))
-    if os.environ.get("XRDEPLOY_UPDATE_DOCS") == "1":
+    if section is not None and os.environ.get("XRDEPLOY_UPDATE_DOCS") == "1":
         write_doc(markdown(proof.removals, proof.width, generated, labels), section=section)
     return Replayed(proof, generated, labels, record)

@@ -1,0 +1,136 @@
+"""A CodeCommit-sourced stage in the local cloud (tests/integration/codecommit_chain.yaml): a plain
+``git push`` to the repository's ``cloneUrlHttp`` starts alpha through the generated EventBridge
+rule and its role, and the commit is deployed and promoted to beta.
+
+The push runs with IAM enforced, and its recorded requests are replayed against every policy the
+stage created, as test_local_git_chain.py does for a connection source: the pipeline role's
+CodeCommit reads and the rule's role are needed by a step or explained by a written reason, and
+no granted value is wider than its use without one.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.integration.chain_runs import pipeline_of
+from tests.integration.conftest import SessionLocalCloud
+from tests.integration.git_source_world import WorkingCopy
+from tests.integration.least_privilege_runs import (
+    Replayed,
+    assert_iam_enforced,
+    record_time,
+    replay_record,
+)
+from tools.least_privilege import fetch_record
+from tools.least_privilege_verdicts import (
+    stale_reasons,
+    stale_widths,
+    unexplained,
+    width_findings,
+)
+from xrdeploy.config.model import load_config
+from xrdeploy.console.chain_run import ChainFollower, StageResult
+from xrdeploy.console.pipelines import stage_pipelines
+from xrdeploy.rehearsal.local_chain import LocalDeployment, with_emulator_state
+
+pytestmark = pytest.mark.integration
+CONFIG = REPO_ROOT / "tests" / "integration" / "codecommit_chain.yaml"
+
+
+@pytest.fixture(scope="module")
+def chain(
+    local_cloud: SessionLocalCloud, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalDeployment]:
+    config = with_emulator_state(load_config(CONFIG))
+    workdir = tmp_path_factory.mktemp("chain-cclocal")
+    deployment = LocalDeployment(config, local_cloud.endpoint, workdir)
+    stage = config.stages[0]
+    # The repository is the team's, not the chain's: it exists before the chain is deployed.
+    codecommit = deployment.client("codecommit", stage.account_id, stage.region)
+    codecommit.create_repository(repositoryName=config.app.source.repository)
+    deployment.synthesize()
+    deployment.deploy(concurrently=True)
+    try:
+        yield deployment
+    finally:
+        if not local_cloud.owned:  # a session's own local cloud is discarded whole
+            deployment.destroy(concurrently=True)
+            codecommit.delete_repository(repositoryName=config.app.source.repository)
+
+
+@dataclass(frozen=True)
+class Push:
+    commit_id: str
+    results: list[StageResult]
+    record: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def push(chain: LocalDeployment, tmp_path_factory: pytest.TempPathFactory) -> Push:
+    """The sample app committed and pushed to main with plain git, followed to beta."""
+    assert_iam_enforced(chain)
+    stage = chain.chain.stages[0]
+    codecommit = chain.client("codecommit", stage.account_id, stage.region)
+    url = codecommit.get_repository(repositoryName=chain.chain.app.source.repository)[
+        "repositoryMetadata"
+    ]["cloneUrlHttp"]
+    work = WorkingCopy(tmp_path_factory.mktemp("cc-work") / "work")
+    shutil.copytree(REPO_ROOT / "sample_app", work.path, dirs_exist_ok=True)
+    work.git("remote", "add", "codecommit", url)
+    follower = ChainFollower(
+        stage_pipelines(chain.chain),
+        chain.clients,
+        on_action=lambda *_: None,
+        on_approval=lambda *_: None,
+    )
+    known = follower.known_executions()
+    started = record_time()
+    commit_id = work.commit("Release the sample app", {"VERSION": "cc-1\n"})
+    work.git("push", "--quiet", "--force", "codecommit", "main")
+    results, _ = follower.follow(known)
+    return Push(commit_id, results, fetch_record(chain.endpoint, since=started))
+
+
+def test_a_push_to_codecommit_starts_the_stage_through_its_rule(
+    chain: LocalDeployment, push: Push
+) -> None:
+    # WHEN the sample app is pushed to main of the repository (push)
+    # THEN alpha ran that commit, started by the generated EventBridge rule, and beta received it
+    assert [r.status for r in push.results] == ["Succeeded", "Succeeded"]
+    alpha = pipeline_of(chain, "alpha")
+    codepipeline = chain.client("codepipeline", alpha.account_id, alpha.region)
+    execution = codepipeline.get_pipeline_execution(
+        pipelineName=alpha.pipeline, pipelineExecutionId=push.results[0].execution_id
+    )["pipelineExecution"]
+    assert execution["trigger"]["triggerType"] == "CloudWatchEvent"
+    assert [r["revisionId"] for r in execution["artifactRevisions"]] == [push.commit_id]
+
+
+@pytest.fixture(scope="module")
+def replayed(chain: LocalDeployment, push: Push) -> Replayed:
+    assert [r.status for r in push.results] == ["Succeeded", "Succeeded"]
+    return replay_record(chain, push.record, None)
+
+
+def test_every_codecommit_statement_is_needed_by_a_step_or_explained(replayed: Replayed) -> None:
+    # GIVEN the replay of the push's requests against every mutation of every policy
+    result = replayed.proof.removals
+    assert result.requests > 0
+    # THEN unmutated, every recorded request gets the answer the guard gave it
+    assert result.disagreements == ()
+    # ... each mutation denies a step, or is explained, and no explanation is stale
+    missing = unexplained(result, replayed.generated)
+    assert missing == [], missing
+    assert stale_reasons(result, replayed.generated) == []
+
+
+def test_every_codecommit_value_is_as_narrow_as_its_use_or_explained(replayed: Replayed) -> None:
+    width = replayed.proof.width
+    assert width_findings(width, replayed.generated) == []
+    assert stale_widths(width, replayed.generated) == []
