@@ -23,20 +23,13 @@ from tests.integration.conftest import SessionLocalCloud
 from tests.integration.git_source_world import WorkingCopy
 from tests.integration.least_privilege_runs import (
     Replayed,
-    assert_iam_enforced,
-    record_time,
+    assert_every_statement_needed_or_explained,
+    assert_every_value_as_narrow_as_used,
+    push_followed,
     replay_record,
 )
-from tools.least_privilege import fetch_record
-from tools.least_privilege_verdicts import (
-    stale_reasons,
-    stale_widths,
-    unexplained,
-    width_findings,
-)
 from xrdeploy.config.model import load_config
-from xrdeploy.console.chain_run import ChainFollower, StageResult
-from xrdeploy.console.pipelines import stage_pipelines
+from xrdeploy.console.chain_run import StageResult
 from xrdeploy.rehearsal.local_chain import LocalDeployment, with_emulator_state
 
 pytestmark = pytest.mark.integration
@@ -74,7 +67,6 @@ class Push:
 @pytest.fixture(scope="module")
 def push(chain: LocalDeployment, tmp_path_factory: pytest.TempPathFactory) -> Push:
     """The sample app committed and pushed to main with plain git, followed to beta."""
-    assert_iam_enforced(chain)
     stage = chain.chain.stages[0]
     codecommit = chain.client("codecommit", stage.account_id, stage.region)
     url = codecommit.get_repository(repositoryName=chain.chain.app.source.repository)[
@@ -83,18 +75,14 @@ def push(chain: LocalDeployment, tmp_path_factory: pytest.TempPathFactory) -> Pu
     work = WorkingCopy(tmp_path_factory.mktemp("cc-work") / "work")
     shutil.copytree(REPO_ROOT / "sample_app", work.path, dirs_exist_ok=True)
     work.git("remote", "add", "codecommit", url)
-    follower = ChainFollower(
-        stage_pipelines(chain.chain),
-        chain.clients,
-        on_action=lambda *_: None,
-        on_approval=lambda *_: None,
-    )
-    known = follower.known_executions()
-    started = record_time()
-    commit_id = work.commit("Release the sample app", {"VERSION": "cc-1\n"})
-    work.git("push", "--quiet", "--force", "codecommit", "main")
-    results, _ = follower.follow(known)
-    return Push(commit_id, results, fetch_record(chain.endpoint, since=started))
+
+    def push_it() -> str:
+        commit_id = work.commit("Release the sample app", {"VERSION": "cc-1\n"})
+        work.git("push", "--quiet", "--force", "codecommit", "main")
+        return commit_id
+
+    commit_id, results, _, record = push_followed(chain, push_it)
+    return Push(commit_id, results, record)
 
 
 def test_a_push_to_codecommit_starts_the_stage_through_its_rule(
@@ -120,17 +108,11 @@ def replayed(chain: LocalDeployment, push: Push) -> Replayed:
 
 def test_every_codecommit_statement_is_needed_by_a_step_or_explained(replayed: Replayed) -> None:
     # GIVEN the replay of the push's requests against every mutation of every policy
-    result = replayed.proof.removals
-    assert result.requests > 0
-    # THEN unmutated, every recorded request gets the answer the guard gave it
-    assert result.disagreements == ()
-    # ... each mutation denies a step, or is explained, and no explanation is stale
-    missing = unexplained(result, replayed.generated)
-    assert missing == [], missing
-    assert stale_reasons(result, replayed.generated) == []
+    # THEN each removal denies a step of the chain or is explained, and no explanation is stale
+    assert_every_statement_needed_or_explained(replayed)
 
 
 def test_every_codecommit_value_is_as_narrow_as_its_use_or_explained(replayed: Replayed) -> None:
-    width = replayed.proof.width
-    assert width_findings(width, replayed.generated) == []
-    assert stale_widths(width, replayed.generated) == []
+    # GIVEN every value of every Allow, tightened to its recorded use
+    # THEN each is as used, needed, or wider for a written reason; and no reason is stale
+    assert_every_value_as_narrow_as_used(replayed)

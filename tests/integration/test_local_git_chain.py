@@ -26,23 +26,16 @@ from tests.integration.conftest import SessionLocalCloud
 from tests.integration.git_source_world import WorkingCopy
 from tests.integration.least_privilege_runs import (
     Replayed,
-    assert_iam_enforced,
-    record_time,
+    assert_every_statement_needed_or_explained,
+    assert_every_value_as_narrow_as_used,
+    push_followed,
     replay_record,
 )
 from tests.integration.polling import stays_false
-from tools.least_privilege import fetch_record
 from tools.least_privilege_table import GIT_CHAIN
-from tools.least_privilege_verdicts import (
-    stale_reasons,
-    stale_widths,
-    unexplained,
-    width_findings,
-)
 from xrdeploy.cli.main import run
 from xrdeploy.config.model import load_config
-from xrdeploy.console.chain_run import ChainFollower, Hop, StageResult
-from xrdeploy.console.pipelines import stage_pipelines
+from xrdeploy.console.chain_run import Hop, StageResult
 from xrdeploy.rehearsal.local_chain import LocalDeployment, with_emulator_state
 
 pytestmark = pytest.mark.integration
@@ -90,21 +83,13 @@ class FirstPush:
 @pytest.fixture(scope="module")
 def first_push(chain: LocalDeployment, work: WorkingCopy) -> FirstPush:
     """The sample app committed and pushed to main with plain git, followed to the last stage."""
-    assert_iam_enforced(chain)
-    # (the chain has no approval gate: nothing to answer)
-    follower = ChainFollower(
-        stage_pipelines(chain.chain),
-        chain.clients,
-        on_action=lambda *_: None,
-        on_approval=lambda *_: None,
-    )
-    known = follower.known_executions()
-    # The requests from here on, without emptying the ledger that other files' tests read.
-    started = record_time()
-    commit_id = work.commit("Release the sample app", {"VERSION": "git-1\n"})
-    work.git("push", "--quiet", "--force", "local", "main")
-    results, hops = follower.follow(known)
-    return FirstPush(commit_id, results, hops, fetch_record(chain.endpoint, since=started))
+
+    def push() -> str:
+        commit_id = work.commit("Release the sample app", {"VERSION": "git-1\n"})
+        work.git("push", "--quiet", "--force", "local", "main")
+        return commit_id
+
+    return FirstPush(*push_followed(chain, push))
 
 
 def _ledger(chain: LocalDeployment, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
@@ -173,13 +158,8 @@ def test_every_git_chain_statement_is_needed_by_a_step_or_explained(
     chain: LocalDeployment, replayed: Replayed
 ) -> None:
     # GIVEN the replay of the first push's requests against every mutation of every policy
-    result = replayed.proof.removals
-    assert result.requests > 0
-    # THEN unmutated, every recorded request gets the answer the guard gave it
-    assert result.disagreements == ()
-    # ... each mutation denies a step of the chain, or is explained, and no explanation is stale
-    assert unexplained(result, replayed.generated) == []
-    assert stale_reasons(result, replayed.generated) == []
+    # THEN each removal denies a step of the chain or is explained, and no explanation is stale
+    assert_every_statement_needed_or_explained(replayed)
     # ... e.g. the connection's use, which no local request carries, is explained by its Need
     assert not replayed.outcome("alpha", "pipeline role", "UseConnection", None).changed
     # ... and beta's copy function cannot carry the commit on without reading its own source
@@ -193,7 +173,5 @@ def test_every_git_chain_statement_is_needed_by_a_step_or_explained(
 
 def test_every_git_chain_value_is_as_narrow_as_its_use_or_explained(replayed: Replayed) -> None:
     # GIVEN every value of every Allow of the Git-sourced chain, tightened to its recorded use
-    width = replayed.proof.width
     # THEN each is as used, needed, or wider for a written reason; and no reason is stale
-    assert width_findings(width, replayed.generated) == []
-    assert stale_widths(width, replayed.generated) == []
+    assert_every_value_as_narrow_as_used(replayed)
