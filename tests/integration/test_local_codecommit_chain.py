@@ -11,7 +11,7 @@ no granted value is wider than its use without one.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +28,10 @@ from tests.integration.least_privilege_runs import (
     push_followed,
     replay_record,
 )
+from xrdeploy.aws_clients import local_cloud_client
 from xrdeploy.config.model import load_config
 from xrdeploy.console.chain_run import StageResult
-from xrdeploy.rehearsal.local_chain import LocalDeployment, with_emulator_state
+from xrdeploy.rehearsal.local_chain import LocalDeployment
 
 pytestmark = pytest.mark.integration
 CONFIG = REPO_ROOT / "tests" / "integration" / "codecommit_chain.yaml"
@@ -38,23 +39,19 @@ CONFIG = REPO_ROOT / "tests" / "integration" / "codecommit_chain.yaml"
 
 @pytest.fixture(scope="module")
 def chain(
-    local_cloud: SessionLocalCloud, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LocalDeployment]:
-    config = with_emulator_state(load_config(CONFIG))
-    workdir = tmp_path_factory.mktemp("chain-cclocal")
-    deployment = LocalDeployment(config, local_cloud.endpoint, workdir)
+    local_cloud: SessionLocalCloud, deploy_chain: Callable[..., LocalDeployment]
+) -> LocalDeployment:
+    config = load_config(CONFIG)
     stage = config.stages[0]
     # The repository is the team's, not the chain's: it exists before the chain is deployed.
-    codecommit = deployment.client("codecommit", stage.account_id, stage.region)
+    codecommit = local_cloud_client(
+        "codecommit",
+        endpoint=local_cloud.endpoint,
+        account_id=stage.account_id,
+        region=stage.region,
+    )
     codecommit.create_repository(repositoryName=config.app.source.repository)
-    deployment.synthesize()
-    deployment.deploy(concurrently=True)
-    try:
-        yield deployment
-    finally:
-        if not local_cloud.owned:  # a session's own local cloud is discarded whole
-            deployment.destroy(concurrently=True)
-            codecommit.delete_repository(repositoryName=config.app.source.repository)
+    return deploy_chain(CONFIG)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,6 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.integration.chain_runs import execution_ids, pipeline_of, s3_of, stage_outputs
-from tests.integration.conftest import SessionLocalCloud
 from tests.integration.git_source_world import WorkingCopy
 from tests.integration.least_privilege_runs import (
     Replayed,
@@ -34,9 +33,8 @@ from tests.integration.least_privilege_runs import (
 from tests.integration.polling import stays_false
 from tools.least_privilege_table import GIT_CHAIN
 from xrdeploy.cli.main import run
-from xrdeploy.config.model import load_config
 from xrdeploy.console.chain_run import Hop, StageResult
-from xrdeploy.rehearsal.local_chain import LocalDeployment, with_emulator_state
+from xrdeploy.rehearsal.local_chain import LocalDeployment
 
 pytestmark = pytest.mark.integration
 CONFIG = REPO_ROOT / "tests" / "integration" / "git_chain.yaml"
@@ -45,19 +43,8 @@ STAGES = ("alpha", "beta", "gamma")
 
 
 @pytest.fixture(scope="module")
-def chain(
-    local_cloud: SessionLocalCloud, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LocalDeployment]:
-    config = with_emulator_state(load_config(CONFIG))
-    workdir = tmp_path_factory.mktemp("chain-gitlocal")
-    deployment = LocalDeployment(config, local_cloud.endpoint, workdir)
-    deployment.synthesize()
-    deployment.deploy(concurrently=True)
-    try:
-        yield deployment
-    finally:
-        if not local_cloud.owned:  # a session's own local cloud is discarded whole
-            deployment.destroy(concurrently=True)
+def chain(deploy_chain: Callable[..., LocalDeployment]) -> LocalDeployment:
+    return deploy_chain(CONFIG)
 
 
 @pytest.fixture(scope="module")
