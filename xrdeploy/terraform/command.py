@@ -58,6 +58,13 @@ def terraform_home() -> Path:
     return Path(override) if override else STATE_HOME
 
 
+def provider_cached(home: Path | None = None) -> bool:
+    """Whether the plugin cache holds the pinned AWS provider (complete: it is only looked at
+    under the init lock, and the init that fills it holds that lock until it is done)."""
+    cache = (home or terraform_home()) / "plugin-cache" / AWS_PROVIDER_ADDRESS
+    return any((cache / AWS_PROVIDER_VERSION).glob("*/terraform-provider-aws_*"))
+
+
 def find_provider_mirror(explicit: str | None = None) -> Path | None:
     """A filesystem mirror directory that holds the pinned AWS provider, if any."""
     candidates = [Path(explicit)] if explicit else list(MIRROR_CANDIDATES)
@@ -198,10 +205,16 @@ class Terraform:
         return subprocess.CompletedProcess(command, process.returncode, "".join(lines), stderr)
 
     def init(self, backend: bool = True) -> None:
-        # Terraform's plugin cache is not safe for concurrent installs: one init at a time,
-        # across threads and processes (init is seconds; plans still run in parallel).
+        args = ("init", "-input=false", f"-backend={'true' if backend else 'false'}")
+        # Terraform's plugin cache is not safe for concurrent installs: the init that puts the
+        # provider there runs alone, across threads and processes. Once it is there, an init
+        # only verifies and links it, so the inits of stacks created at once run side by side.
         with _INIT_LOCK, file_lock(terraform_home() / "init.lock"):
-            self.run("init", "-input=false", f"-backend={'true' if backend else 'false'}")
+            cached = provider_cached()
+            if not cached:
+                self.run(*args)
+        if cached:
+            self.run(*args)
 
     def validate(self) -> dict[str, object]:
         result = self.run("validate", "-json", check=False)
