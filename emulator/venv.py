@@ -48,9 +48,20 @@ def ensure_environment(progress: Callable[[str], None] = stderr_progress) -> Pat
     """Create or update LocalStack's venv at ``<home>/venv`` (see :func:`localstack_home`) and
     return its directory: rebuilt from scratch when ``requirements.txt`` changed, only the plugin
     package reinstalled when just its sources changed, and otherwise nothing runs."""
+    return _venv(LocalPackage(PLUGINS_DIR)).ensure(progress)
+
+
+def ensure_pinned_closure(progress: Callable[[str], None] = stderr_progress) -> Path:
+    """The same venv with the pinned closure only. The container image builds it in a layer of
+    its own, so that a change to the plugins rebuilds the image in seconds: the
+    :func:`ensure_environment` after it then installs just the plugin package."""
+    return _venv(None).ensure(progress)
+
+
+def _venv(package: LocalPackage | None) -> PinnedVenv:
     return PinnedVenv(
         path=localstack_home() / "venv",
         requirements=REQUIREMENTS,
         find_python=find_python313,
-        package=LocalPackage(PLUGINS_DIR),
-    ).ensure(progress)
+        package=package,
+    )
