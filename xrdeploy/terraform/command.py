@@ -47,9 +47,20 @@ MIRROR_CANDIDATES = (
 # Every terraform we start: otherwise it calls HashiCorp's checkpoint service (a version check that
 # fails offline with a warning) and writes ~/.terraform.d/checkpoint_signature.
 NO_CHECKPOINT = {"CHECKPOINT_DISABLE": "1"}
+# Terraform and the AWS provider are Go programs that allocate heavily while they load the
+# provider's schema (thousands of resource types, in every command and again in the provider
+# process of every graph walk). Collecting garbage at 4x the live heap instead of Go's 2x cuts
+# their CPU by about 30% for about 45% more memory per process (docs/benchmarks.md).
+GOGC_DEFAULT = "400"
 
 _INIT_LOCK = threading.Lock()
 TERRAFORM_HOME_ENV = "XRDEPLOY_TERRAFORM_HOME"
+
+
+def process_settings() -> dict[str, str]:
+    """What every terraform we start gets, and a shell set up by `terraform-env`: no checkpoint
+    call, and the GOGC above unless one is set already."""
+    return {**NO_CHECKPOINT, "GOGC": os.environ.get("GOGC", GOGC_DEFAULT)}
 
 
 def terraform_home() -> Path:
@@ -117,13 +128,14 @@ def describe_provider_source() -> str:
 
 def terraform_env(home: Path | None = None) -> dict[str, str]:
     """What a shell needs so the cdktf CLI and plain Terraform use our CLI config (the mirror
-    when there is one) and our plugin cache. The cdktf CLI sets TF_PLUGIN_CACHE_DIR to a cache
-    of its own unless it is set, and the variable wins over the config's plugin_cache_dir."""
+    when there is one), our plugin cache and our process settings. The cdktf CLI sets
+    TF_PLUGIN_CACHE_DIR to a cache of its own unless it is set, and the variable wins over the
+    config's plugin_cache_dir."""
     home = home or terraform_home()
     return {
         "TF_CLI_CONFIG_FILE": str(write_cli_config(home)),
         "TF_PLUGIN_CACHE_DIR": str(home / "plugin-cache"),
-        **NO_CHECKPOINT,
+        **process_settings(),
     }
 
 
@@ -147,7 +159,7 @@ class Terraform:
         env["TF_CLI_CONFIG_FILE"] = str(write_cli_config())
         env["TF_IN_AUTOMATION"] = "1"
         env["TF_INPUT"] = "0"
-        env.update(NO_CHECKPOINT)
+        env.update(process_settings())
         env.update(self.extra_env)
         return env
 
