@@ -36,7 +36,10 @@ REGIONS = [
 BASELINE = """
 import os
 os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+import sys
+sys.path.insert(0, {repo!r})
 import cdktf
+import modules  # the binding the way the constructs load it (modules/provider_binding.py)
 import cdktf_cdktf_provider_aws.provider
 """
 
@@ -88,7 +91,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     rows = []
-    base = [measure(BASELINE) for _ in range(args.repeat)]
+    base = [measure(BASELINE.format(repo=str(REPO))) for _ in range(args.repeat)]
     base_s, base_mb = min(b[0] for b in base), max(b[1] for b in base)
     rows.append(("provider import only", base_s, base_mb))
     for stages in args.stages:

@@ -5,3 +5,8 @@ props: names, ARNs and the partition come from the caller (`arns.py` builds ARNs
 partition). Constructs never create providers; the caller passes one in. The app's wiring of
 config to constructs is in `xrdeploy/terraform/assembly/`.
 """
+
+from modules.provider_binding import load_lazily
+
+# Before any construct imports a binding module (see provider_binding.py for why).
+load_lazily()
