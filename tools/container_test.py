@@ -98,9 +98,24 @@ def build_image(base: str) -> None:
     step(f"building {IMAGE} from {CONTAINERFILE.relative_to(REPO)} (minutes the first time)")
     mounts = ["-v", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"] if HOST_CA_BUNDLE.exists() else []
     started = time.monotonic()
+    previous = image_id()
     source = ["-f", str(CONTAINERFILE), "-t", IMAGE, str(CONTEXT)]
     run([*PODMAN, "build", *mounts, *ULIMITS, "--build-arg", f"BASE={base}", *source], "build")
     step(f"image built in {time.monotonic() - started:.0f} s")
+    if previous and previous != image_id():
+        # The image this build replaced, untagged now: with vfs storage each is a gigabyte or
+        # more on disk, and every change to the sources would leave one behind.
+        subprocess.run([*PODMAN, "rmi", previous], capture_output=True, check=False)
+
+
+def image_id() -> str:
+    result = subprocess.run(
+        [*PODMAN, "image", "inspect", "--format", "{{.Id}}", IMAGE],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() if result.returncode == 0 else ""
 
 
 def free_port() -> int:
