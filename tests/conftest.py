@@ -1,11 +1,14 @@
 """Shared test set-up: markers by folder, the synthesis cache, the xdist scheduler (longest scopes
-first), and a Terraform home (CLI config, plugin cache, init lock) per pytest-xdist worker."""
+first), a Terraform home (CLI config, plugin cache, init lock) per pytest-xdist worker, and one
+botocore model loader per worker."""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
+import botocore.session
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +21,12 @@ CONFIGS = Path(__file__).resolve().parent / "configs"
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 if _WORKER and "XRDEPLOY_TERRAFORM_HOME" not in os.environ:
     os.environ["XRDEPLOY_TERRAFORM_HOME"] = str(REPO_ROOT / ".xrdeploy" / f"terraform-{_WORKER}")
+
+# botocore gives each session a loader of its own, which reads and decodes the service models
+# (S3's, IAM's: megabytes of JSON) again; the tests create thousands of sessions (one per assumed
+# role, account and region), and decoding was a fifth of the unit tier's CPU. One session's clients
+# share its loader; here every session shares one per data path. The models are only read.
+botocore.session.create_loader = functools.cache(botocore.session.create_loader)
 
 _TIER_BY_FOLDER = {
     "unit": "unit",
