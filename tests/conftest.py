@@ -24,8 +24,9 @@ if _WORKER and "XRDEPLOY_TERRAFORM_HOME" not in os.environ:
 
 # botocore gives each session a loader of its own, which reads and decodes the service models
 # (S3's, IAM's: megabytes of JSON) again; the tests create thousands of sessions (one per assumed
-# role, account and region), and decoding was a fifth of the unit tier's CPU. One session's clients
-# share its loader; here every session shares one per data path. The models are only read.
+# role, account and region): tests/unit/lambda/test_promote.py spent 39.9 s of CPU with a loader
+# per session, 14.9 s with this. One session's clients share its loader; here every session
+# shares one per data path. The models are only read.
 botocore.session.create_loader = functools.cache(botocore.session.create_loader)
 
 _TIER_BY_FOLDER = {
