@@ -1,0 +1,67 @@
+"""Where the test suite's time goes: a pytest plugin that records each test phase's start and end
+per xdist worker, and a summary of the record by tier and by worker.
+
+    PYTEST_ADDOPTS="-p suite_timeline" PYTHONPATH=benchmarks SUITE_TIMELINE=/tmp/t.jsonl make test
+    python3 benchmarks/suite_timeline.py /tmp/t.jsonl
+
+(`CI=true bash .ci/run` with the same two variables records the CI run's suite.) The summary is
+the table in docs/benchmarks.md: per tier the tests, their summed set-up + call + tear-down time
+and the largest files; per worker when its last test ended. Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+TIERS = ("unit", "synth", "terraform", "security", "integration")
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    """The plugin: one JSON line per test phase, appended to $SUITE_TIMELINE."""
+    out = os.environ.get("SUITE_TIMELINE")
+    # On xdist's controller, a report a worker already recorded carries that worker's `node`.
+    if not out or getattr(report, "node", None) is not None:
+        return
+    record = {
+        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+        "test": report.nodeid,
+        "phase": report.when,
+        "start": report.start,
+        "stop": report.stop,
+    }
+    with Path(out).open("a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def summary(records: list[dict[str, Any]]) -> list[str]:
+    ours = [r for r in records if r["test"].startswith("tests/")]
+    took, tests, by_file = Counter[str](), Counter[str](), defaultdict[str, Counter[str]](Counter)
+    ends: dict[str, float] = {}
+    for r in ours:
+        parts = r["test"].split("::")[0].split("/")
+        tier, seconds = parts[1], r["stop"] - r["start"]
+        took[tier] += seconds
+        by_file[tier]["/".join(parts[2:]).removesuffix(".py")] += seconds
+        tests[tier] += r["phase"] == "call"
+        ends[r["worker"]] = max(ends.get(r["worker"], 0.0), r["stop"])
+    started = min(r["start"] for r in ours)
+    lines = ["| tier | tests | summed test time (s) | largest files (s) |", "|---|---:|---:|---|"]
+    for tier in TIERS:
+        largest = ", ".join(f"{name} {s:.0f}" for name, s in by_file[tier].most_common(3))
+        lines.append(f"| {tier} | {tests[tier]} | {took[tier]:.0f} | {largest} |")
+    wall = max(ends.values()) - started
+    total = sum(took.values())
+    lines.append(f"| all | {sum(tests.values())} | {total:.0f} | wall time {wall:.0f} s |")
+    lines.append("")
+    lines += [f"{w}: last test ended at {end - started:.0f} s" for w, end in sorted(ends.items())]
+    return lines
+
+
+if __name__ == "__main__":
+    rows = [json.loads(line) for line in Path(sys.argv[1]).read_text().splitlines()]
+    print("\n".join(summary(rows)))
