@@ -18,7 +18,7 @@ from xrdeploy.terraform.command import (
 )
 
 # A stand-in terraform. `init` with an empty cache fills it, as the real one does; with a filled
-# cache it waits until every other init has started too (up to 20 s), then fails if they have
+# cache it waits until every other init has started too (a minute at most), then fails if they have
 # not — so inits that were run one at a time fail the test instead of passing slowly.
 STAND_IN = """#!/bin/sh
 cache="$XRDEPLOY_TERRAFORM_HOME/plugin-cache/{address}/{version}/linux_amd64"
@@ -27,7 +27,7 @@ if [ ! -e "$cache/terraform-provider-aws_v{version}_x5" ]; then
   sleep 0.2; mkdir -p "$cache"; echo binary > "$cache/terraform-provider-aws_v{version}_x5"
   echo "filled $$" >> "$EVENTS"; exit 0
 fi
-for _ in $(seq 200); do
+for _ in $(seq 600); do
   [ "$(grep -c start "$EVENTS")" -ge "$EXPECTED" ] && exit 0
   sleep 0.1
 done
