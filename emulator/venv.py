@@ -53,7 +53,7 @@ def ensure_environment(progress: Callable[[str], None] = stderr_progress) -> Pat
 
 def ensure_pinned_closure(progress: Callable[[str], None] = stderr_progress) -> Path:
     """The same venv with the pinned closure only. The container image builds it in a layer of
-    its own, so that a change to the plugins rebuilds the image in seconds: the
+    its own, so that a change to the plugins does not rebuild the closure: the
     :func:`ensure_environment` after it then installs just the plugin package."""
     return _venv(None).ensure(progress)
 

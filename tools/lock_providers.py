@@ -26,8 +26,8 @@ from pathlib import Path
 from xrdeploy.terraform.command import (
     AWS_PROVIDER_ADDRESS,
     AWS_PROVIDER_VERSION,
-    NO_CHECKPOINT,
     PROVIDER_LOCK_FILE,
+    process_settings,
 )
 
 # Where the team runs Terraform: CI and servers (linux), laptops (darwin), on both architectures.
@@ -62,7 +62,7 @@ def lock(fs_mirror: Path | None) -> Path:
         command += [f"-platform={p}" for p in platforms]
         if fs_mirror is not None:
             command.append(f"-fs-mirror={fs_mirror}")
-        env = {**os.environ, **NO_CHECKPOINT}
+        env = {**os.environ, **process_settings()}
         result = subprocess.run(
             command, cwd=work, env=env, capture_output=True, text=True, check=False
         )

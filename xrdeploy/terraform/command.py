@@ -69,10 +69,10 @@ def terraform_home() -> Path:
     return Path(override) if override else STATE_HOME
 
 
-def provider_cached(home: Path | None = None) -> bool:
+def provider_cached() -> bool:
     """Whether the plugin cache holds the pinned AWS provider (complete: it is only looked at
     under the init lock, and the init that fills it holds that lock until it is done)."""
-    cache = (home or terraform_home()) / "plugin-cache" / AWS_PROVIDER_ADDRESS
+    cache = terraform_home() / "plugin-cache" / AWS_PROVIDER_ADDRESS
     return any((cache / AWS_PROVIDER_VERSION).glob("*/terraform-provider-aws_*"))
 
 

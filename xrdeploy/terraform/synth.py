@@ -29,7 +29,7 @@ from xrdeploy.config.target import DeployTarget
 from xrdeploy.errors import ToolError
 from xrdeploy.packaging import build_zip
 from xrdeploy.paths import DEFAULT_OUTDIR, FUNCTION_SOURCE
-from xrdeploy.terraform.command import NO_CHECKPOINT, PROVIDER_LOCK_FILE
+from xrdeploy.terraform.command import PROVIDER_LOCK_FILE, process_settings
 
 if TYPE_CHECKING:
     from cdktf import TerraformStack
@@ -161,7 +161,7 @@ def tidy_hcl(text: str) -> str:
     result = subprocess.run(
         [terraform, "fmt", "-no-color", "-"],
         input=text,
-        env={**os.environ, **NO_CHECKPOINT},
+        env={**os.environ, **process_settings()},
         capture_output=True,
         text=True,
         check=False,
