@@ -133,3 +133,33 @@ def test_invalid_appspecs_are_refused_as_the_agent_refuses_them(text: str, messa
 def test_a_revision_without_an_appspec_fails_its_install(tmp_path: Path) -> None:
     with pytest.raises(agent.AgentError, match="did not find an AppSpec file"):
         _deploy(tmp_path, "d-1", {"site/x": ""})
+
+
+def test_an_appspec_that_does_not_parse_downloads_and_fails_the_first_hook_event(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a revision whose AppSpec names a lifecycle event EC2 deployments do not have
+    layout = agent.Layout(str(tmp_path / "root"), "group-1", "d-1")
+    text = "version: 0.0\nos: linux\nhooks:\n  Install:\n    - location: x\n"
+    _bundle(layout, {"appspec.yml": text})
+    # WHEN it is unpacked (DownloadBundle) THEN nothing is refused yet, as with the agent
+    agent.unpack(layout)
+    # AND the next event's hooks report the AppSpec's error
+    with pytest.raises(agent.AgentError, match="unknown lifecycle events"):
+        agent.hooks(layout, "BeforeInstall")
+
+
+def test_each_event_gets_its_own_scripts_in_the_appspecs_order(tmp_path: Path) -> None:
+    hooks = (
+        "hooks:\n  BeforeInstall:\n    - location: a.sh\n"
+        "    - location: b.sh\n      runas: nobody\n"
+        "  ValidateService:\n    - location: c.sh\n      timeout: 30\n"
+    )
+    files = {"appspec.yml": _spec(tmp_path / "w", hooks), "site/x": ""}
+    files |= {name: "#!/bin/sh\n" for name in ("a.sh", "b.sh", "c.sh")}
+    layout = _deploy(tmp_path, "d-1", files)
+    before = agent.hooks(layout, "BeforeInstall")["scripts"]
+    assert [(s["location"], s["runas"]) for s in before] == [("a.sh", None), ("b.sh", "nobody")]
+    [validate] = agent.hooks(layout, "ValidateService")["scripts"]
+    assert (validate["location"], validate["timeout"]) == ("c.sh", 30)
+    assert agent.hooks(layout, "ApplicationStart")["scripts"] == []
