@@ -88,6 +88,7 @@ SHARED_DEPLOYMENT_FOLDERS = ("tests/integration/chain/", "tests/integration/wave
 LONGEST_FIRST = (
     "tests/integration/chain/",
     "tests/integration/test_cdktf_cli.py",
+    "tests/integration/test_reverse_order.py",
     "tests/integration/wave/",
     "tests/integration/test_local_git_chain.py",
     "tests/integration/test_local_codecommit_chain.py",

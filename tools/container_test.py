@@ -1,6 +1,7 @@
 """`make container-test`: build the local cloud's image with podman, start it the way
-docker-compose.localstack.yml does, run the demo against it through LOCALSTACK_ENDPOINT, and check
-that a local instance inside the container sees the container's whole /etc.
+docker-compose.localstack.yml does, run the demo of a one-stage chain against it through
+LOCALSTACK_ENDPOINT, and check that a local instance inside the container sees the container's
+whole /etc.
 
 Podman here needs runc, vfs storage and explicit ulimits (crun cannot set RLIMIT_NOFILE on these
 hosts); no registry is reachable, so the Debian trixie base is built offline with mmdebstrap
@@ -33,6 +34,9 @@ BASE_ENV = "XRDEPLOY_CONTAINER_BASE"
 BASE_SUITE = "trixie"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 CONTAINER = "xrdeploy-local-cloud-test"
+# One stage: what is under test is the container (the local cloud, its instances and their pages
+# inside it); promotion across stages, accounts and regions is the integration tier's, on the host.
+DEMO_CONFIG = REPO / "tests" / "configs" / "one_stage.yaml"
 PODMAN = ("podman", "--storage-driver", "vfs", "--runtime", "runc")
 ULIMITS = ("--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768")
 # The host's CA bundle, mounted into the build so pip and npm trust what the host trusts (a
@@ -148,10 +152,18 @@ def start_container(port: int) -> str:
 
 
 def run_demo(endpoint: str) -> None:
-    step("running `python main.py demo --approve --keep` against the container")
+    step(f"running `python main.py demo --config {DEMO_CONFIG.relative_to(REPO)}` against it")
     env = {**os.environ, "LOCALSTACK_ENDPOINT": endpoint}
     demo = subprocess.run(
-        [sys.executable, str(REPO / "main.py"), "demo", "--approve", "--keep"],
+        [
+            sys.executable,
+            str(REPO / "main.py"),
+            "demo",
+            "--config",
+            str(DEMO_CONFIG),
+            "--approve",
+            "--keep",
+        ],
         cwd=REPO,
         env=env,
         check=False,
