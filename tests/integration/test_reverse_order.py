@@ -14,6 +14,8 @@ they overlap other files' tests instead of holding up the shared chain's.
 from __future__ import annotations
 
 import hashlib
+import json
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,8 +48,13 @@ def reversed_chain(
 def test_stacks_created_last_stage_first_carry_a_build_to_prod(
     reversed_chain: LocalDeployment, tmp_path: Path
 ) -> None:
-    # GIVEN the stacks applied one at a time, each from scratch, downstream before upstream
+    # GIVEN the stacks applied one at a time, each from scratch, downstream before upstream ...
     assert reversed_chain.applied == ["prod", "beta", "alpha"]
+    # ... in a local cloud that refuses a trust policy naming a role that does not exist yet
+    # (tests/integration/test_trust_principals.py)
+    guards = f"{reversed_chain.endpoint}/_xrdeploy/guards"
+    with urllib.request.urlopen(guards, timeout=10) as response:
+        assert json.loads(response.read())["enforce_trust"] is True
     # WHEN a build is uploaded to alpha's source bucket, beta's approval answered
     build = build_zip(REPO_ROOT / "sample_app", tmp_path / "app.zip")
     console = PipelineConsole(reversed_chain.clients)
