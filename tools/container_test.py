@@ -13,6 +13,8 @@ Stdlib only: runs with the project's venv (`make container-test`).
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
 import os
 import shutil
 import socket
@@ -22,7 +24,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 REPO = Path(__file__).resolve().parent.parent
 CONTEXT = REPO / "emulator"
@@ -34,6 +36,8 @@ BASE_ENV = "XRDEPLOY_CONTAINER_BASE"
 BASE_SUITE = "trixie"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 CONTAINER = "xrdeploy-local-cloud-test"
+# The digest of what the image was built from (build_inputs), kept on the image itself.
+INPUTS_LABEL = "org.xrdeploy.build-inputs"
 # One stage: what is under test is the container (the local cloud, its instances and their pages
 # inside it); promotion across stages, accounts and regions is the integration tier's, on the host.
 DEMO_CONFIG = REPO / "tests" / "configs" / "one_stage.yaml"
@@ -98,13 +102,63 @@ def ensure_base() -> str:
     return OFFLINE_BASE
 
 
+def ignored(relative: PurePosixPath, patterns: Sequence[str]) -> bool:
+    """Whether .dockerignore's `patterns` leave the file at `relative` out of the build context.
+    Only the forms the file uses are read (a path, and `**/` before a name); anything else, and
+    any `!` exception, leaves files in: a file wrongly counted only costs a rebuild."""
+    if any(pattern.startswith("!") for pattern in patterns):
+        return False
+    parts = relative.parts
+    for pattern in patterns:
+        if pattern.startswith("**/") and "/" not in pattern[3:]:
+            if any(fnmatch.fnmatchcase(part, pattern[3:]) for part in parts):
+                return True
+        elif "**" not in pattern:
+            wanted = PurePosixPath(pattern).parts
+            if len(parts) >= len(wanted) and all(
+                fnmatch.fnmatchcase(part, want) for part, want in zip(parts, wanted, strict=False)
+            ):
+                return True
+    return False
+
+
+def build_inputs(context: Path, base: str, base_id: str) -> str:
+    """A digest of everything the image is built from: every file of the build context (path,
+    mode and content; .dockerignore's exclusions left out), the base's name and image id."""
+    ignore_file = context / ".dockerignore"
+    patterns = [
+        line.strip().rstrip("/")
+        for line in (ignore_file.read_text().splitlines() if ignore_file.exists() else [])
+        if line.strip() and not line.startswith("#")
+    ]
+    digest = hashlib.sha256(f"{base}\0{base_id}\0".encode())
+    for path in sorted(context.rglob("*")):
+        relative = PurePosixPath(path.relative_to(context).as_posix())
+        if ignored(relative, patterns) or (path.is_dir() and not path.is_symlink()):
+            continue
+        if path.is_symlink():
+            digest.update(f"{relative}\0->{path.readlink()}\0".encode())
+            continue
+        digest.update(f"{relative}\0{path.stat().st_mode & 0o777:o}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def build_image(base: str) -> None:
+    inputs = build_inputs(CONTEXT, base, image_id(base))
+    if image_label(IMAGE, INPUTS_LABEL) == inputs:
+        # podman's own cache check copies the whole image once per step with vfs storage:
+        # minutes, even when every step is cached.
+        step(f"{IMAGE} is up to date (its inputs' digest {inputs[:12]} is unchanged)")
+        return
     step(f"building {IMAGE} from {CONTAINERFILE.relative_to(REPO)} (minutes the first time)")
     mounts = ["-v", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"] if HOST_CA_BUNDLE.exists() else []
     started = time.monotonic()
     previous = image_id()
     source = ["-f", str(CONTAINERFILE), "-t", IMAGE, str(CONTEXT)]
-    run([*PODMAN, "build", *mounts, *ULIMITS, "--build-arg", f"BASE={base}", *source], "build")
+    label = ["--label", f"{INPUTS_LABEL}={inputs}"]
+    arguments = [*mounts, *ULIMITS, *label, "--build-arg", f"BASE={base}", *source]
+    run([*PODMAN, "build", *arguments], "build")
     step(f"image built in {time.monotonic() - started:.0f} s")
     if previous and previous != image_id():
         # The image this build replaced, untagged now: with vfs storage each is a gigabyte or
@@ -112,9 +166,18 @@ def build_image(base: str) -> None:
         subprocess.run([*PODMAN, "rmi", previous], capture_output=True, check=False)
 
 
-def image_id() -> str:
+def image_id(image: str = IMAGE) -> str:
+    return inspect_image(image, "{{.Id}}")
+
+
+def image_label(image: str, label: str) -> str:
+    return inspect_image(image, f'{{{{index .Labels "{label}"}}}}')
+
+
+def inspect_image(image: str, template: str) -> str:
+    """`podman image inspect --format template`, or "" when there is no such image."""
     result = subprocess.run(
-        [*PODMAN, "image", "inspect", "--format", "{{.Id}}", IMAGE],
+        [*PODMAN, "image", "inspect", "--format", template, image],
         capture_output=True,
         text=True,
         check=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -45,3 +46,53 @@ def test_the_entrypoint_exists_and_serves_on_the_configured_port():
     assert os.access(script, os.X_OK)
     assert 'serve --port "$XRDEPLOY_PORT"' in script.read_text()
     assert service()["environment"] == {"XRDEPLOY_PORT": "4566"}
+
+
+def _context(root: Path) -> Path:
+    for name, text in {
+        "Containerfile": "FROM base\n",
+        "server.py": "print('serve')\n",
+        "tests/test_server.py": "def test(): ...\n",
+        "plugins/src/pkg/__pycache__/mod.cpython-313.pyc": "compiled",
+        "plugins/build/lib/mod.py": "built\n",
+    }.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (root / ".dockerignore").write_text("**/__pycache__\nplugins/build\ntests\n")
+    return root
+
+
+def test_the_images_inputs_change_with_a_context_file_the_base_or_a_mode(tmp_path: Path):
+    context = _context(tmp_path)
+    before = container_test.build_inputs(context, "base", "id-1")
+    assert container_test.build_inputs(context, "base", "id-1") == before
+    assert container_test.build_inputs(context, "base", "id-2") != before
+    (context / "server.py").write_text("print('serve!')\n")
+    edited = container_test.build_inputs(context, "base", "id-1")
+    assert edited != before
+    (context / "server.py").chmod(0o755)
+    assert container_test.build_inputs(context, "base", "id-1") != edited
+
+
+def test_files_the_dockerignore_leaves_out_do_not_change_the_images_inputs(tmp_path: Path):
+    context = _context(tmp_path)
+    before = container_test.build_inputs(context, "base", "id-1")
+    (context / "tests" / "test_server.py").write_text("def test(): assert True\n")
+    (context / "plugins/src/pkg/__pycache__/mod.cpython-313.pyc").write_text("recompiled")
+    (context / "plugins/build/lib/mod.py").write_text("rebuilt\n")
+    assert container_test.build_inputs(context, "base", "id-1") == before
+
+
+def test_the_repositorys_dockerignore_is_read_as_podman_reads_it():
+    patterns = [
+        line.strip()
+        for line in (container_test.CONTEXT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert not any(p.startswith("!") for p in patterns)  # an exception would switch skipping off
+    left_out = ["tests/test_x.py", "plugins/build/x", "iam_evaluator/node_modules/x/y.js"]
+    left_out += ["plugins/src/x/__pycache__/y.pyc", "plugins/src/x.egg-info/PKG-INFO"]
+    for path in left_out:
+        assert container_test.ignored(PurePosixPath(path), patterns), path
+    for path in ["server.py", "container/Containerfile", "plugins/src/x/y.py"]:
+        assert not container_test.ignored(PurePosixPath(path), patterns), path
