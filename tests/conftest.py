@@ -6,21 +6,50 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 from pathlib import Path
 
 import botocore.session
 import pytest
 
+from xrdeploy.terraform.command import (
+    AWS_PROVIDER_ADDRESS,
+    AWS_PROVIDER_VERSION,
+    find_provider_mirror,
+)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = Path(__file__).resolve().parent / "configs"
 
+
+def _link_the_mirrors_provider(home: Path) -> None:
+    """Put the filesystem mirror's AWS provider in `home`'s plugin cache as hard links: every
+    worker's cache then holds the same 700 MB file, written once and in memory once (a copy per
+    worker was 700 MB more to write, and every provider process of another worker mapped another
+    file). Terraform checks the linked package against the lock file's hash as it would a copy.
+    Where linking is not possible (no mirror, another filesystem, a file this user may not link),
+    the worker's first init copies the provider as usual."""
+    mirror = find_provider_mirror(os.environ.get("XRDEPLOY_PROVIDER_MIRROR"))
+    target = home / "plugin-cache" / AWS_PROVIDER_ADDRESS / AWS_PROVIDER_VERSION
+    if mirror is None or target.exists():
+        return
+    staging = target.with_name(f"{target.name}.linking-{os.getpid()}")
+    try:
+        shutil.copytree(
+            mirror / AWS_PROVIDER_ADDRESS / AWS_PROVIDER_VERSION, staging, copy_function=os.link
+        )
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 # Concurrent `terraform init`s race on one plugin cache ("installed provider plugins are not
-# consistent"), and a lock across workers would serialize them: each worker gets its own cache
-# (the first init on a worker copies the provider from the mirror, seconds). Set at import, so
-# the cdktf CLI's and the CLI's subprocesses inherit it.
+# consistent"), and a lock across workers would serialize them: each worker gets its own cache.
+# Set at import, so the cdktf CLI's and the CLI's subprocesses inherit it.
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 if _WORKER and "XRDEPLOY_TERRAFORM_HOME" not in os.environ:
     os.environ["XRDEPLOY_TERRAFORM_HOME"] = str(REPO_ROOT / ".xrdeploy" / f"terraform-{_WORKER}")
+    _link_the_mirrors_provider(Path(os.environ["XRDEPLOY_TERRAFORM_HOME"]))
 
 # botocore gives each session a loader of its own, which reads and decodes the service models
 # (S3's, IAM's: megabytes of JSON) again; the tests create thousands of sessions (one per assumed
@@ -86,17 +115,17 @@ SHARED_DEPLOYMENT_FOLDERS = ("tests/integration/chain/", "tests/integration/wave
 # nothing is left to run beside them. These go first, longest first (as measured by
 # `--durations`; docs/benchmarks.md), then the rest in xdist's order fill the gaps.
 LONGEST_FIRST = (
-    "tests/integration/chain/",
     "tests/integration/test_cdktf_cli.py",
+    "tests/integration/chain/",
+    "tests/integration/test_demo_as_normal_user.py",
     "tests/integration/test_reverse_order.py",
     "tests/integration/wave/",
+    "tests/integration/test_cli_lifecycle.py",
     "tests/integration/test_local_git_chain.py",
     "tests/integration/test_local_codecommit_chain.py",
-    "tests/integration/test_demo_as_normal_user.py",
-    "tests/terraform/test_validate.py",
-    "tests/integration/test_cli_lifecycle.py",
-    "tests/security/test_checkov.py",
     "tests/terraform/test_hcl.py",
+    "tests/security/test_checkov.py",
+    "tests/terraform/test_validate.py",
 )
 
 
@@ -117,9 +146,17 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
             return str(super()._split_scope(nodeid))
 
         def _assign_work_unit(self, node: object) -> None:
-            # The base class hands out the queue's first scope: put the longest waiting first.
-            longest = min(self.workqueue, key=_start_rank)
-            self.workqueue.move_to_end(longest, last=False)
+            # The base class hands out the queue's first scope. A worker is sent its next scope
+            # while its last two tests are still to run (it needs the next test to run one): one
+            # still busy with a long scope (a single test of minutes, often) gets the shortest
+            # waiting, so no long scope waits behind another; an idle one, the longest waiting.
+            busy_with_long = any(
+                scope in LONGEST_FIRST and not all(done.values())
+                for scope, done in self.assigned_work[node].items()
+            )
+            pick = max if busy_with_long else min
+            chosen = pick(self.workqueue, key=_start_rank)
+            self.workqueue.move_to_end(chosen, last=False)
             super()._assign_work_unit(node)
 
     return SharedDeploymentScheduling(config, log)
