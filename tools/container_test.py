@@ -122,15 +122,19 @@ def ignored(relative: PurePosixPath, patterns: Sequence[str]) -> bool:
     return False
 
 
-def build_inputs(context: Path, base: str, base_id: str) -> str:
-    """A digest of everything the image is built from: every file of the build context (path,
-    mode and content; .dockerignore's exclusions left out), the base's name and image id."""
+def dockerignore_patterns(context: Path) -> list[str]:
     ignore_file = context / ".dockerignore"
-    patterns = [
+    return [
         line.strip().rstrip("/")
         for line in (ignore_file.read_text().splitlines() if ignore_file.exists() else [])
         if line.strip() and not line.startswith("#")
     ]
+
+
+def build_inputs(context: Path, base: str, base_id: str) -> str:
+    """A digest of everything the image is built from: every file of the build context (path,
+    mode and content; .dockerignore's exclusions left out), the base's name and image id."""
+    patterns = dockerignore_patterns(context)
     digest = hashlib.sha256(f"{base}\0{base_id}\0".encode())
     for path in sorted(context.rglob("*")):
         relative = PurePosixPath(path.relative_to(context).as_posix())

@@ -84,11 +84,7 @@ def test_files_the_dockerignore_leaves_out_do_not_change_the_images_inputs(tmp_p
 
 
 def test_the_repositorys_dockerignore_is_read_as_podman_reads_it():
-    patterns = [
-        line.strip()
-        for line in (container_test.CONTEXT / ".dockerignore").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    patterns = container_test.dockerignore_patterns(container_test.CONTEXT)
     assert not any(p.startswith("!") for p in patterns)  # an exception would switch skipping off
     left_out = ["tests/test_x.py", "plugins/build/x", "iam_evaluator/node_modules/x/y.js"]
     left_out += ["plugins/src/x/__pycache__/y.pyc", "plugins/src/x.egg-info/PKG-INFO", "README.md"]

@@ -98,28 +98,30 @@ def _record_hooks(deployment_dir: Path) -> None:
     """Keep the AppSpec's hooks in HOOKS_FILE. An AppSpec that is missing or does not parse is
     not recorded: the first event's `hooks` reads it again and reports it, as the agent does."""
     try:
-        spec = read_appspec(deployment_dir / "deployment-archive")
+        recorded = _appspec_hooks(deployment_dir)
     except AgentError:
         return
-    recorded = {
+    (deployment_dir / HOOKS_FILE).write_text(json.dumps(recorded))
+
+
+def _hook_scripts(deployment_dir: Path, event: str) -> list[dict[str, Any]]:
+    recorded = deployment_dir / HOOKS_FILE
+    hooks = (
+        json.loads(recorded.read_text()) if recorded.is_file() else _appspec_hooks(deployment_dir)
+    )
+    scripts: list[dict[str, Any]] = hooks.get(event, [])
+    return scripts
+
+
+def _appspec_hooks(deployment_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    spec = read_appspec(deployment_dir / "deployment-archive")
+    return {
         event: [
             {"location": script.location, "timeout": script.timeout, "runas": script.runas}
             for script in scripts
         ]
         for event, scripts in spec.hooks.items()
     }
-    (deployment_dir / HOOKS_FILE).write_text(json.dumps(recorded))
-
-
-def _hook_scripts(deployment_dir: Path, event: str) -> list[dict[str, Any]]:
-    recorded = deployment_dir / HOOKS_FILE
-    if recorded.is_file():
-        scripts: list[dict[str, Any]] = json.loads(recorded.read_text()).get(event, [])
-        return scripts
-    return [
-        {"location": script.location, "timeout": script.timeout, "runas": script.runas}
-        for script in read_appspec(deployment_dir / "deployment-archive").hooks.get(event, ())
-    ]
 
 
 def _unzip(data: bytes, target: Path) -> None:
