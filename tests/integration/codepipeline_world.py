@@ -17,7 +17,10 @@ from xrdeploy.aws_clients import local_cloud_client
 REGION = "us-east-1"
 ACCOUNT = "424242424242"
 WAIT_SECONDS = 60.0
-JOB_TIMEOUT_SECONDS = 8  # the local cloud's no-reply timeout for Lambda jobs (AWS: 1 hour)
+# The local cloud's no-reply timeout for Lambda jobs (AWS: 1 hour): short enough that a function
+# that never reports fails within WAIT_SECONDS, long enough for a cold start on a loaded machine
+# (at 8 s one CI run failed a passing job). The no-reply test sets a shorter one for itself.
+JOB_TIMEOUT_SECONDS = 45
 
 # The job worker: what it reports is chosen by the action's UserParameters.
 WORKER_SOURCE = textwrap.dedent(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -31,6 +31,15 @@ pytestmark = pytest.mark.integration
 def endpoint(own_cloud: SessionLocalCloud, cloud_settings: Callable[..., object]) -> str:
     cloud_settings(codepipeline_job_timeout_seconds=JOB_TIMEOUT_SECONDS)
     return own_cloud.endpoint
+
+
+@pytest.fixture
+def no_reply_timeout(cloud_settings: Callable[..., object]) -> Iterator[float]:
+    """A job timeout of a few seconds for this test only: its function never replies."""
+    seconds = 5.0
+    cloud_settings(codepipeline_job_timeout_seconds=seconds)
+    yield seconds
+    cloud_settings(codepipeline_job_timeout_seconds=JOB_TIMEOUT_SECONDS)
 
 
 @pytest.fixture(scope="module")
@@ -270,14 +279,21 @@ def test_a_continuation_token_invokes_the_function_again(world: World) -> None:
     assert reported["token"] == "step-2"
 
 
-def test_a_function_that_never_reports_times_the_job_out(world: World) -> None:
-    # GIVEN a function that returns without a job result
+def test_a_function_that_never_reports_times_the_job_out(
+    world: World, no_reply_timeout: float
+) -> None:
+    # GIVEN a function that returns without a job result, and a job timeout of a few seconds
     pipeline = world.pipeline(mode="silent")
     execution_id = pipeline.wait_for_run(pipeline.upload("build 1"))
     # THEN after the job timeout the action fails with CodePipeline's message
     assert pipeline.wait_for_status(execution_id, "Succeeded", "Failed")["status"] == "Failed"
-    error = pipeline.actions(execution_id)["Promote"]["output"]["executionResult"]["errorDetails"]
-    assert "failed to return a result" in error["message"]
+    promote = pipeline.actions(execution_id)["Promote"]
+    assert (
+        "failed to return a result"
+        in promote["output"]["executionResult"]["errorDetails"]["message"]
+    )
+    # AND only once the timeout had passed
+    assert (promote["lastUpdateTime"] - promote["startTime"]).total_seconds() >= no_reply_timeout
 
 
 def test_stop_with_abandon_ends_a_waiting_approval(world: World) -> None:
