@@ -118,7 +118,6 @@ LONGEST_FIRST = (
     "tests/integration/test_cdktf_cli.py",
     "tests/integration/chain/",
     "tests/integration/test_demo_as_normal_user.py",
-    "tests/integration/test_reverse_order.py",
     "tests/integration/wave/",
     "tests/integration/test_cli_lifecycle.py",
     "tests/integration/test_local_git_chain.py",

@@ -18,9 +18,9 @@ Fixtures (session scope):
   part of what stopping the session's own local cloud discards; in a local cloud the session did
   not start, every deployment is destroyed at the end. Destroy itself is tested on its own
   (`test_cli_lifecycle.py`: deploy, re-plan, destroy, nothing left).
-- ``default_chain``: the embedded three-stage chain, created all at once, shared by the tests of
-  tests/integration/chain/. (test_reverse_order.py creates the same stacks, under another app
-  name, in reverse order: the proof that no stack needs another to exist first.)
+- ``default_chain``: the embedded three-stage chain, shared by the tests of
+  tests/integration/chain/, created against the chain order (``in_reverse_order``): the proof that
+  no stack needs another to exist first, on the stacks the other chain tests then run builds on.
 
 A test for your own chain takes a few lines:
 
@@ -128,8 +128,8 @@ def deploy_chain(
         deployments[config] = deployment
         synthesis = deployment.synthesize()
         if in_reverse_order:
-            # Against the chain order, each stack alone (test_reverse_order.py). Chain order is
-            # tested by the CLI and cdktf tests.
+            # Against the chain order, each stack alone (the shared default chain). Chain order
+            # is tested by the CLI and cdktf tests.
             deployment.deploy_one_at_a_time([stack.name for stack in reversed(synthesis.stacks)])
         else:
             # Every stack at once: each apply's minute is mostly the AWS provider's wait on the
@@ -148,7 +148,9 @@ def deploy_chain(
 
 @pytest.fixture(scope="session")
 def default_chain(deploy_chain: Callable[..., LocalDeployment]) -> LocalDeployment:
-    return deploy_chain(None)
+    # One deployment of the default chain per session serves the order proof and every test of
+    # tests/integration/chain/ (a second, created all at once, would cost a chain's applies).
+    return deploy_chain(None, in_reverse_order=True)
 
 
 def _as_root() -> bool:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import shutil
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -105,6 +106,18 @@ def test_every_resource_type_applied_and_replans_with_no_changes(chain: LocalDep
     )
     keys = {o["Key"] for o in state.get("Contents", [])}
     assert {"xrdeploy/alpha.tfstate", "xrdeploy/beta.tfstate", "xrdeploy/prod.tfstate"} <= keys
+
+
+def test_the_stacks_were_created_last_stage_first_each_alone(chain: LocalDeployment) -> None:
+    # GIVEN the shared deployment, applied by the session's fixture (conftest.deploy_chain)
+    # THEN prod's stack came first, before any role of beta or alpha existed, then beta, then
+    # alpha, one at a time: the tests that follow a build to prod run on stacks created against
+    # the chain's order ...
+    assert chain.applied == ["prod", "beta", "alpha"]
+    # ... in a local cloud that refuses a trust policy naming a role that does not exist yet
+    # (tests/integration/test_trust_principals.py), so no stack needed another to exist first
+    with urllib.request.urlopen(f"{chain.endpoint}/_xrdeploy/guards", timeout=10) as response:
+        assert json.loads(response.read())["enforce_trust"] is True
 
 
 def test_one_upload_reaches_prod_by_itself(chain: LocalDeployment, make_build: Any) -> None:
