@@ -1,6 +1,6 @@
 """The cdktf CLI against the local cloud, run the way the README gives it: the project's Terraform
 settings from `eval "$(python main.py terraform-env)"`, config and target from XRDEPLOY_CONFIG and
-XRDEPLOY_TARGET, then `npx cdktf deploy '*' --auto-approve`, `npx cdktf diff <stage>` per stage,
+XRDEPLOY_TARGET, then `npx cdktf deploy '*' --auto-approve`, `npx cdktf diff <stage>`,
 `npx cdktf destroy '*' --auto-approve`. No other cdktf flag.
 
 Nothing may leave the loopback: HTTP(S)_PROXY point at a closed loopback port for every host but
@@ -169,9 +169,12 @@ def test_deploy_star_applies_stage_after_stage_in_chain_order(project, deployed)
     assert stacks_reporting(deployed, "from the dependency lock file") == list(STAGES)
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_diff_after_deploy_shows_no_changes(project, deployed, stage):
-    output = project.run("diff", stage)
+def test_diff_after_deploy_shows_no_changes(project, deployed):
+    # One stage: each `cdktf diff` runs the app again (a synth: the provider binding's import) for
+    # one stack, and what it checks, the CLI's path to a plan, is the same for every stack. That
+    # every stack of the chain re-plans with no changes is tested on the shared chain
+    # (chain/test_chain.py) through `python main.py plan`.
+    output = project.run("diff", STAGES[-1])  # as the README gives it: `npx cdktf diff beta`
     assert "No changes. Your infrastructure matches the configuration." in output, output[-3000:]
 
 
