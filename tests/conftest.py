@@ -15,6 +15,7 @@ import pytest
 from xrdeploy.terraform.command import (
     AWS_PROVIDER_ADDRESS,
     AWS_PROVIDER_VERSION,
+    cached_provider_dir,
     find_provider_mirror,
 )
 
@@ -30,7 +31,7 @@ def _link_the_mirrors_provider(home: Path) -> None:
     Where linking is not possible (no mirror, another filesystem, a file this user may not link),
     the worker's first init copies the provider as usual."""
     mirror = find_provider_mirror(os.environ.get("XRDEPLOY_PROVIDER_MIRROR"))
-    target = home / "plugin-cache" / AWS_PROVIDER_ADDRESS / AWS_PROVIDER_VERSION
+    target = cached_provider_dir(home)
     if mirror is None or target.exists():
         return
     staging = target.with_name(f"{target.name}.linking-{os.getpid()}")

@@ -69,11 +69,20 @@ def terraform_home() -> Path:
     return Path(override) if override else STATE_HOME
 
 
+def plugin_cache(home: Path | None = None) -> Path:
+    """Terraform's plugin cache under `home` (default: terraform_home())."""
+    return (home or terraform_home()) / "plugin-cache"
+
+
+def cached_provider_dir(home: Path | None = None) -> Path:
+    """Where the plugin cache keeps the pinned AWS provider (one directory per platform)."""
+    return plugin_cache(home) / AWS_PROVIDER_ADDRESS / AWS_PROVIDER_VERSION
+
+
 def provider_cached() -> bool:
     """Whether the plugin cache holds the pinned AWS provider (complete: it is only looked at
     under the init lock, and the init that fills it holds that lock until it is done)."""
-    cache = terraform_home() / "plugin-cache" / AWS_PROVIDER_ADDRESS
-    return any((cache / AWS_PROVIDER_VERSION).glob("*/terraform-provider-aws_*"))
+    return any(cached_provider_dir().glob("*/terraform-provider-aws_*"))
 
 
 def find_provider_mirror(explicit: str | None = None) -> Path | None:
@@ -105,11 +114,11 @@ def cli_config_text(mirror: Path | None, plugin_cache: Path) -> str:
 def write_cli_config(home: Path | None = None) -> Path:
     """Write (atomically) the CLI config every Terraform run of ours uses."""
     home = home or terraform_home()
-    plugin_cache = home / "plugin-cache"
-    plugin_cache.mkdir(parents=True, exist_ok=True)
+    cache = plugin_cache(home)
+    cache.mkdir(parents=True, exist_ok=True)
     path = home / "terraform.rc"
     mirror = find_provider_mirror(os.environ.get("XRDEPLOY_PROVIDER_MIRROR"))
-    text = cli_config_text(mirror, plugin_cache)
+    text = cli_config_text(mirror, cache)
     if path.exists() and path.read_text() == text:
         return path
     # A temporary file of its own per writer: several Terraform runs may start at once.
@@ -134,7 +143,7 @@ def terraform_env(home: Path | None = None) -> dict[str, str]:
     home = home or terraform_home()
     return {
         "TF_CLI_CONFIG_FILE": str(write_cli_config(home)),
-        "TF_PLUGIN_CACHE_DIR": str(home / "plugin-cache"),
+        "TF_PLUGIN_CACHE_DIR": str(plugin_cache(home)),
         **process_settings(),
     }
 
