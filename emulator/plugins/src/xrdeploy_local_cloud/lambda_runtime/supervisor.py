@@ -81,6 +81,7 @@ class Supervisor:
         self.runtime = runtime  # before the process exists: its first GET /next looks it up
         runtime.start(sys.stdout)
         runtime.initialized.wait()
+        runtime.settle()
         if runtime.init_error is not None:
             runtime.kill()
             return runtime.init_error
@@ -127,8 +128,7 @@ class Supervisor:
                 trace_id=request.get("trace-id", ""),
                 deadline_ms=int(time.time() * 1000) + self.settings.timeout_seconds * 1000,
             )
-            runtime.current = pending
-            runtime.invocations.put(pending)
+            runtime.hand_over(pending)
             if not runtime.alive and not pending.done.is_set():
                 pending.outcome = "exit"  # died between the liveness check and the hand-over
                 pending.done.set()
@@ -144,7 +144,7 @@ class Supervisor:
                 )
                 runtime.output.write(message + "\n")
                 outcome, body = "error", json.dumps({"errorMessage": message}).encode()
-            runtime.current = None
+            runtime.settle()
             self._finish(request_id, runtime, started, outcome, body)
 
     def _result_of(self, pending: PendingInvoke, runtime: RuntimeProcess) -> tuple[str, bytes]:
