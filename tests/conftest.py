@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import botocore.session
@@ -105,11 +106,39 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return Synthesized(tmp_path_factory.mktemp("synth"))
 
 
-# Folders whose test files share a session fixture that is expensive to build (a deployed chain):
-# pytest-xdist must hand each folder to one worker as a whole. Its own `loadgroup` does not group
-# on this pytest (checked: tests of one group split), so the file scope of `--dist loadfile` is
-# widened to the folder here.
-SHARED_DEPLOYMENT_FOLDERS = ("tests/integration/chain/", "tests/integration/wave/")
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One moto server for every plan of the session (tools/security_scan.py): plans read the
+    default VPC and subnets, whose ids differ between servers, so plans compared with each other
+    come from one."""
+    from tools.checkov_env import ensure_venv
+    from tools.security_scan import moto_server
+
+    with moto_server(ensure_venv(), tmp_path_factory.mktemp("moto") / "moto.log") as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def default_chain_plans(
+    synthesized: Synthesized, moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+) -> list[Path]:
+    """`terraform show -json` of a plan of each stack of the default chain (AWS target): Checkov
+    scans them (tests/security), the HCL output's plans are compared with them (tests/terraform)."""
+    from tools.security_scan import plan_stacks_against
+
+    stacks = [("default", stack) for stack in synthesized("default", "aws").stacks]
+    return plan_stacks_against(moto_endpoint, stacks, tmp_path_factory.mktemp("plans"))
+
+
+# Groups of test files that share a session fixture too expensive to build twice (a deployed
+# chain; the default chain's plans): pytest-xdist must hand each group to one worker as a whole.
+# Its own `loadgroup` does not group on this pytest (checked: tests of one group split), so the
+# file scope of `--dist loadfile` is widened to the group here, named by its first entry.
+SHARED_FIXTURE_GROUPS = (
+    ("tests/integration/chain/",),
+    ("tests/integration/wave/",),
+    ("tests/terraform/test_hcl.py", "tests/security/test_checkov.py"),
+)
 
 # The suite's wall time is its busiest worker's. xdist hands out scopes in order of their number
 # of tests, which starts the few long ones (a deployed chain, the cdktf CLI's deploys) last, when
@@ -123,8 +152,7 @@ LONGEST_FIRST = (
     "tests/integration/test_cli_lifecycle.py",
     "tests/integration/test_local_git_chain.py",
     "tests/integration/test_local_codecommit_chain.py",
-    "tests/terraform/test_hcl.py",
-    "tests/security/test_checkov.py",
+    "tests/terraform/test_hcl.py",  # with tests/security/test_checkov.py
     "tests/terraform/test_validate.py",
 )
 
@@ -140,9 +168,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
 
     class SharedDeploymentScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            for folder in SHARED_DEPLOYMENT_FOLDERS:
-                if nodeid.startswith(folder):
-                    return folder
+            for group in SHARED_FIXTURE_GROUPS:
+                if nodeid.startswith(group):
+                    return group[0]
             return str(super()._split_scope(nodeid))
 
         def _assign_work_unit(self, node: object) -> None:

@@ -251,7 +251,21 @@ def plan_stacks(
     venv: Path,
     parallelism: int = 2,
 ) -> list[Path]:
-    """Plan each (config name, stack) against moto; returns the `terraform show -json` files.
+    """Plan each (config name, stack) against a moto server of its own; returns the
+    `terraform show -json` files."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    with moto_server(venv, workdir / "moto.log") as endpoint:
+        return plan_stacks_against(endpoint, stacks, workdir, parallelism)
+
+
+def plan_stacks_against(
+    endpoint: str,
+    stacks: Sequence[tuple[str, SynthesizedStack]],
+    workdir: Path,
+    parallelism: int = 2,
+) -> list[Path]:
+    """Plan each (config name, stack) against the moto server at `endpoint`; returns the
+    `terraform show -json` files, `<workdir>/<config>-<stack>.tfplan.json`.
 
     Plans run on copies: the synthesized directories are shared with other test tiers.
     """
@@ -266,35 +280,30 @@ def plan_stacks(
             with env_lock:
                 return super()._env()
 
-    workdir.mkdir(parents=True, exist_ok=True)
-    with moto_server(venv, workdir / "moto.log") as endpoint:
+    def plan_one(item: tuple[str, SynthesizedStack]) -> Path:
+        config_name, stack = item
+        # Same depth as <outdir>/stacks/<stack>, so the local backend's relative state path
+        # stays inside this config's folder.
+        directory = workdir / config_name / "out" / "stacks" / stack.name
+        shutil.copytree(
+            stack.directory,
+            directory,
+            symlinks=True,
+            ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfplan"),
+        )
+        account = stack_account(stack.document())
+        terraform = SerialConfigTerraform(directory, extra_env=plan_environment(endpoint, account))
+        # Terraform's shared plugin cache is not safe for concurrent installs: init one at a
+        # time (a second or two each), plan in parallel.
+        with init_lock:
+            terraform.init()
+        terraform.plan(PLAN_FILE)
+        shown = workdir / f"{config_name}-{stack.name}.tfplan.json"
+        shown.write_text(json.dumps(terraform.show_json(PLAN_FILE)))
+        return shown
 
-        def plan_one(item: tuple[str, SynthesizedStack]) -> Path:
-            config_name, stack = item
-            # Same depth as <outdir>/stacks/<stack>, so the local backend's relative state path
-            # stays inside this config's folder.
-            directory = workdir / config_name / "out" / "stacks" / stack.name
-            shutil.copytree(
-                stack.directory,
-                directory,
-                symlinks=True,
-                ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfplan"),
-            )
-            account = stack_account(stack.document())
-            terraform = SerialConfigTerraform(
-                directory, extra_env=plan_environment(endpoint, account)
-            )
-            # Terraform's shared plugin cache is not safe for concurrent installs: init one at a
-            # time (a second or two each), plan in parallel.
-            with init_lock:
-                terraform.init()
-            terraform.plan(PLAN_FILE)
-            shown = workdir / f"{config_name}-{stack.name}.tfplan.json"
-            shown.write_text(json.dumps(terraform.show_json(PLAN_FILE)))
-            return shown
-
-        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-            return list(pool.map(plan_one, stacks))
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        return list(pool.map(plan_one, stacks))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tools.checkov_env import ensure_venv
-from tools.security_scan import PLAN_CONFIGS, SCAN_CONFIGS, Scan, plan_stacks, scan
+from tools.security_scan import PLAN_CONFIGS, SCAN_CONFIGS, Scan, plan_stacks_against, scan
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +26,17 @@ def hcl_json_scan(synthesized, checkov_venv: Path) -> Scan:
 
 
 @pytest.fixture(scope="session")
-def plan_files(synthesized, checkov_venv: Path, tmp_path_factory: pytest.TempPathFactory):
-    stacks = [(name, stack) for name in PLAN_CONFIGS for stack in synthesized(name).stacks]
-    return plan_stacks(stacks, tmp_path_factory.mktemp("plans"), checkov_venv)
+def plan_files(
+    synthesized,
+    default_chain_plans: list[Path],
+    moto_endpoint: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> list[Path]:
+    # The default chain's plans are the session's (tests/conftest.py), shared with tests/terraform.
+    others = [n for n in PLAN_CONFIGS if n != "default"]
+    stacks = [(name, stack) for name in others for stack in synthesized(name).stacks]
+    planned = plan_stacks_against(moto_endpoint, stacks, tmp_path_factory.mktemp("plans"))
+    return [*default_chain_plans, *planned]
 
 
 @pytest.fixture(scope="session")

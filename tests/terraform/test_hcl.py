@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from tools.checkov_env import ensure_venv
-from tools.security_scan import moto_server, plan_environment, stack_account
+from tools.security_scan import plan_environment, stack_account
 from xrdeploy.config.model import load_config
 from xrdeploy.config.target import DeployTarget
 from xrdeploy.terraform.command import Terraform, terraform_env
@@ -84,29 +83,30 @@ def plan_copy(stack: SynthesizedStack, directory: Path, endpoint: str, account: 
 
 
 def test_hcl_and_json_plans_of_the_default_chain_are_the_same(
-    synthesized, hcl_synthesis: Synthesis, tmp_path: Path
+    synthesized,
+    default_chain_plans: list[Path],
+    moto_endpoint: str,
+    hcl_synthesis: Synthesis,
+    tmp_path: Path,
 ):
+    # The JSON stacks' plans are the session's (tests/conftest.py, also scanned by Checkov), made
+    # against the same moto server as these.
     json_synthesis = synthesized("default", "aws")
     assert [s.name for s in hcl_synthesis.stacks] == [s.name for s in json_synthesis.stacks]
-    jobs = [
-        (form, stack, stack_account(json_stack.document()))
-        for json_stack, hcl_stack in zip(json_synthesis.stacks, hcl_synthesis.stacks, strict=True)
-        for form, stack in (("json", json_stack), ("hcl", hcl_stack))
-    ]
-    with moto_server(ensure_venv(), tmp_path / "moto.log") as endpoint:
 
-        def plan(job: tuple[str, SynthesizedStack, str]) -> Any:
-            form, stack, account = job
-            directory = tmp_path / form / "out" / "stacks" / stack.name
-            return plan_copy(stack, directory, endpoint, account)
+    def plan(stack: SynthesizedStack) -> Any:
+        directory = tmp_path / "hcl" / "out" / "stacks" / stack.name
+        return plan_copy(stack, directory, moto_endpoint, stack_account(json_stack_of[stack.name]))
 
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            plans = list(pool.map(plan, jobs))
-    for index in range(0, len(plans), 2):
-        stack = jobs[index][1].name
-        from_json, from_hcl = comparable(plans[index]), comparable(plans[index + 1])
-        assert len(from_json) > 20, stack
-        assert sorted(from_hcl) == sorted(from_json), stack
+    json_stack_of = {stack.name: stack.document() for stack in json_synthesis.stacks}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        hcl_plans = list(pool.map(plan, hcl_synthesis.stacks))
+    json_plans = [json.loads(path.read_text()) for path in default_chain_plans]
+    assert len(json_plans) == len(hcl_plans)
+    for stack, json_plan, hcl_plan in zip(hcl_synthesis.stacks, json_plans, hcl_plans, strict=True):
+        from_json, from_hcl = comparable(json_plan), comparable(hcl_plan)
+        assert len(from_json) > 20, stack.name
+        assert sorted(from_hcl) == sorted(from_json), stack.name
         for address, change in from_json.items():
             differing = sorted(
                 f"{part}.{key}"
@@ -115,4 +115,4 @@ def test_hcl_and_json_plans_of_the_default_chain_are_the_same(
                 for key in set(change[part]) | set(from_hcl[address][part] or {})
                 if change[part].get(key) != (from_hcl[address][part] or {}).get(key)
             )
-            assert from_hcl[address] == change, (stack, address, differing)
+            assert from_hcl[address] == change, (stack.name, address, differing)
