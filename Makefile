@@ -74,10 +74,10 @@ synth: setup           ## Terraform JSON for the default chain in cdktf.out/
 # each S3 lifecycle configuration, pipelines running), and four overlap more of it
 # (docs/benchmarks.md). Each worker
 # has its own Terraform plugin cache (tests/conftest.py sets XRDEPLOY_TERRAFORM_HOME), since
-# concurrent `terraform init`s race on a shared one. One test file per worker at a time, and each
-# shared-deployment folder (tests/integration/chain/, tests/integration/wave/) as one unit
-# (tests/conftest.py), so a deployed chain is built once. (pytest-xdist 3.8's loadgroup does not
-# group on this pytest.)
+# concurrent `terraform init`s race on a shared one. One test file per worker at a time, and the
+# files that share a session fixture (a deployed chain, the default chain's plans) as one unit
+# (SHARED_FIXTURE_GROUPS, tests/conftest.py), so each is built once. (pytest-xdist 3.8's loadgroup
+# does not group on this pytest.)
 PYTEST_WORKERS ?= 4
 
 # The local cloud's unit tier (one process, on LocalStack's Python) runs beside the workers, its
