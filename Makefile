@@ -60,7 +60,7 @@ environments: setup node_modules/.package-lock.json emulator/iam_evaluator/node_
 localstack-venv:       ## LocalStack's venv (.localstack/venv), built or brought up to date
 	$(PYTHON) -c 'from emulator.venv import ensure_environment; ensure_environment()'
 
-checkov-venv:          ## Checkov's venv (.xrdeploy/checkov-venv) for the security tier
+checkov-venv:          ## Checkov's venv (~/.cache/xrdeploy/checkov-venv, shared by clones) for the security tier
 	$(PYTHON) -c 'from tools.checkov_env import ensure_venv; ensure_venv()'
 
 # DEMO_ARGS=--approve answers the manual approvals (needed without a terminal).

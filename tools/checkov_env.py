@@ -34,11 +34,15 @@ def _stderr_progress(message: str) -> None:
 
 
 def venv_dir() -> Path:
-    """``$XRDEPLOY_CHECKOV_VENV`` or ``<repo>/.xrdeploy/checkov-venv``."""
+    """``$XRDEPLOY_CHECKOV_VENV``, or ``xrdeploy/checkov-venv`` in the user's cache directory
+    (``$XDG_CACHE_HOME``, else ``~/.cache``). It holds nothing of the checkout but the pins, so
+    every clone on the machine shares it (a fresh clone's set-up skips a minute of installing);
+    a clone with other pins rebuilds it."""
     override = os.environ.get(VENV_ENV)
     if override:
         return Path(override).expanduser().resolve()
-    return REPO_ROOT / ".xrdeploy" / "checkov-venv"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache.expanduser().resolve() / "xrdeploy" / "checkov-venv"
 
 
 def venv_python(venv: Path) -> Path:
