@@ -166,7 +166,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
         return None
     from xdist.scheduler import LoadFileScheduling
 
-    class SharedDeploymentScheduling(LoadFileScheduling):
+    class SharedFixtureScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             for group in SHARED_FIXTURE_GROUPS:
                 if nodeid.startswith(group):
@@ -187,4 +187,4 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
             self.workqueue.move_to_end(chosen, last=False)
             super()._assign_work_unit(node)
 
-    return SharedDeploymentScheduling(config, log)
+    return SharedFixtureScheduling(config, log)
