@@ -29,7 +29,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -271,15 +270,6 @@ def plan_stacks_against(
     """
     from xrdeploy.terraform.command import Terraform
 
-    env_lock, init_lock = threading.Lock(), threading.Lock()
-
-    class SerialConfigTerraform(Terraform):
-        # Terraform._env rewrites <repo>/.xrdeploy/terraform.rc through one fixed ".partial" file
-        # on every command, so two threads starting commands at once can race on it.
-        def _env(self) -> dict[str, str]:
-            with env_lock:
-                return super()._env()
-
     def plan_one(item: tuple[str, SynthesizedStack]) -> Path:
         config_name, stack = item
         # Same depth as <outdir>/stacks/<stack>, so the local backend's relative state path
@@ -292,11 +282,8 @@ def plan_stacks_against(
             ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfplan"),
         )
         account = stack_account(stack.document())
-        terraform = SerialConfigTerraform(directory, extra_env=plan_environment(endpoint, account))
-        # Terraform's shared plugin cache is not safe for concurrent installs: init one at a
-        # time (a second or two each), plan in parallel.
-        with init_lock:
-            terraform.init()
+        terraform = Terraform(directory, extra_env=plan_environment(endpoint, account))
+        terraform.init()  # the first install into the plugin cache runs alone (Terraform.init)
         terraform.plan(PLAN_FILE)
         shown = workdir / f"{config_name}-{stack.name}.tfplan.json"
         shown.write_text(json.dumps(terraform.show_json(PLAN_FILE)))
