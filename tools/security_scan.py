@@ -279,11 +279,15 @@ def plan_stacks_against(
             stack.directory,
             directory,
             symlinks=True,
-            ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfplan"),
+            ignore=shutil.ignore_patterns(".terraform", "*.tfplan"),
         )
         account = stack_account(stack.document())
         terraform = Terraform(directory, extra_env=plan_environment(endpoint, account))
-        terraform.init()  # the first install into the plugin cache runs alone (Terraform.init)
+        # With the stack's lock file (synth writes the committed one), init only links the cached
+        # provider, so the plans' inits run side by side; the first install into an empty
+        # plugin cache runs alone (Terraform.init). Without it, each init would install into
+        # the shared cache again, and concurrent installs race there.
+        terraform.init()
         terraform.plan(PLAN_FILE)
         shown = workdir / f"{config_name}-{stack.name}.tfplan.json"
         shown.write_text(json.dumps(terraform.show_json(PLAN_FILE)))
