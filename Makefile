@@ -27,9 +27,10 @@ node-check:            ## Node.js >= $(NODE_MIN) on PATH, with one line saying w
 	[ "$$major" -ge $(NODE_MIN) ] 2>/dev/null || { \
 	  echo "error: node $$version: cdktf needs Node.js >= $(NODE_MIN); install Node.js 22 or 24 (LTS)" >&2; exit 2; }
 
-# The pinned cdktf CLI (package-lock.json), for `npx cdktf` and its integration test.
-node_modules/.package-lock.json: package-lock.json | node-check
-	npm ci --no-audit --no-fund
+# The pinned cdktf CLI (package-lock.json), for `npx cdktf` and its integration test: installed
+# once per package-lock.json in the user's cache, hard-linked into each checkout (tools/cdktf_cli_env.py).
+node_modules/.package-lock.json: package.json package-lock.json | node-check
+	$(PYTHON) -m tools.cdktf_cli_env
 
 # The local cloud's IAM evaluator (@cloud-copilot/iam-simulate, emulator/iam_evaluator).
 emulator/iam_evaluator/node_modules/.package-lock.json: emulator/iam_evaluator/package-lock.json | node-check

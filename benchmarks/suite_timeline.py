@@ -13,12 +13,23 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 TIERS = ("unit", "synth", "terraform", "security", "integration")
+
+_cpu_at_last_report = 0.0
+
+
+def _cpu_so_far() -> float:
+    """This worker's CPU and that of the children it has reaped (Terraform, the cdktf CLI, a
+    LocalStack once stopped): a test's figure is the difference since the previous report."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def pytest_runtest_logreport(report: Any) -> None:
@@ -27,12 +38,15 @@ def pytest_runtest_logreport(report: Any) -> None:
     # On xdist's controller, a report a worker already recorded carries that worker's `node`.
     if not out or getattr(report, "node", None) is not None:
         return
+    global _cpu_at_last_report
+    cpu, _cpu_at_last_report = _cpu_at_last_report, _cpu_so_far()
     record = {
         "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
         "test": report.nodeid,
         "phase": report.when,
         "start": report.start,
         "stop": report.stop,
+        "cpu": _cpu_at_last_report - cpu,
     }
     with Path(out).open("a") as f:
         f.write(json.dumps(record) + "\n")
@@ -40,23 +54,41 @@ def pytest_runtest_logreport(report: Any) -> None:
 
 def summary(records: list[dict[str, Any]]) -> list[str]:
     ours = [r for r in records if r["test"].startswith("tests/")]
-    took, tests, by_file = Counter[str](), Counter[str](), defaultdict[str, Counter[str]](Counter)
+    took, cpu, tests = Counter[str](), Counter[str](), Counter[str]()
+    by_file, cpu_by_file = (
+        defaultdict[str, Counter[str]](Counter),
+        defaultdict[str, Counter[str]](Counter),
+    )
     ends: dict[str, float] = {}
     for r in ours:
         parts = r["test"].split("::")[0].split("/")
-        tier, seconds = parts[1], r["stop"] - r["start"]
+        tier, seconds, name = (
+            parts[1],
+            r["stop"] - r["start"],
+            "/".join(parts[2:]).removesuffix(".py"),
+        )
         took[tier] += seconds
-        by_file[tier]["/".join(parts[2:]).removesuffix(".py")] += seconds
+        by_file[tier][name] += seconds
+        # Records made before the CPU column existed have none.
+        cpu[tier] += r.get("cpu", 0.0)
+        cpu_by_file[tier][name] += r.get("cpu", 0.0)
         tests[tier] += r["phase"] == "call"
         ends[r["worker"]] = max(ends.get(r["worker"], 0.0), r["stop"])
     started = min(r["start"] for r in ours)
-    lines = ["| tier | tests | summed test time (s) | largest files (s) |", "|---|---:|---:|---|"]
+    lines = [
+        "| tier | tests | summed test time (s) | largest files (s) | CPU (s) | most CPU (s) |",
+        "|---|---:|---:|---|---:|---|",
+    ]
     for tier in TIERS:
         largest = ", ".join(f"{name} {s:.0f}" for name, s in by_file[tier].most_common(3))
-        lines.append(f"| {tier} | {tests[tier]} | {took[tier]:.0f} | {largest} |")
+        busiest = ", ".join(f"{name} {s:.0f}" for name, s in cpu_by_file[tier].most_common(3))
+        row = (tier, tests[tier], f"{took[tier]:.0f}", largest, f"{cpu[tier]:.0f}", busiest)
+        lines.append("| " + " | ".join(str(cell) for cell in row) + " |")
     wall = max(ends.values()) - started
-    total = sum(took.values())
-    lines.append(f"| all | {sum(tests.values())} | {total:.0f} | wall time {wall:.0f} s |")
+    lines.append(
+        f"| all | {sum(tests.values())} | {sum(took.values()):.0f} | wall time {wall:.0f} s "
+        f"| {sum(cpu.values()):.0f} | |"
+    )
     lines.append("")
     lines += [f"{w}: last test ended at {end - started:.0f} s" for w, end in sorted(ends.items())]
     return lines

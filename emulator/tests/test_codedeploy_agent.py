@@ -163,3 +163,26 @@ def test_each_event_gets_its_own_scripts_in_the_appspecs_order(tmp_path: Path) -
     [validate] = agent.hooks(layout, "ValidateService")["scripts"]
     assert (validate["location"], validate["timeout"]) == ("c.sh", 30)
     assert agent.hooks(layout, "ApplicationStart")["scripts"] == []
+
+
+def test_one_answer_holds_each_events_scripts_and_an_appspec_error_fails_it_whole(
+    tmp_path: Path,
+) -> None:
+    hooks = (
+        "hooks:\n  BeforeInstall:\n    - location: a.sh\n  ValidateService:\n    - location: b.sh\n"
+    )
+    files = {"appspec.yml": _spec(tmp_path / "w", hooks), "site/x": "", "a.sh": "#!/bin/sh\n"}
+    layout = _deploy(tmp_path, "d-1", files)
+    answer = agent.hooks_of(layout, ["BeforeInstall", "AfterInstall", "ValidateService"])
+    assert answer == {
+        "events": {
+            event: agent.hooks(layout, event)
+            for event in ("BeforeInstall", "AfterInstall", "ValidateService")
+        }
+    }
+    assert answer["events"]["ValidateService"]["scripts"][0]["problem"] == "ScriptMissing"
+    # An AppSpec that no longer parses fails the answer, whichever event it was asked for.
+    (layout.archive / "appspec.yml").write_text("version: 1.0\nos: linux\n")
+    (layout.deployment_dir / agent.HOOKS_FILE).unlink()
+    with pytest.raises(agent.AgentError, match=r"version must be 0\.0"):
+        agent.hooks_of(layout, ["AfterInstall"])

@@ -45,6 +45,7 @@ class FakeInstance:
     def __init__(self, base: Path, instance_id: str) -> None:
         self.base, self.instance_id = base, instance_id
         self.users: list[str] = []
+        self.agent_commands: list[str] = []  # each agent process's command (unpack, hooks...)
         base.mkdir(parents=True, exist_ok=True)
 
     def path(self, path: str) -> Path:
@@ -67,6 +68,7 @@ class FakeInstance:
         user: str = "root",
     ) -> Result:
         self.users.append(user)
+        self.agent_commands.append(argv[4])  # python -I -m <agent> COMMAND ...
         # The agent's own command line, on this interpreter: the plugin package is installed here.
         command = [sys.executable, *[self._map(a) for a in argv[1:]]]
         environment = {**env, "INSTANCE_ID": self.instance_id}
@@ -230,6 +232,9 @@ def test_a_good_revision_runs_every_lifecycle_event_in_the_agents_order(tmp_path
     assert "[stdout]validating v1" in log.read_text()
     assert (world.dest / "index.html").read_text() == "<p>v1</p>\n"
     assert world.state.groups[("app", "group")].last_successful == deployment.deployment_id
+    # One agent process answers the hook events before DownloadBundle, one those after it (the
+    # events the unpacked archive serves), not one per event.
+    assert fake.agent_commands == ["hooks", "unpack", "hooks", "install", "run"]
 
 
 def test_a_failing_validate_service_fails_and_rolls_back_to_the_last_good_revision(

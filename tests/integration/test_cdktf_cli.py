@@ -25,8 +25,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
-from xrdeploy.locking import file_lock
-from xrdeploy.paths import STATE_HOME
+from tools.cdktf_cli_env import ensure_cdktf_cli
 from xrdeploy.terraform.command import PROVIDER_LOCK_FILE
 
 # The default chain's first two stages (one stage after another is what order needs; a third
@@ -38,18 +37,6 @@ DEAD_PROXY = "http://127.0.0.1:9"  # discard port: nothing listens
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 STACK_LINE = re.compile(rf"^({'|'.join(STAGES)})  ")
 COMMAND_TIMEOUT_S = 840  # under pytest's 900 s per test
-
-
-def ensure_cdktf_cli() -> Path:
-    """`npm ci` (the pinned cdktf-cli of package-lock.json) unless node_modules is current."""
-    installed = REPO_ROOT / "node_modules" / ".package-lock.json"
-    with file_lock(STATE_HOME / "npm-ci.lock"):
-        lock = REPO_ROOT / "package-lock.json"
-        if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
-            subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"], cwd=REPO_ROOT, check=True, timeout=600
-            )
-    return REPO_ROOT / "node_modules"
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,9 @@ class Driver:
     """The instance host in a LocalStack-interpreter process, one instance at a time."""
 
     def __init__(self, state_root: Path, env: Mapping[str, str] | None = None) -> None:
-        script = state_root.parent / "driver.py"
+        # One script per driver: a test's drivers share a parent, and rewriting a script another
+        # driver's interpreter is still reading lets that one start from an empty file.
+        script = state_root.parent / f"{state_root.name}-driver.py"
         script.write_text(DRIVER)
         python = ensure_environment() / "bin" / "python"
         self.process = subprocess.Popen(

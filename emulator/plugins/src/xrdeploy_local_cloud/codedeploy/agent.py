@@ -6,9 +6,9 @@
   (zip, tar or tgz; modes kept), then ``deployment-instructions/G_most_recent_install`` (the
   agent's DownloadBundle; keeps the 5 newest archives of the group, as the agent does);
 * ``install``: the agent's Install (:mod:`.installer`), then ``G_last_successful_install``;
-* ``hooks --event E``: the scripts of lifecycle event E, each checked (missing, made executable),
-  from this deployment's archive or, for ApplicationStop and the BlockTraffic hooks, from the last
-  successful install's;
+* ``hooks --events E1,E2``: the scripts of each lifecycle event, each checked (missing, made
+  executable), from this deployment's archive or, for ApplicationStop and the BlockTraffic hooks
+  before it is unpacked, from the last successful install's;
 * ``run SCRIPT``: runs one hook script and prints its output as ``scripts.log`` lines
   (``<time> [stdout]…`` / ``[stderr]…``); exits with the script's code. The engine runs this one
   as the script's ``runas`` user with the script's timeout, and the instance kills the process
@@ -215,6 +215,12 @@ def hooks(layout: Layout, event: str) -> dict[str, Any]:
     return {"deployment_dir": str(deployment_dir), "archive": str(archive), "scripts": scripts}
 
 
+def hooks_of(layout: Layout, events: list[str]) -> dict[str, Any]:
+    """:func:`hooks` of each event in one answer: the engine asks once for the events up to the
+    next DownloadBundle (which replaces the archive they read), not once per event."""
+    return {"events": {event: hooks(layout, event) for event in events}}
+
+
 def run_script(path: str) -> int:
     """Run one hook script in this process group, its output labelled as the agent logs it."""
     import subprocess
@@ -254,7 +260,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--root", default=DEPLOYMENT_ROOT)
     parser.add_argument("--group", default="")
     parser.add_argument("--deployment", default="")
-    parser.add_argument("--event", default="")
+    parser.add_argument("--events", default="", help="comma-separated lifecycle events")
     parser.add_argument("--file-exists-behavior", default="DISALLOW")
     return parser.parse_args(argv)
 
@@ -270,7 +276,7 @@ def main(argv: list[str]) -> int:
         elif args.command == "install":
             result = install(layout, args.file_exists_behavior)
         else:
-            result = hooks(layout, args.event)
+            result = hooks_of(layout, args.events.split(","))
     except AgentError as exc:
         result = {"error": {"code": exc.code, "message": str(exc)}}
     except OSError as exc:

@@ -82,6 +82,7 @@ class InstanceRun:
         self.fetch_bundle = fetch_bundle
         self.deployment_dir = f"{DEPLOYMENT_ROOT}/{deployment.group_id}/{deployment.deployment_id}"
         self._logs: dict[str, str] = {}
+        self._hook_answers: dict[str, dict[str, Any]] = {}
 
     def run(self) -> None:
         with self.deployment.lock:
@@ -161,8 +162,23 @@ class InstanceRun:
             raise EventFailed(answer["error"]["code"], answer["error"]["message"])
         return answer
 
+    def _hook_scripts(self, event: str) -> dict[str, Any]:
+        """The agent's `hooks` answer for `event`. One agent process answers it and the hook
+        events after it up to the next DownloadBundle, which replaces the archive they read (a
+        process per event made most of the local cloud's processes)."""
+        if event not in self._hook_answers:
+            names = [e.name for e in self.record.events]
+            batch = []
+            for name in names[names.index(event) :]:
+                if name == "DownloadBundle":
+                    break
+                if name not in model.TRAFFIC_EVENTS and name != "Install":
+                    batch.append(name)
+            self._hook_answers.update(self._agent("hooks", "--events", ",".join(batch))["events"])
+        return self._hook_answers[event]
+
     def _hooks(self, event: str) -> str:
-        found = self._agent("hooks", "--event", event)
+        found = self._hook_scripts(event)
         scripts = found.get("scripts") or []
         if not scripts:
             return ""
