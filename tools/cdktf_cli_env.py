@@ -11,21 +11,22 @@ through a symlink would empty the cache every other clone uses; through hard lin
 unlinks the checkout's names. Nothing writes into an installed package's files, so the links are
 never written through.
 
-Stdlib only: the Makefile runs it with any Python 3 (``python3 -m tools.cdktf_cli_env``).
+Standard library only (and :mod:`xrdeploy.locking`, which is too): the Makefile runs it with any
+Python 3 (``python3 -m tools.cdktf_cli_env``).
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
+
+from xrdeploy.locking import file_lock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PINS = ("package.json", "package-lock.json")
@@ -52,14 +53,6 @@ def pins_digest(repo: Path) -> str:
     for name in PINS:
         digest.update(name.encode() + b"\0" + (repo / name).read_bytes() + b"\0")
     return digest.hexdigest()[:16]
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
 
 
 def _npm_ci(directory: Path) -> None:
@@ -132,7 +125,7 @@ def ensure_cdktf_cli(
 ) -> Path:
     """The checkout's ``node_modules`` with the pinned cdktf CLI; returns its path."""
     node_modules = repo / "node_modules"
-    with _locked(cache_root() / ".lock"):
+    with file_lock(cache_root() / ".lock"):
         installed = cached_install(repo, progress)
         if not _is_current(node_modules, installed):
             _link_copy(installed, node_modules)

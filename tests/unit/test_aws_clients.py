@@ -49,3 +49,16 @@ def test_the_app_builds_its_local_clients_through_it() -> None:
     assert client.meta.endpoint_url == "http://127.0.0.1:4599"
     assert client._request_signer._credentials.access_key == "222222222222"
     assert client._endpoint.http_session._verify is True
+
+
+def test_each_services_client_is_made_once_per_account_and_region() -> None:
+    clients = AwsClients(DeployTarget(emulator_url="http://127.0.0.1:4599"))
+    first = clients.client("codepipeline", "111111111111", "us-east-1")
+    assert clients.client("codepipeline", "111111111111", "us-east-1") is first
+    others = [
+        clients.client("codepipeline", "111111111111", "us-west-2"),
+        clients.client("codepipeline", "222222222222", "us-east-1"),
+        clients.client("codedeploy", "111111111111", "us-east-1"),
+    ]
+    assert all(other is not first for other in others)
+    assert others[0].meta.region_name == "us-west-2"

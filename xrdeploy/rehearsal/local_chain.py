@@ -8,6 +8,7 @@ import base64
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ class LocalDeployment:
     def target(self) -> DeployTarget:
         return DeployTarget(emulator_url=self.endpoint)
 
-    @property
+    @cached_property
     def clients(self) -> AwsClients:
         return AwsClients(self.target)
 
