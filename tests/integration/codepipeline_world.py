@@ -3,6 +3,7 @@ and a pipeline handle driven through the real API."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import textwrap
@@ -86,9 +87,11 @@ T = TypeVar("T")
 
 
 def clients_of(endpoint: str) -> ClientFactory:
-    """boto3 clients of the world's account and region on the local cloud at `endpoint`."""
+    """boto3 clients of the world's account and region on the local cloud at `endpoint`, each
+    service's made once (making one costs more CPU than most of the calls the tests make)."""
     from botocore.config import Config
 
+    @functools.cache
     def client(service: str) -> Any:
         return local_cloud_client(
             service,
