@@ -131,13 +131,16 @@ def default_chain_plans(
 
 
 # Groups of test files that share a session fixture too expensive to build twice (a deployed
-# chain; the default chain's plans): pytest-xdist must hand each group to one worker as a whole.
-# Its own `loadgroup` does not group on this pytest (checked: tests of one group split), so the
-# file scope of `--dist loadfile` is widened to the group here, named by its first entry.
+# chain; the synthesized configs and the default chain's plans): pytest-xdist must hand each group
+# to one worker as a whole. Its own `loadgroup` does not group on this pytest (checked: tests of
+# one group split), so the file scope of `--dist loadfile` is widened to the group here, named by
+# its first entry. The synth, Terraform and security tiers synthesize the same configs (about 1 s
+# of CPU each, and 4 s to start the provider binding's jsii kernel in a worker): on one worker,
+# once.
 SHARED_FIXTURE_GROUPS = (
     ("tests/integration/chain/",),
     ("tests/integration/wave/",),
-    ("tests/terraform/test_hcl.py", "tests/security/test_checkov.py"),
+    ("tests/synth/", "tests/terraform/", "tests/security/"),
 )
 
 # The suite's wall time is its busiest worker's. xdist hands out scopes in order of their number
@@ -149,11 +152,10 @@ LONGEST_FIRST = (
     "tests/integration/chain/",
     "tests/integration/test_demo_as_normal_user.py",
     "tests/integration/wave/",
+    "tests/synth/",  # with tests/terraform/ and tests/security/
     "tests/integration/test_cli_lifecycle.py",
     "tests/integration/test_local_git_chain.py",
     "tests/integration/test_local_codecommit_chain.py",
-    "tests/terraform/test_hcl.py",  # with tests/security/test_checkov.py
-    "tests/terraform/test_validate.py",
 )
 
 
