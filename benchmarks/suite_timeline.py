@@ -1,12 +1,15 @@
-"""Where the test suite's time goes: a pytest plugin that records each test phase's start and end
-per xdist worker, and a summary of the record by tier and by worker.
+"""Where the test suite's time goes: a pytest plugin that records each test phase's start, end and
+CPU per xdist worker, and a summary of the record by tier and by worker.
 
     PYTEST_ADDOPTS="-p suite_timeline" PYTHONPATH=benchmarks SUITE_TIMELINE=/tmp/t.jsonl make test
     python3 benchmarks/suite_timeline.py /tmp/t.jsonl
 
 (`CI=true bash .ci/run` with the same two variables records the CI run's suite.) The summary is
 the table in docs/benchmarks.md: per tier the tests, their summed set-up + call + tear-down time
-and the largest files; per worker when its last test ended. Nothing here asserts a time.
+and the largest files, their CPU and the files with the most; per worker when its last test
+ended. A phase's CPU is the worker's own and that of the processes it has reaped since the last
+phase (Terraform, the cdktf CLI): a session fixture's LocalStack counts where it is stopped, at
+the worker's last test. Nothing here asserts a time.
 """
 
 from __future__ import annotations
