@@ -11,8 +11,8 @@ through a symlink would empty the cache every other clone uses; through hard lin
 unlinks the checkout's names. Nothing writes into an installed package's files, so the links are
 never written through.
 
-Standard library only (and :mod:`xrdeploy.locking`, which is too): the Makefile runs it with any
-Python 3 (``python3 -m tools.cdktf_cli_env``).
+Standard library only (and :mod:`xrdeploy.locking` and :mod:`xrdeploy.paths`, which are too): the
+Makefile runs it with any Python 3 (``python3 -m tools.cdktf_cli_env``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from xrdeploy.locking import file_lock
+from xrdeploy.paths import user_cache_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PINS = ("package.json", "package-lock.json")
@@ -44,8 +45,7 @@ def _stderr_progress(message: str) -> None:
 
 
 def cache_root() -> Path:
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache.expanduser().resolve() / "xrdeploy" / "cdktf-cli"
+    return user_cache_dir() / "cdktf-cli"
 
 
 def pins_digest(repo: Path) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from emulator.pinned_venv import PinnedVenv, VenvError, probe
+from xrdeploy.paths import user_cache_dir
 
 TOOLS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TOOLS_DIR.parent
@@ -41,8 +42,7 @@ def venv_dir() -> Path:
     override = os.environ.get(VENV_ENV)
     if override:
         return Path(override).expanduser().resolve()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache.expanduser().resolve() / "xrdeploy" / "checkov-venv"
+    return user_cache_dir() / "checkov-venv"
 
 
 def venv_python(venv: Path) -> Path:

@@ -20,6 +20,9 @@ DEPLOYMENT_ROOT = "/opt/codedeploy-agent/deployment-root"
 LOG_TAIL_BYTES = 2048
 AGENT_TIMEOUT = 300.0
 STOP_EVENTS = ("BeforeBlockTraffic", "AfterBlockTraffic", "ApplicationStop")
+# The events that are the agent's own file work; every other one that is not the service's
+# traffic step runs the AppSpec's hook scripts.
+AGENT_STEPS = ("DownloadBundle", "Install")
 BASE_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "LANG": "C.UTF-8",
@@ -172,7 +175,7 @@ class InstanceRun:
             for name in names[names.index(event) :]:
                 if name == "DownloadBundle":
                     break
-                if name not in model.TRAFFIC_EVENTS and name != "Install":
+                if name not in model.TRAFFIC_EVENTS and name not in AGENT_STEPS:
                     batch.append(name)
             self._hook_answers.update(self._agent("hooks", "--events", ",".join(batch))["events"])
         return self._hook_answers[event]
