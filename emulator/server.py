@@ -17,6 +17,7 @@ from types import TracebackType
 from emulator.evaluator_install import ensure_iam_evaluator
 from emulator.gateway import GUARDS_PATH, HEALTHY_STATES, guards, health
 from emulator.home import EMULATOR_DIR, EmulatorError, localstack_home
+from emulator.service_catalog import link_service_catalog
 from emulator.venv import venv_python
 
 # What the pipeline and its tests use; all others stay disabled (faster start, less memory).
@@ -169,6 +170,8 @@ class LocalStackServer:
         state_dir = Path(tempfile.mkdtemp(prefix="xrdeploy-localstack-"))
         self._state_dir = state_dir
         (state_dir / "tmp").mkdir()
+        # The venv's prebuilt service catalog, where LocalStack looks before building its own.
+        link_service_catalog(self.venv, state_dir / "fs")
         try:
             env = self._environment(state_dir)
         except EmulatorError:

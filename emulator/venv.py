@@ -11,6 +11,7 @@ from pathlib import Path
 
 from emulator.home import EMULATOR_DIR, EmulatorError, localstack_home, stderr_progress
 from emulator.pinned_venv import LocalPackage, PinnedVenv, probe
+from emulator.service_catalog import ensure_service_catalog
 
 REQUIREMENTS = EMULATOR_DIR / "requirements.txt"
 PLUGINS_DIR = EMULATOR_DIR / "plugins"
@@ -47,15 +48,21 @@ def venv_python(venv: Path) -> Path:
 def ensure_environment(progress: Callable[[str], None] = stderr_progress) -> Path:
     """Create or update LocalStack's venv at ``<home>/venv`` (see :func:`localstack_home`) and
     return its directory: rebuilt from scratch when ``requirements.txt`` changed, only the plugin
-    package reinstalled when just its sources changed, and otherwise nothing runs."""
-    return _venv(LocalPackage(PLUGINS_DIR)).ensure(progress)
+    package reinstalled when just its sources changed, and otherwise nothing runs. LocalStack's
+    service catalog is built into it once (:mod:`emulator.service_catalog`)."""
+    venv = _venv(LocalPackage(PLUGINS_DIR)).ensure(progress)
+    ensure_service_catalog(venv, progress)
+    return venv
 
 
 def ensure_pinned_closure(progress: Callable[[str], None] = stderr_progress) -> Path:
     """The same venv with the pinned closure only. The container image builds it in a layer of
     its own, so that a change to the plugins does not rebuild the closure: the
-    :func:`ensure_environment` after it then installs just the plugin package."""
-    return _venv(None).ensure(progress)
+    :func:`ensure_environment` after it then installs just the plugin package (the service
+    catalog depends on the closure only, so it is built in this layer too)."""
+    venv = _venv(None).ensure(progress)
+    ensure_service_catalog(venv, progress)
+    return venv
 
 
 def _venv(package: LocalPackage | None) -> PinnedVenv:
