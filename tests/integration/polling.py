@@ -11,7 +11,11 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 TIMEOUT = 300.0
-INTERVAL = 0.25
+# Twice a second: what the tests wait for takes seconds (a deployment's events, a pipeline's
+# stages), and each probe is requests the local cloud answers on the same two cores as the
+# work being waited for (at 4 a second, the workers' own CPU in probes was 22 s of a CI run,
+# py-spy, before the local cloud's in answering them).
+INTERVAL = 0.5
 # boto3 waiters poll every 15 s by default; the local cloud answers in well under a second.
 WAITER_CONFIG = {"Delay": 1, "MaxAttempts": int(TIMEOUT)}
 
