@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from tests.integration.polling import wait_until
+from tests.integration.polling import INTERVAL, wait_until
 from xrdeploy.config.model import Stage
 from xrdeploy.config.naming import Naming
 from xrdeploy.console.pipelines import PipelineConsole, StagePipeline, find_stage, stage_pipelines
@@ -38,7 +38,9 @@ def pipeline_of(deployment: LocalDeployment, stage: str) -> StagePipeline:
 
 
 def console(deployment: LocalDeployment) -> PipelineConsole:
-    return PipelineConsole(deployment.clients)
+    # The tests' own probe interval, not a person's once a second: a chain test waits for tens of
+    # runs one after another, each a new execution to appear and then to end.
+    return PipelineConsole(deployment.clients, poll_interval=INTERVAL)
 
 
 def execution_ids(deployment: LocalDeployment, stage: str) -> set[str]:

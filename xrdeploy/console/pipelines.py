@@ -90,8 +90,11 @@ class ActionRun:
 class PipelineConsole:
     """Read and answer one chain's pipelines; `clients` decides the target."""
 
-    def __init__(self, clients: AwsClients) -> None:
+    def __init__(self, clients: AwsClients, *, poll_interval: float = 1.0) -> None:
         self._clients = clients
+        # How often the waits (`wait_for_new_execution`, `watch`) read the pipeline: a person
+        # watching needs no more than once a second; a test harness may ask for more.
+        self._poll_interval = poll_interval
         self._made: dict[tuple[str, str, str], Any] = {}
 
     def _client(self, service: str, pipeline: StagePipeline) -> Any:
@@ -249,7 +252,8 @@ class PipelineConsole:
         """The oldest execution whose id is not in `known` and that is not a rollback: the one the
         upload or promotion started (a stage rolling back a failure starts a ROLLBACK execution
         after it, which may be there already when a wave's stages are read one after another)."""
-        for _ in _ticks(timeout, f"{pipeline.stage}: no pipeline execution started"):
+        waiting = f"{pipeline.stage}: no pipeline execution started"
+        for _ in _ticks(timeout, waiting, self._poll_interval):
             started = [
                 summary
                 for summary in self.executions(pipeline)
@@ -273,7 +277,8 @@ class PipelineConsole:
         status. `on_approval` is called once per approval that waits for an answer."""
         seen: dict[tuple[str, str], str] = {}
         asked: set[str] = set()
-        for _ in _ticks(timeout, f"{pipeline.stage}: execution {execution_id} did not finish"):
+        unfinished = f"{pipeline.stage}: execution {execution_id} did not finish"
+        for _ in _ticks(timeout, unfinished, self._poll_interval):
             for run in self.action_runs(pipeline, execution_id):
                 key = (run.stage_name, run.action_name)
                 if seen.get(key) != run.status:
@@ -292,7 +297,7 @@ class PipelineConsole:
         raise AssertionError("unreachable")
 
 
-def _ticks(timeout: float, what: str, interval: float = 1.0) -> Iterator[None]:
+def _ticks(timeout: float, what: str, interval: float) -> Iterator[None]:
     deadline = time.monotonic() + timeout
     while True:
         yield
