@@ -57,6 +57,8 @@ PASSED_SWITCHES = (
     NODE_ENV,
 )
 _OFF = ("0", "false", "no", "off")
+# LocalStack's FILESYSTEM_ROOT inside a run's state directory.
+FILESYSTEM_ROOT = "fs"
 
 
 def _free_port() -> int:
@@ -147,7 +149,7 @@ class LocalStackServer:
             # LocalStack runs on this host even when the host is itself a container (CI, dev
             # containers); otherwise it would pick container paths under /var/lib/localstack.
             "OVERRIDE_IN_DOCKER": "0",
-            "FILESYSTEM_ROOT": str(state_dir / "fs"),
+            "FILESYSTEM_ROOT": str(state_dir / FILESYSTEM_ROOT),
             # Lambda code and our execution environments live under tempfile.gettempdir().
             "TMPDIR": str(state_dir / "tmp"),
             "XDG_CACHE_HOME": str(state_dir / "cache"),
@@ -171,7 +173,7 @@ class LocalStackServer:
         self._state_dir = state_dir
         (state_dir / "tmp").mkdir()
         # The venv's prebuilt service catalog, where LocalStack looks before building its own.
-        link_service_catalog(self.venv, state_dir / "fs")
+        link_service_catalog(self.venv, state_dir / FILESYSTEM_ROOT)
         try:
             env = self._environment(state_dir)
         except EmulatorError:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from emulator.server import FILESYSTEM_ROOT
 from emulator.service_catalog import CATALOG_GLOB, STATIC_LIBS, catalog_files
 from emulator.venv import ensure_environment
 from tests.integration.conftest import SessionLocalCloud
@@ -24,7 +25,7 @@ def test_requests_are_routed_with_the_venvs_catalog_and_none_is_built(
 ) -> None:
     # GIVEN the session's own LocalStack, started from the venv with its catalog
     assert own_cloud.server is not None
-    filesystem_root = own_cloud.server.state_dir / "fs"
+    filesystem_root = own_cloud.server.state_dir / FILESYSTEM_ROOT
     [built] = catalog_files(ensure_environment())
 
     # WHEN it has routed requests to services it had not answered yet
