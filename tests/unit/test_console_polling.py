@@ -10,14 +10,7 @@ import pytest
 from xrdeploy.console import pipelines
 from xrdeploy.console.pipelines import PipelineConsole, StagePipeline
 
-PIPELINE = StagePipeline(
-    stage="alpha",
-    account_id="111111111111",
-    region="eu-west-1",
-    pipeline="app-alpha",
-    source_bucket="app-alpha-source",
-    source_key="build.zip",
-)
+PIPELINE = StagePipeline("alpha", "111111111111", "eu-west-1", "app-alpha", "b-alpha", "k")
 
 
 class ExecutionAppearsOnThirdRead:

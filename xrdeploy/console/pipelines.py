@@ -95,13 +95,10 @@ class PipelineConsole:
         # How often the waits (`wait_for_new_execution`, `watch`) read the pipeline: a person
         # watching needs no more than once a second; a test harness may ask for more.
         self._poll_interval = poll_interval
-        self._made: dict[tuple[str, str, str], Any] = {}
 
     def _client(self, service: str, pipeline: StagePipeline) -> Any:
-        key = (service, pipeline.account_id, pipeline.region)
-        if key not in self._made:
-            self._made[key] = self._clients.client(service, pipeline.account_id, pipeline.region)
-        return self._made[key]
+        # AwsClients makes each (service, account, region)'s client once.
+        return self._clients.client(service, pipeline.account_id, pipeline.region)
 
     def _codepipeline(self, pipeline: StagePipeline) -> Any:
         return self._client("codepipeline", pipeline)
