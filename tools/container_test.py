@@ -44,8 +44,11 @@ DEMO_CONFIG = REPO / "tests" / "configs" / "one_stage.yaml"
 PODMAN = ("podman", "--storage-driver", "vfs", "--runtime", "runc")
 ULIMITS = ("--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768")
 # The host's CA bundle, mounted into the build so pip and npm trust what the host trusts (a
-# TLS-inspecting proxy's CA, as on this project's machines).
+# TLS-inspecting proxy's CA, as on this project's machines). Mounted as a local CA, which the
+# image's ca-certificates adds to its own bundle when it installs, not over that bundle: its
+# post-install script replaces the bundle's file, which a mount pins ("Device or resource busy").
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+HOST_TRUST_IN_BUILD = "/usr/local/share/ca-certificates/xrdeploy-host-trust.crt"
 HEALTH_TIMEOUT_SECONDS = 120.0
 # Lists the /etc of the newest local instance (its holder is in a mount namespace of its own);
 # the brackets keep the pattern from matching this script's own shells.
@@ -156,7 +159,7 @@ def build_image(base: str) -> None:
         step(f"{IMAGE} is up to date (its inputs' digest {inputs[:12]} is unchanged)")
         return
     step(f"building {IMAGE} from {CONTAINERFILE.relative_to(REPO)} (minutes the first time)")
-    mounts = ["-v", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"] if HOST_CA_BUNDLE.exists() else []
+    mounts = ["-v", f"{HOST_CA_BUNDLE}:{HOST_TRUST_IN_BUILD}:ro"] if HOST_CA_BUNDLE.exists() else []
     started = time.monotonic()
     previous = image_id()
     source = ["-f", str(CONTAINERFILE), "-t", IMAGE, str(CONTEXT)]

@@ -21,6 +21,8 @@ REGION = "us-east-1"
 HOME_ACCOUNT = "000000000000"
 OTHER_ACCOUNTS = ("111111111111", "222222222222")
 LOG_WAIT_SECONDS = 15.0
+# Updates, each followed at once by an event: LocalStack's own poller held back 6 of 8 such events.
+UPDATES = 4
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 PROBE_SOURCE = textwrap.dedent(
@@ -102,6 +104,7 @@ def functions(aws: ClientFactory) -> Iterator[dict[str, tuple[str, str]]]:
     specs = {
         # key: (account, source, timeout seconds, memory MB)
         "probe": (HOME_ACCOUNT, PROBE_SOURCE, 5, 128),
+        "updated": (HOME_ACCOUNT, PROBE_SOURCE, 5, 128),
         "short_timeout": (HOME_ACCOUNT, PROBE_SOURCE, 1, 128),
         "missing_dependency": (HOME_ACCOUNT, MISSING_DEPENDENCY_SOURCE, 5, 128),
         **{f"probe_{acct}": (acct, PROBE_SOURCE, 5, 128) for acct in OTHER_ACCOUNTS},
@@ -224,22 +227,31 @@ def test_dependency_missing_from_the_zip_fails_as_in_aws(
     assert "No module named 'requests'" in payload["errorMessage"]
 
 
+def _log_holding(aws: ClientFactory, function: tuple[str, str], marker: str) -> list[str]:
+    """The function's log messages, once one of them holds `marker`."""
+    account, name = function
+    logs = aws("logs", account)
+
+    def logged() -> list[str] | None:
+        # LocalStack ships logs from a background thread after the invoke; the first one's
+        # creates the log group.
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return None
+        messages = [event["message"] for event in events]
+        return messages if any(marker in message for message in messages) else None
+
+    return wait_until(logged, f"{name}'s log to hold {marker}", LOG_WAIT_SECONDS)
+
+
 def test_output_reaches_cloudwatch_logs(aws: ClientFactory, functions: dict[str, Any]) -> None:
     # GIVEN a function that prints a unique marker
-    account, name = functions["probe"]
     marker = f"marker-{time.time_ns()}"
     # WHEN it is invoked
     assert _invoke(aws, functions["probe"], {"action": "echo", "marker": marker})[0] is None
     # THEN its log group holds the output between START and REPORT lines
-    logs = aws("logs", account)
-
-    def logged() -> list[str] | None:
-        # LocalStack ships logs from a background thread after the invoke.
-        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-        messages = [event["message"] for event in events]
-        return messages if any(marker in message for message in messages) else None
-
-    messages = wait_until(logged, f"{name}'s log to hold {marker}", LOG_WAIT_SECONDS)
+    messages = _log_holding(aws, functions["probe"], marker)
     assert any(f"echo marker {marker}" in message for message in messages)
     assert any(message.startswith("START RequestId:") for message in messages)
     assert any(message.startswith("REPORT RequestId:") for message in messages)
@@ -282,3 +294,23 @@ def test_a_function_reaches_the_local_cloud_over_verified_tls(
     # the host's default trust store refuses the same server
     assert payload["ca_bundle"].endswith(".crt")
     assert payload["default_trust"] == "self-signed certificate"
+
+
+def test_an_event_sent_just_after_an_update_runs_at_once(
+    aws: ClientFactory, functions: dict[str, Any]
+) -> None:
+    # GIVEN a function whose configuration is changed, as a test or an operator changes it
+    account, name = functions["updated"]
+    functions_api = aws("lambda", account)
+    for attempt in range(UPDATES):
+        functions_api.update_function_configuration(FunctionName=name, Timeout=6 + attempt % 2)
+        functions_api.get_waiter("function_updated_v2").wait(
+            FunctionName=name, WaiterConfig={"Delay": 1}
+        )
+        # WHEN an asynchronous invocation (as CodePipeline's) follows the update at once
+        marker = f"event-{attempt}-{time.time_ns()}"
+        event = json.dumps({"action": "echo", "marker": marker})
+        functions_api.invoke(FunctionName=name, InvocationType="Event", Payload=event)
+        # THEN it runs within seconds, not after the timeout plus a minute (LocalStack's poller
+        # of the replaced configuration used to keep it)
+        _log_holding(aws, functions["updated"], marker)

@@ -125,3 +125,10 @@ def xrdeploy_instance_support() -> None:
     from xrdeploy_local_cloud.instances import support
 
     support.report()
+
+
+@hooks.on_infra_start()
+def xrdeploy_lambda_event_handoff() -> None:
+    from xrdeploy_local_cloud.lambda_runtime import event_handoff
+
+    event_handoff.install()

@@ -9,4 +9,7 @@ environment:
   the timeout and the memory size, and serves the Lambda Runtime API.
 * The supervisor starts :mod:`.python_runtime`, a minimal Python runtime interface client that
   imports the handler and runs invocations.
+
+:mod:`.event_handoff` mends LocalStack's queue of asynchronous invocations, which an update of the
+function could hold back for minutes.
 """
