@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from localstack.services.lambda_.invocation.event_manager import Poller
+from localstack.services.lambda_.invocation.event_manager import LambdaEventManager, Poller
 from localstack.services.lambda_.invocation.internal_sqs_queue import get_fake_sqs_client
 
 from xrdeploy_local_cloud.lambda_runtime import event_handoff
@@ -69,6 +69,19 @@ def a_poller(queue_url: str, handled: list[str]) -> Poller:
     return poller
 
 
+def stop_for_update(poller: Poller, polling: threading.Thread) -> None:
+    """Stop `poller` as LocalStack does when its function's update becomes active."""
+    manager = LambdaEventManager(version_manager=poller.version_manager)
+    manager.poller, manager.poller_thread = poller, polling  # type: ignore[assignment]
+    manager.stop_for_update()
+
+
+def idle_thread() -> threading.Thread:
+    thread = threading.Thread(target=lambda: None)
+    thread.start()
+    return thread
+
+
 @pytest.fixture(autouse=True)
 def installed() -> Iterator[None]:
     applied = event_handoff.patches()
@@ -88,8 +101,10 @@ def test_what_a_stopping_poller_receives_goes_back_to_the_queue_at_once(queue_ur
     polling.start()
     threading.Event().wait(0.3)
     # WHEN the function's update stops it, and an event arrives before its long poll ends
-    poller.stop()
+    stopping = threading.Thread(target=stop_for_update, args=(poller, polling))
+    stopping.start()
     queues.send_message(QueueUrl=queue_url, MessageBody="event-after-stop")
+    stopping.join(LONG_POLL_SECONDS + 3)
     polling.join(LONG_POLL_SECONDS + 3)
     # THEN the poller has ended without running it, and the next poller receives it at once
     assert not polling.is_alive()
@@ -107,8 +122,24 @@ def test_a_stopped_poller_still_runs_what_it_had_handed_on(queue_url: str) -> No
     poller.invoker_pool.submit(busy.wait)
     poller.invoker_pool.submit(handled.append, "handed-on")
     # WHEN the function's update stops the poller
-    poller.stop()
+    stop_for_update(poller, idle_thread())
     busy.set()
     poller.invoker_pool.shutdown(wait=True)
     # THEN the waiting event still ran (it invokes the function's current version by ARN)
     assert handled == ["handed-on"]
+
+
+def test_a_deleted_functions_poller_cancels_what_it_had_handed_on(queue_url: str) -> None:
+    # GIVEN a poller whose invoker thread is busy, with a second event waiting for it
+    handled: list[str] = []
+    poller = a_poller(queue_url, handled)
+    poller.invoker_pool = ThreadPoolExecutor(max_workers=1)
+    busy = threading.Event()
+    poller.invoker_pool.submit(busy.wait)
+    poller.invoker_pool.submit(handled.append, "handed-on")
+    # WHEN the function is deleted (LocalStack stops the poller itself)
+    poller.stop()
+    busy.set()
+    poller.invoker_pool.shutdown(wait=True)
+    # THEN the waiting event is dropped with the function, as LocalStack and AWS do
+    assert handled == []

@@ -10,21 +10,24 @@ invisibility ends, minutes late: after a CodePipeline Lambda action waiting for 
 may have given up. Measured against LocalStack alone: 6 of 8 events sent just after an
 ``UpdateFunctionConfiguration`` were not run within 15 s. On AWS an update holds back no event.
 
-Here a stopping poller lets its invoker threads run what they were handed (each message invokes
-the function's current version by ARN, whichever poller took it) and puts back anything received
-after that at once, where the new version's poller takes it. Applied once at LocalStack's start
-by the ``xrdeploy_lambda_event_handoff`` on_infra_start hook.
+Here a poller stopped for an update lets its invoker threads run what they were handed (each
+message invokes the function's current version by ARN, whichever poller took it), and any
+stopping poller puts back what it receives after that at once, where the new version's poller
+takes it (a deleted function's queue goes with it). A deletion still cancels what was handed on,
+as LocalStack does. Applied once at LocalStack's start by the ``xrdeploy_lambda_event_handoff``
+on_infra_start hook.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from localstack.services.lambda_.invocation.event_manager import Poller
+from localstack.services.lambda_.invocation.event_manager import LambdaEventManager, Poller
 from localstack.services.lambda_.invocation.internal_sqs_queue import get_fake_sqs_client
 from localstack.utils.patch import Patch
 
@@ -39,6 +42,9 @@ VISIBILITY_MARGIN_SECONDS = 60
 ERROR_PAUSE_SECONDS = 1.0
 
 Message = dict[str, Any]
+
+# Pollers being stopped because their function was updated (not deleted).
+_UPDATED: weakref.WeakSet[Poller] = weakref.WeakSet()
 
 
 def hand_over(
@@ -87,14 +93,31 @@ def poll(self: Poller, *args: Any, **kwargs: Any) -> None:
             time.sleep(ERROR_PAUSE_SECONDS)
 
 
-def stop(self: Poller) -> None:
-    """Poller.stop: no new work; what the invoker threads were handed still runs."""
+def stop_for_update(
+    original: Callable[[LambdaEventManager], None], self: LambdaEventManager
+) -> None:
+    """LambdaEventManager.stop_for_update: its poller stops as for an update (:func:`stop`)."""
+    if self.poller is not None:
+        _UPDATED.add(self.poller)
+    original(self)
+
+
+def stop(original: Callable[[Poller], None], self: Poller) -> None:
+    """Poller.stop: for an update, no new work but what the invoker threads were handed still
+    runs; for a deletion, LocalStack's own stop (which cancels it)."""
+    if self not in _UPDATED:
+        original(self)
+        return
     self._shutdown_event.set()
     self.invoker_pool.shutdown(wait=False)
 
 
 def patches() -> list[Patch]:
-    return [Patch(Poller, "run", poll), Patch(Poller, "stop", stop)]
+    return [
+        Patch(Poller, "run", poll),
+        Patch.function(Poller.stop, stop),
+        Patch.function(LambdaEventManager.stop_for_update, stop_for_update),
+    ]
 
 
 def install() -> None:
